@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DestinationStream, Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { decodeSecretKey } from '../config/config.js';
+import { createAuthService, type AuthService } from '../core/auth.js';
+import { bootstrapInstance, defaultOrgName, type BootstrapResult } from '../core/bootstrap.js';
+import { createDirectoryService, type DirectoryService } from '../core/directory.js';
+import { systemClock, systemRandom, type Clock, type Random } from '../core/ports.js';
+import type { Store } from '../core/store.js';
+import { openStorage, type Storage } from '../storage/database.js';
+import { createLogger } from './logger.js';
+
+export interface ContainerOptions {
+  readonly clock?: Clock;
+  readonly random?: Random;
+  /** Where logs go; defaults to stdout. Tests pass a capturing stream. */
+  readonly logDestination?: DestinationStream;
+  /** Start PGlite from a prepared dump (tests). */
+  readonly pgliteDump?: Blob;
+  /** Keep the PGlite database in memory instead of `config.dataDir` (tests). */
+  readonly inMemory?: boolean;
+}
+
+/** Everything the transports need, built once: the one composition root (STYLE 7). */
+export interface Container {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly logger: Logger;
+  readonly storage: Storage;
+  readonly store: Store;
+  readonly auth: AuthService;
+  readonly directory: DirectoryService;
+  readonly bootstrap: BootstrapResult;
+  close(): Promise<void>;
+}
+
+/**
+ * The secret key: given by configuration, or with PGlite generated once into the data
+ * directory (mode 0600) so a restart keeps sessions and tokens valid.
+ */
+async function resolveSecretKey(config: Config, inMemory: boolean): Promise<Buffer> {
+  if (config.secretKey) return config.secretKey;
+  if (inMemory) return randomBytes(32);
+  const path = join(config.dataDir, 'secret.key');
+  try {
+    return decodeSecretKey(await readFile(path, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = randomBytes(32);
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  return key;
+}
+
+export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? systemRandom;
+  const logger = createLogger(config.logLevel, options.logDestination);
+  const inMemory = options.inMemory ?? false;
+  if (config.databaseUrl === undefined && !inMemory) await mkdir(config.dataDir, { recursive: true });
+  const secretKey = await resolveSecretKey(config, inMemory || config.databaseUrl !== undefined);
+
+  const storage = await openStorage({
+    databaseUrl: config.databaseUrl,
+    dataDir: inMemory ? undefined : join(config.dataDir, 'pglite'),
+    pgliteDump: options.pgliteDump,
+  });
+  try {
+    const applied = await storage.migrate();
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    const store = storage.store;
+    const bootstrap = await bootstrapInstance({ store, clock, random }, config.adminPassword);
+
+    const auth = createAuthService({
+      store,
+      clock,
+      random,
+      settings: {
+        secretKey,
+        sessionIdleSeconds: config.sessionIdleSeconds,
+        sessionMaxSeconds: config.sessionMaxSeconds,
+        loginMaxFailures: config.loginMaxFailures,
+        loginWindowSeconds: config.loginWindowSeconds,
+        defaultOrg: defaultOrgName,
+      },
+    });
+    const directory = createDirectoryService({ store, clock, random });
+
+    return {
+      config,
+      clock,
+      random,
+      logger,
+      storage,
+      store,
+      auth,
+      directory,
+      bootstrap,
+      close: () => storage.close(),
+    };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/config.js';
+import { buildApp } from '../http/app.js';
+import { createContainer, type Container, type ContainerOptions } from './container.js';
+
+export interface RunningServer {
+  readonly container: Container;
+  readonly app: FastifyInstance;
+  /** Base URL the server listens on, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  /** Stops accepting requests, lets in-flight ones finish, then closes the database. */
+  close(): Promise<void>;
+}
+
+/** Builds the container and the HTTP app and starts listening. */
+export async function startServer(config: Config, options: ContainerOptions = {}): Promise<RunningServer> {
+  const container = await createContainer(config, options);
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(container);
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await container.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    container,
+    app,
+    url: `http://${host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await container.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import { isRuleError, parseIpAllowlist, type IpRange } from '@tessera/rules';
+import { optionDocs, type OptionName } from './defaults.js';
+
+/** Validated configuration. Built once at boot by {@link loadConfig}; nothing else reads the environment. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** PostgreSQL URL; `undefined` selects the embedded PGlite in `dataDir`. */
+  readonly databaseUrl: string | undefined;
+  readonly adminPassword: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly trustedProxies: readonly IpRange[];
+  readonly tokenPrefix: string;
+  /** Raw key bytes; `undefined` means "generate one into the data directory" (PGlite only). */
+  readonly secretKey: Buffer | undefined;
+  readonly sessionIdleSeconds: number;
+  readonly sessionMaxSeconds: number;
+  readonly loginMaxFailures: number;
+  readonly loginWindowSeconds: number;
+  readonly bodyLimitBytes: number;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const logLevels: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Raised at boot for a bad option; the message names the variable and the fix. */
+export class ConfigError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads and validates every `TESSERA_*` option, failing on the first bad one.
+ *
+ * @param env - the environment, normally `process.env`
+ * @param overrides - values that win over the environment (tests and the CLI use these)
+ */
+export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
+  const raw = (name: OptionName): string | undefined => {
+    const value = env[optionDocs[name].env];
+    return value === undefined || value === '' ? optionDocs[name].default : value;
+  };
+  const int = (name: OptionName, min: number, max: number): number => {
+    const text = raw(name) ?? '';
+    const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new ConfigError(optionDocs[name].env, `expected a whole number from ${min} to ${max}, got "${text}"`);
+    }
+    return value;
+  };
+
+  const logLevel = raw('logLevel') as LogLevel;
+  if (!logLevels.includes(logLevel)) {
+    throw new ConfigError(optionDocs.logLevel.env, `expected one of ${logLevels.join(', ')}, got "${logLevel}"`);
+  }
+
+  const tokenPrefix = raw('tokenPrefix') ?? '';
+  if (!/^[a-z][a-z0-9]{1,15}$/.test(tokenPrefix)) {
+    throw new ConfigError(
+      optionDocs.tokenPrefix.env,
+      `expected 2-16 lowercase letters or digits starting with a letter, got "${tokenPrefix}"`,
+    );
+  }
+
+  let trustedProxies: IpRange[];
+  try {
+    const entries = (raw('trustedProxies') ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+    trustedProxies = parseIpAllowlist(entries);
+  } catch (error) {
+    if (isRuleError(error)) throw new ConfigError(optionDocs.trustedProxies.env, error.message);
+    throw error;
+  }
+
+  const databaseUrl = raw('databaseUrl');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(optionDocs.databaseUrl.env, 'expected a postgres:// or postgresql:// URL');
+  }
+  const secretKeyText = raw('secretKey');
+  const secretKey = secretKeyText === undefined ? undefined : decodeSecretKey(secretKeyText);
+  if (databaseUrl !== undefined && secretKey === undefined && overrides.secretKey === undefined) {
+    throw new ConfigError(
+      optionDocs.secretKey.env,
+      'required with TESSERA_DATABASE_URL: generate one with `openssl rand -base64 32` and keep it outside the database',
+    );
+  }
+
+  const adminPassword = raw('adminPassword');
+  if (adminPassword !== undefined && adminPassword.length < 12) {
+    throw new ConfigError(optionDocs.adminPassword.env, 'must be at least 12 characters long');
+  }
+
+  return {
+    host: raw('host') ?? '127.0.0.1',
+    port: int('port', 0, 65535),
+    dataDir: raw('dataDir') ?? '.tessera-data',
+    databaseUrl,
+    adminPassword,
+    logLevel,
+    trustedProxies,
+    tokenPrefix,
+    secretKey,
+    sessionIdleSeconds: int('sessionIdleMinutes', 1, 10_080) * 60,
+    sessionMaxSeconds: int('sessionMaxHours', 1, 720) * 3600,
+    loginMaxFailures: int('loginMaxFailures', 1, 1000),
+    loginWindowSeconds: int('loginWindowMinutes', 1, 1440) * 60,
+    bodyLimitBytes: int('bodyLimitBytes', 1024, 10 * 1024 * 1024),
+    ...overrides,
+  };
+}
+
+/** Accepts hex (64+ digits) or base64/base64url of at least 32 bytes. */
+export function decodeSecretKey(text: string): Buffer {
+  const trimmed = text.trim();
+  const bytes = /^[0-9a-fA-F]+$/.test(trimmed) && trimmed.length % 2 === 0
+    ? Buffer.from(trimmed, 'hex')
+    : /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)
+      ? Buffer.from(trimmed, 'base64')
+      : Buffer.alloc(0);
+  if (bytes.length < 32) {
+    throw new ConfigError(
+      optionDocs.secretKey.env,
+      'expected at least 32 bytes as hex or base64 (generate one with `openssl rand -base64 32`)',
+    );
+  }
+  return bytes;
+}

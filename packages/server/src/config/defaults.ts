@@ -1,0 +1,96 @@
+/**
+ * Every option Tessera reads from its environment, with its default and what it affects.
+ * This table is the single source for `loadConfig`, the README's configuration reference
+ * and the error messages raised at boot.
+ */
+export interface OptionDoc {
+  /** Environment variable name. */
+  readonly env: string;
+  /** Default as the operator would type it; `undefined` means "not set". */
+  readonly default: string | undefined;
+  /** What the option does and why the default is what it is. */
+  readonly description: string;
+}
+
+export const optionDocs = {
+  host: {
+    env: 'TESSERA_HOST',
+    default: '127.0.0.1',
+    description:
+      'Address the HTTP server binds to. Loopback by default so a fresh install is not exposed before an admin password is chosen.',
+  },
+  port: {
+    env: 'TESSERA_PORT',
+    default: '8080',
+    description: 'TCP port of the HTTP server (REST API, OAuth endpoints, console). 0 picks a free port.',
+  },
+  dataDir: {
+    env: 'TESSERA_DATA_DIR',
+    default: '.tessera-data',
+    description:
+      'Directory of the embedded PGlite database and, when TESSERA_SECRET_KEY is unset, of the generated secret key. Ignored when TESSERA_DATABASE_URL is set.',
+  },
+  databaseUrl: {
+    env: 'TESSERA_DATABASE_URL',
+    default: undefined,
+    description:
+      'PostgreSQL connection string (postgres://user:pass@host:5432/db). When set, Tessera uses that server instead of the embedded PGlite; required for running several instances.',
+  },
+  adminPassword: {
+    env: 'TESSERA_ADMIN_PASSWORD',
+    default: undefined,
+    description:
+      'Password of the instance admin `admin`, used only on the first start with an empty database. When unset, one is generated and printed once.',
+  },
+  logLevel: {
+    env: 'TESSERA_LOG_LEVEL',
+    default: 'info',
+    description: 'pino log level: fatal, error, warn, info, debug, trace or silent. Logs are JSON on stdout.',
+  },
+  trustedProxies: {
+    env: 'TESSERA_TRUSTED_PROXIES',
+    default: '',
+    description:
+      'Comma-separated IP addresses, CIDRs or ranges of reverse proxies whose X-Forwarded-For is believed. Empty: the socket peer is the client address.',
+  },
+  tokenPrefix: {
+    env: 'TESSERA_TOKEN_PREFIX',
+    default: 'tsr',
+    description:
+      'Prefix of every API token string (`tsr_...`), so secret scanners can recognise leaked tokens. 2-16 lowercase letters or digits, starting with a letter.',
+  },
+  secretKey: {
+    env: 'TESSERA_SECRET_KEY',
+    default: undefined,
+    description:
+      'Server-side key (at least 32 bytes, base64 or hex) for hashing token and session secrets and encrypting signing keys. With PGlite it is generated into the data directory when unset; with PostgreSQL it is required and never stored in the database, so a stolen database alone opens nothing.',
+  },
+  sessionIdleMinutes: {
+    env: 'TESSERA_SESSION_IDLE_MINUTES',
+    default: '60',
+    description: 'A login session unused for this many minutes ends.',
+  },
+  sessionMaxHours: {
+    env: 'TESSERA_SESSION_MAX_HOURS',
+    default: '12',
+    description: 'A login session ends this many hours after login, however active it is.',
+  },
+  loginMaxFailures: {
+    env: 'TESSERA_LOGIN_MAX_FAILURES',
+    default: '5',
+    description:
+      'Failed logins allowed per account within the throttle window before further attempts are refused with 429. The limit per client address is four times this.',
+  },
+  loginWindowMinutes: {
+    env: 'TESSERA_LOGIN_WINDOW_MINUTES',
+    default: '15',
+    description: 'Length of the failed-login throttle window.',
+  },
+  bodyLimitBytes: {
+    env: 'TESSERA_BODY_LIMIT_BYTES',
+    default: '65536',
+    description: 'Largest request body accepted; larger bodies are refused with 413 before they are parsed.',
+  },
+} as const satisfies Record<string, OptionDoc>;
+
+export type OptionName = keyof typeof optionDocs;

@@ -1,0 +1,251 @@
+import { auditOf, type ActorContext, type RequestContext } from './context.js';
+import { TesseraError } from './errors.js';
+import type { Principal } from './model.js';
+import { randomBase62, type Clock, type Random } from './ports.js';
+import { can, isRight, type Actor, type AuthMethod, type Right } from './rights.js';
+import { hashPassword, hashSecret, hashesEqual, verifyPassword } from './secrets.js';
+import type { Store } from './store.js';
+
+export interface AuthSettings {
+  readonly secretKey: Uint8Array;
+  readonly sessionIdleSeconds: number;
+  readonly sessionMaxSeconds: number;
+  readonly loginMaxFailures: number;
+  readonly loginWindowSeconds: number;
+  /** Organization used when a login names none. */
+  readonly defaultOrg: string;
+}
+
+export interface AuthDeps {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly settings: AuthSettings;
+}
+
+export interface LoginResult {
+  /** `ses_<id>.<secret>`: shown once to the client; only its keyed hash is stored. */
+  readonly sessionToken: string;
+  readonly expiresAt: Date;
+  readonly principal: Principal;
+  readonly actor: Actor;
+}
+
+const sessionPattern = /^ses_([0-9A-Za-z]{16})\.([0-9A-Za-z]{43})$/;
+/** Touching `last_seen_at` at most this often keeps session checks from writing per request. */
+const touchIntervalMs = 60_000;
+
+export const passwordRules = {
+  minLength: 12,
+  maxLength: 256,
+} as const;
+
+/** Refuses passwords that are too short or too long; the message names the rule. */
+export function checkPasswordStrength(password: string, field: string): void {
+  if (password.length < passwordRules.minLength || password.length > passwordRules.maxLength) {
+    throw new TesseraError(
+      'VALIDATION_FAILED',
+      `Password must be ${passwordRules.minLength} to ${passwordRules.maxLength} characters long`,
+      { field },
+    );
+  }
+}
+
+/** Builds the caller's identity from its current roles; nothing is cached across requests. */
+export async function buildActor(
+  store: Store,
+  principal: Principal,
+  auth: { method: AuthMethod; tokenId: string | null; sessionId: string | null },
+): Promise<Actor> {
+  const roles = await store.principals.effectiveRoles(principal.orgId, principal.id);
+  const rights = new Set<Right>();
+  for (const role of roles) for (const right of role.rights) if (isRight(right)) rights.add(right);
+  return {
+    principalId: principal.id,
+    orgId: principal.orgId,
+    username: principal.username,
+    kind: principal.kind,
+    instanceAdmin: principal.instanceAdmin,
+    rights,
+    roles: roles.map((role) => role.name),
+    authMethod: auth.method,
+    tokenId: auth.tokenId,
+    sessionId: auth.sessionId,
+  };
+}
+
+/** Interactive login, sessions and password changes. */
+export function createAuthService({ store, clock, random, settings }: AuthDeps) {
+  // Verifying against a throwaway hash when the user does not exist keeps the response time of
+  // "no such user" and "wrong password" alike, so timing does not reveal which usernames exist.
+  const decoyHash = hashPassword(randomBase62(random, 24), random.bytes(16));
+
+  async function throttled(keys: readonly [string, number][], now: Date): Promise<number | undefined> {
+    for (const [key, max] of keys) {
+      const state = await store.throttle.get(key);
+      if (!state) continue;
+      const windowEnd = state.windowStart.getTime() + settings.loginWindowSeconds * 1000;
+      if (state.failures >= max && windowEnd > now.getTime()) return Math.ceil((windowEnd - now.getTime()) / 1000);
+    }
+    return undefined;
+  }
+
+  return {
+    async login(input: { username: string; password: string; org?: string | undefined }, ctx: RequestContext): Promise<LoginResult> {
+      const now = clock.now();
+      const orgName = input.org ?? settings.defaultOrg;
+      const org = await store.orgs.getByName(orgName);
+      const accountKey = `account:${orgName}:${input.username.toLowerCase()}`;
+      const addressKey = `address:${ctx.clientIp ?? 'unknown'}`;
+      const keys: [string, number][] = [
+        [accountKey, settings.loginMaxFailures],
+        [addressKey, settings.loginMaxFailures * 4],
+      ];
+
+      const retryAfter = await throttled(keys, now);
+      if (retryAfter !== undefined) {
+        await store.audit.append(
+          auditOf(ctx, now, {
+            orgId: org?.id ?? null,
+            action: 'login.failure',
+            outcome: 'denied',
+            details: { username: input.username, reason: 'throttled' },
+          }),
+        );
+        throw new TesseraError('TOO_MANY_ATTEMPTS', `Too many failed logins; try again in ${retryAfter} seconds`, {
+          retryAfter,
+        });
+      }
+
+      const principal = org && (await store.principals.getByUsername(org.id, input.username));
+      const storedHash = principal && principal.kind === 'user' ? await store.principals.getPasswordHash(org.id, principal.id) : null;
+      const passwordOk = await verifyPassword(input.password, storedHash ?? (await decoyHash));
+      const reason = !principal
+        ? 'unknown_user'
+        : principal.kind !== 'user'
+          ? 'service_account'
+          : !storedHash || !passwordOk
+            ? 'bad_password'
+            : principal.status !== 'active'
+              ? 'disabled'
+              : null;
+
+      if (reason !== null || !principal || !org) {
+        for (const [key] of keys) await store.throttle.recordFailure(key, now, settings.loginWindowSeconds);
+        await store.audit.append(
+          auditOf(ctx, now, {
+            orgId: org?.id ?? null,
+            action: 'login.failure',
+            outcome: 'failure',
+            targetType: principal ? 'principal' : null,
+            targetId: principal?.id ?? null,
+            details: { username: input.username, reason },
+          }),
+        );
+        // One message for every cause, so the answer never tells whether the user exists.
+        throw new TesseraError('INVALID_CREDENTIALS', 'Invalid username or password');
+      }
+
+      const id = randomBase62(random, 16);
+      const secret = randomBase62(random, 43);
+      const expiresAt = new Date(now.getTime() + settings.sessionMaxSeconds * 1000);
+      const actor = await buildActor(store, principal, { method: 'pwd', tokenId: null, sessionId: id });
+      await store.transaction(async (tx) => {
+        await tx.throttle.clear(accountKey);
+        await tx.sessions.create({
+          id,
+          orgId: org.id,
+          principalId: principal.id,
+          secretHash: hashSecret(settings.secretKey, secret),
+          createdAt: now,
+          lastSeenAt: now,
+          expiresAt,
+          endedAt: null,
+          clientIp: ctx.clientIp,
+          userAgent: ctx.userAgent,
+        });
+        await tx.audit.append(
+          auditOf({ ...ctx, actor }, now, {
+            action: 'login.success',
+            outcome: 'success',
+            targetType: 'session',
+            targetId: id,
+          }),
+        );
+      });
+      return { sessionToken: `ses_${id}.${secret}`, expiresAt, principal, actor };
+    },
+
+    /**
+     * Resolves a session token to its caller, or `undefined` when it is unknown, ended,
+     * idle too long, past its absolute lifetime, or its principal is disabled or deleted.
+     */
+    async authenticateSession(token: string): Promise<Actor | undefined> {
+      const match = sessionPattern.exec(token);
+      if (!match) return undefined;
+      const [, id, secret] = match as unknown as [string, string, string];
+      const session = await store.sessions.get(id);
+      if (!session || !hashesEqual(session.secretHash, hashSecret(settings.secretKey, secret))) return undefined;
+      const now = clock.now();
+      const idleDeadline = session.lastSeenAt.getTime() + settings.sessionIdleSeconds * 1000;
+      if (session.endedAt || session.expiresAt <= now || idleDeadline <= now.getTime()) return undefined;
+      const principal = await store.principals.get(session.orgId, session.principalId);
+      if (!principal || principal.status !== 'active') return undefined;
+      if (now.getTime() - session.lastSeenAt.getTime() >= touchIntervalMs) await store.sessions.touch(id, now);
+      return buildActor(store, principal, { method: 'pwd', tokenId: null, sessionId: id });
+    },
+
+    async logout(ctx: ActorContext): Promise<void> {
+      const { actor } = ctx;
+      if (!actor.sessionId) return;
+      const now = clock.now();
+      await store.transaction(async (tx) => {
+        await tx.sessions.end(actor.sessionId as string, now);
+        await tx.audit.append(auditOf(ctx, now, { action: 'logout', outcome: 'success', targetType: 'session', targetId: actor.sessionId }));
+      });
+    },
+
+    /** Changes the caller's own password and ends its other sessions. */
+    async changePassword(ctx: ActorContext, input: { currentPassword: string; newPassword: string }): Promise<void> {
+      const { actor } = ctx;
+      const now = clock.now();
+      const decision = can(actor, { kind: 'change_own_password' });
+      if (!decision.allowed) {
+        await store.audit.append(
+          auditOf(ctx, now, {
+            action: 'password.change',
+            outcome: 'denied',
+            targetType: 'principal',
+            targetId: actor.principalId,
+            details: { reason: decision.restricted ? 'restricted_session' : 'forbidden' },
+          }),
+        );
+        throw new TesseraError(decision.restricted ? 'RESTRICTED_SESSION' : 'FORBIDDEN', decision.reason);
+      }
+      const stored = await store.principals.getPasswordHash(actor.orgId, actor.principalId);
+      if (!stored || !(await verifyPassword(input.currentPassword, stored))) {
+        await store.audit.append(
+          auditOf(ctx, now, {
+            action: 'password.change',
+            outcome: 'failure',
+            targetType: 'principal',
+            targetId: actor.principalId,
+            details: { reason: 'bad_current_password' },
+          }),
+        );
+        throw new TesseraError('VALIDATION_FAILED', 'The current password is not correct', { field: '/current_password' });
+      }
+      checkPasswordStrength(input.newPassword, '/new_password');
+      const passwordHash = await hashPassword(input.newPassword, random.bytes(16));
+      await store.transaction(async (tx) => {
+        await tx.principals.update(actor.orgId, actor.principalId, { passwordHash, passwordChangedAt: now, updatedAt: now });
+        await tx.sessions.endAllFor(actor.principalId, now, actor.sessionId ?? undefined);
+        await tx.audit.append(
+          auditOf(ctx, now, { action: 'password.change', outcome: 'success', targetType: 'principal', targetId: actor.principalId }),
+        );
+      });
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

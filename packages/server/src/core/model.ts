@@ -1,0 +1,86 @@
+import type { Right } from './rights.js';
+
+export interface Org {
+  readonly id: string;
+  readonly name: string;
+  readonly displayName: string;
+  readonly createdAt: Date;
+}
+
+export type PrincipalKind = 'user' | 'service_account';
+export type PrincipalStatus = 'active' | 'disabled';
+
+export interface Principal {
+  readonly id: string;
+  readonly orgId: string;
+  readonly kind: PrincipalKind;
+  readonly username: string;
+  readonly displayName: string;
+  readonly email: string | null;
+  readonly status: PrincipalStatus;
+  readonly instanceAdmin: boolean;
+  /** Entries as written by the operator; parsed by @tessera/rules where enforced. */
+  readonly ipAllowlist: readonly string[];
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly passwordChangedAt: Date | null;
+}
+
+export interface Role {
+  readonly id: string;
+  /** `null` for built-in roles, which every organization shares. */
+  readonly orgId: string | null;
+  readonly name: string;
+  readonly description: string;
+  readonly rights: readonly Right[];
+  readonly builtin: boolean;
+  readonly createdAt: Date;
+}
+
+export interface Group {
+  readonly id: string;
+  readonly orgId: string;
+  readonly name: string;
+  readonly description: string;
+  readonly createdAt: Date;
+}
+
+export interface Session {
+  readonly id: string;
+  readonly orgId: string;
+  readonly principalId: string;
+  readonly secretHash: Buffer;
+  readonly createdAt: Date;
+  readonly lastSeenAt: Date;
+  readonly expiresAt: Date;
+  readonly endedAt: Date | null;
+  readonly clientIp: string | null;
+  readonly userAgent: string | null;
+}
+
+export interface AuditEvent {
+  readonly id: string;
+  readonly orgId: string | null;
+  readonly occurredAt: Date;
+  /** Dotted verb such as `login.failure`, `user.created`, `token.revoked`. */
+  readonly action: string;
+  readonly outcome: 'success' | 'failure' | 'denied';
+  readonly actorPrincipalId: string | null;
+  /** The API token the actor was acting through (SPEC 6: refreshTokenId). */
+  readonly actorTokenId: string | null;
+  readonly targetType: string | null;
+  readonly targetId: string | null;
+  readonly clientIp: string | null;
+  readonly userAgent: string | null;
+  readonly requestId: string | null;
+  /** Never holds a secret: callers pass field diffs and reasons only. */
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+export type NewAuditEvent = Omit<AuditEvent, 'id'>;
+
+/** A page of a keyset-paginated list; `nextCursor` is opaque and `null` on the last page. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly nextCursor: string | null;
+}

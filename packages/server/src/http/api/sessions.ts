@@ -1,0 +1,114 @@
+import { Type, type FastifyPluginAsyncTypebox, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Container } from '../../app/container.js';
+import { actorContext, authenticate, requestContext, sessionCookie } from '../request-context.js';
+import { Password, PrincipalBody, Timestamp, Username, bearerSecurity, principalBody, problemResponses } from '../schemas.js';
+
+const LoginBody = Type.Object(
+  {
+    username: Username,
+    password: Password,
+    org: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Organization name; default "default"' })),
+  },
+  { additionalProperties: false },
+);
+
+const MeBody = Type.Object({
+  principal: PrincipalBody,
+  rights: Type.Array(Type.String()),
+  effective_roles: Type.Array(Type.String()),
+  auth_method: Type.Union([Type.Literal('pwd'), Type.Literal('token'), Type.Literal('client')]),
+  token_id: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** Password login, logout, who-am-I and password change. */
+export function sessionRoutes(container: Container): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.post(
+      '/sessions',
+      {
+        schema: {
+          tags: ['sessions'],
+          summary: 'Log in with a password',
+          description:
+            'Returns a session token to send as `Authorization: Bearer`, and sets it as an HttpOnly, SameSite=Strict cookie for the console.',
+          body: LoginBody,
+          response: {
+            201: Type.Object({ session_token: Type.String(), expires_at: Timestamp, principal: PrincipalBody }),
+            ...problemResponses,
+          },
+        },
+      },
+      async (request, reply) => {
+        const result = await container.auth.login(request.body, requestContext(request, container));
+        const view = await container.directory.getPrincipal(
+          { ...requestContext(request, container), actor: result.actor },
+          result.principal.kind,
+          result.principal.id,
+        );
+        reply.setCookie(sessionCookie, result.sessionToken, {
+          httpOnly: true,
+          sameSite: 'strict',
+          secure: request.protocol === 'https',
+          path: '/',
+          expires: result.expiresAt,
+        });
+        return reply.code(201).send({
+          session_token: result.sessionToken,
+          expires_at: result.expiresAt.toISOString(),
+          principal: principalBody(view),
+        });
+      },
+    );
+
+    await app.register(async (plugin) => {
+      const authed = plugin.withTypeProvider<TypeBoxTypeProvider>();
+      authed.addHook('onRequest', authenticate(container));
+
+      authed.delete(
+        '/sessions/current',
+        { schema: { tags: ['sessions'], summary: 'Log out', security: bearerSecurity, response: { 204: Type.Null(), ...problemResponses } } },
+        async (request, reply) => {
+          await container.auth.logout(actorContext(request, container));
+          reply.clearCookie(sessionCookie, { path: '/' });
+          return reply.code(204).send(null);
+        },
+      );
+
+      authed.get(
+        '/me',
+        { schema: { tags: ['sessions'], summary: 'Who am I, with my rights', security: bearerSecurity, response: { 200: MeBody, ...problemResponses } } },
+        async (request) => {
+          const { principal, actor } = await container.directory.me(actorContext(request, container));
+          return {
+            principal: principalBody(principal),
+            rights: [...actor.rights].sort(),
+            effective_roles: [...actor.roles],
+            auth_method: actor.authMethod,
+            token_id: actor.tokenId,
+          };
+        },
+      );
+
+      authed.put(
+        '/me/password',
+        {
+          schema: {
+            tags: ['sessions'],
+            summary: 'Change my password',
+            description: 'Ends every other session of the caller.',
+            security: bearerSecurity,
+            body: Type.Object({ current_password: Password, new_password: Password }, { additionalProperties: false }),
+            response: { 204: Type.Null(), ...problemResponses },
+          },
+        },
+        async (request, reply) => {
+          await container.auth.changePassword(actorContext(request, container), {
+            currentPassword: request.body.current_password,
+            newPassword: request.body.new_password,
+          });
+          return reply.code(204).send(null);
+        },
+      );
+    });
+  };
+}

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv, type Options as AjvOptions } from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Container } from '../app/container.js';
+import { auditRoutes } from './api/audit-events.js';
+import { groupRoutes } from './api/groups.js';
+import { orgRoutes } from './api/orgs.js';
+import { principalRoutes } from './api/principals.js';
+import { roleRoutes } from './api/roles.js';
+import { sessionRoutes } from './api/sessions.js';
+import { handleError, handleNotFound } from './error-mapper.js';
+import { opsRoutes } from './ops.js';
+import { authenticate } from './request-context.js';
+
+/**
+ * Two validators: bodies are checked strictly (a string is not a number, unknown fields are
+ * refused, never silently dropped); query strings and path parameters arrive as text and are
+ * coerced to the schema's types.
+ */
+function validators() {
+  const base: AjvOptions = { allErrors: false, useDefaults: true, removeAdditional: false, strict: false };
+  const strictAjv = addFormats.default(new Ajv({ ...base, coerceTypes: false }));
+  const coercingAjv = addFormats.default(new Ajv({ ...base, coerceTypes: 'array' }));
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema);
+}
+
+const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the HTTP application on a container; listening is the caller's business. */
+export async function buildApp(container: Container): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: container.logger as FastifyBaseLogger,
+    bodyLimit: container.config.bodyLimitBytes,
+    // A well-formed X-Request-Id from a proxy is kept so logs line up across hops.
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'request_id',
+    disableRequestLogging: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validators());
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  app.decorateRequest('actor', null);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', String(request.id));
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tessera',
+        version: '0.1.0',
+        description: 'API tokens, OAuth 2.0 token service and management API. Errors are RFC 9457 problem details.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'A session token from POST /api/v1/sessions' },
+          session_cookie: { type: 'apiKey', in: 'cookie', name: 'tessera_session' },
+        },
+      },
+    },
+  });
+
+  await app.register(opsRoutes(container));
+  await app.register(
+    async (api) => {
+      await api.register(sessionRoutes(container));
+      await api.register(async (authed) => {
+        authed.addHook('onRequest', authenticate(container));
+        await authed.register(principalRoutes(container, 'user'));
+        await authed.register(principalRoutes(container, 'service_account'));
+        await authed.register(groupRoutes(container));
+        await authed.register(roleRoutes(container));
+        await authed.register(orgRoutes(container));
+        await authed.register(auditRoutes(container));
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

@@ -1,0 +1,176 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { TesseraError, errorCodes, type ErrorCode } from '../core/errors.js';
+
+/**
+ * The one place an error becomes a status, headers and a body (RFC 9457 problem details).
+ * TesseraErrors are expected refusals and say why; Fastify's own 4xx errors (bad JSON, too
+ * large, wrong media type, schema violations) are translated into the same shape; anything
+ * else is a bug or an outage and answers a bare 500 that reveals nothing.
+ */
+const statusOf: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  SESSION_EXPIRED: 401,
+  FORBIDDEN: 403,
+  RESTRICTED_SESSION: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  TOO_MANY_ATTEMPTS: 429,
+  TOKEN_LIMIT_REACHED: 409,
+  EXPIRY_TOO_LONG: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+};
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  field?: string;
+  errors?: { field: string; message: string }[];
+  request_id: string;
+  [extra: string]: unknown;
+}
+
+const typeOf = (code: string) => `urn:tessera:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+
+interface AjvIssue {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** Names the field an Ajv issue is about, as a JSON pointer into the request part. */
+function fieldOf(issue: AjvIssue, context: string | undefined): string {
+  let path = issue.instancePath ?? '';
+  if (issue.keyword === 'required' && typeof issue.params?.['missingProperty'] === 'string') {
+    path += `/${issue.params['missingProperty']}`;
+  }
+  if (issue.keyword === 'additionalProperties' && typeof issue.params?.['additionalProperty'] === 'string') {
+    path += `/${issue.params['additionalProperty']}`;
+  }
+  // Query and path parameters are named plainly; body fields as JSON pointers.
+  return context === 'body' || context === undefined ? path || '/' : path.replace(/^\//, '') || context;
+}
+
+function messageOf(issue: AjvIssue, field: string): string {
+  switch (issue.keyword) {
+    case 'required':
+      return `${field} is required`;
+    case 'additionalProperties':
+      return `${field} is not a known field; remove it (see /openapi.json for the accepted fields)`;
+    case 'type':
+      return `${field} must be of type ${String(issue.params?.['type'])}`;
+    case 'maxLength':
+    case 'maxItems':
+    case 'maximum':
+      return `${field} is too large: ${issue.message ?? ''}`;
+    default:
+      return `${field} ${issue.message ?? 'is not valid'}`;
+  }
+}
+
+export function toProblem(error: unknown, requestId: string): { status: number; problem: Problem; headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  if (error instanceof TesseraError) {
+    const status = statusOf[error.code];
+    if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
+    if (status === 401) headers['www-authenticate'] = 'Bearer realm="tessera"';
+    return {
+      status,
+      headers,
+      problem: {
+        ...error.extra,
+        type: typeOf(error.code),
+        title: errorCodes[error.code],
+        status,
+        detail: error.message,
+        code: error.code,
+        ...(error.field !== undefined && { field: error.field }),
+        request_id: requestId,
+      },
+    };
+  }
+
+  const fastifyError = error as Partial<FastifyError> & { validation?: AjvIssue[]; validationContext?: string };
+  if (Array.isArray(fastifyError.validation) && fastifyError.validation.length > 0) {
+    const errors = fastifyError.validation.map((issue) => {
+      const field = fieldOf(issue, fastifyError.validationContext);
+      return { field, message: messageOf(issue, field) };
+    });
+    const first = errors[0] as { field: string; message: string };
+    return {
+      status: 400,
+      headers,
+      problem: {
+        type: typeOf('VALIDATION_FAILED'),
+        title: errorCodes.VALIDATION_FAILED,
+        status: 400,
+        detail: first.message,
+        code: 'VALIDATION_FAILED',
+        field: first.field,
+        errors,
+        request_id: requestId,
+      },
+    };
+  }
+
+  const simple = (code: ErrorCode, status: number, detail: string, field?: string) => ({
+    status,
+    headers,
+    problem: {
+      type: typeOf(code),
+      title: errorCodes[code],
+      status,
+      detail,
+      code,
+      ...(field !== undefined && { field }),
+      request_id: requestId,
+    },
+  });
+
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return simple('PAYLOAD_TOO_LARGE', 413, 'The request body is larger than this server accepts; send less data', 'body');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return simple('UNSUPPORTED_MEDIA_TYPE', 415, 'Send the body as application/json', 'content-type');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return simple('VALIDATION_FAILED', 400, 'The body is empty; send a JSON object', 'body');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return simple('VALIDATION_FAILED', 400, 'The body is not valid JSON; check quotes, commas and brackets', 'body');
+  }
+  if (error instanceof SyntaxError && fastifyError.statusCode === 400) {
+    return simple('VALIDATION_FAILED', 400, 'The body is not valid JSON; check quotes, commas and brackets', 'body');
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return simple('VALIDATION_FAILED', status, 'The request could not be processed; check its format');
+  }
+  return {
+    status: 500,
+    headers,
+    problem: {
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'Something went wrong on our side; the request id helps the operator find it in the logs',
+      code: 'INTERNAL',
+      request_id: requestId,
+    },
+  };
+}
+
+/** Fastify error handler: logs unexpected errors (without request bodies) and answers a problem. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, problem, headers } = toProblem(error, String(request.id));
+  if (status >= 500) request.log.error({ err: error }, 'unexpected error');
+  return reply.code(status).headers(headers).type('application/problem+json').send(problem);
+}
+
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return handleError(new TesseraError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`), request, reply);
+}

@@ -1,0 +1,73 @@
+import { resolveClientAddress } from '@tessera/rules';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Container } from '../app/container.js';
+import type { ActorContext, RequestContext } from '../core/context.js';
+import { TesseraError } from '../core/errors.js';
+import type { Actor } from '../core/rights.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by `authenticate` on routes that need a caller. */
+    actor: Actor | null;
+  }
+}
+
+export const sessionCookie = 'tessera_session';
+export const csrfHeader = 'x-tessera-csrf';
+
+/** Client address (SPEC 3.6: the socket peer, or the right-most untrusted X-Forwarded-For hop behind a trusted proxy). */
+export function clientIpOf(request: FastifyRequest, container: Container): string {
+  const forwarded = request.headers['x-forwarded-for'];
+  return resolveClientAddress(
+    request.socket.remoteAddress ?? '',
+    Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
+    container.config.trustedProxies,
+  );
+}
+
+export function requestContext(request: FastifyRequest, container: Container): RequestContext {
+  const userAgent = request.headers['user-agent'];
+  return {
+    clientIp: clientIpOf(request, container),
+    userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 300) : null,
+    requestId: String(request.id),
+  };
+}
+
+/** The authenticated context of a request; routes behind `authenticate` always have one. */
+export function actorContext(request: FastifyRequest, container: Container): ActorContext {
+  if (!request.actor) throw new TesseraError('UNAUTHENTICATED', 'Log in first: POST /api/v1/sessions, then send the session token as a Bearer token');
+  return { ...requestContext(request, container), actor: request.actor };
+}
+
+const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * onRequest hook: resolves the caller from `Authorization: Bearer` or the console's session
+ * cookie. A cookie-authenticated state change must also carry the CSRF header: a cross-site
+ * form cannot set custom headers, and the cookie is SameSite=Strict as well.
+ */
+export function authenticate(container: Container) {
+  return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const header = request.headers.authorization;
+    let credential: string | undefined;
+    let fromCookie = false;
+    if (header !== undefined) {
+      const match = /^Bearer ([\x21-\x7e]{1,2048})$/i.exec(header);
+      if (!match) throw new TesseraError('UNAUTHENTICATED', 'Malformed Authorization header: send "Authorization: Bearer <session token>"');
+      credential = match[1];
+    } else {
+      credential = request.cookies?.[sessionCookie];
+      fromCookie = credential !== undefined;
+    }
+    if (credential === undefined) {
+      throw new TesseraError('UNAUTHENTICATED', 'Log in first: POST /api/v1/sessions, then send the session token as a Bearer token');
+    }
+    if (fromCookie && unsafeMethods.has(request.method) && request.headers[csrfHeader] !== '1') {
+      throw new TesseraError('FORBIDDEN', `Cookie-authenticated changes need the ${csrfHeader}: 1 header`);
+    }
+    const actor = await container.auth.authenticateSession(credential);
+    if (!actor) throw new TesseraError('UNAUTHENTICATED', 'The session is unknown, expired or ended; log in again');
+    request.actor = actor;
+  };
+}

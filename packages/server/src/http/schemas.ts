@@ -1,0 +1,150 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { Group, Org, Role } from '../core/model.js';
+import type { GroupView, PrincipalView } from '../core/directory.js';
+import { allRights } from '../core/rights.js';
+
+/** Schemas shared by several routes. Each route's own schemas live beside it. */
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String({ description: 'Stable machine-readable error code' }),
+    field: Type.Optional(Type.String({ description: 'The request field at fault' })),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    request_id: Type.String(),
+  },
+  { additionalProperties: true, description: 'RFC 9457 problem details' },
+);
+
+/** The error answers every authenticated route may give. */
+export const problemResponses = {
+  400: Problem,
+  401: Problem,
+  403: Problem,
+  404: Problem,
+  409: Problem,
+  413: Problem,
+  415: Problem,
+  429: Problem,
+} as const;
+
+export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
+export const Timestamp = Type.String({ format: 'date-time' });
+export const Username = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._@-]*$',
+  description: 'Letters, digits and . _ @ -, starting with a letter or digit',
+});
+export const DisplayName = Type.String({ minLength: 1, maxLength: 200 });
+export const Email = Type.String({ format: 'email', maxLength: 254 });
+export const Password = Type.String({ minLength: 1, maxLength: 256, description: '12 to 256 characters' });
+export const RoleName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9._-]*$' });
+export const RoleNames = Type.Array(RoleName, { maxItems: 50 });
+export const IpAllowlist = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+  maxItems: 100,
+  description: 'IPv4/IPv6 addresses, CIDRs or ranges (a-b); empty allows any address',
+});
+export const Right = Type.Union(allRights.map((right) => Type.Literal(right)));
+
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 500 })),
+    q: Type.Optional(Type.String({ maxLength: 200, description: 'Case-insensitive search' })),
+  },
+  { additionalProperties: false },
+);
+
+export function PageOf<T extends TSchema>(item: T) {
+  return Type.Object({
+    items: Type.Array(item),
+    next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last page' }),
+  });
+}
+
+export const PrincipalBody = Type.Object({
+  id: Type.String(),
+  kind: Type.Union([Type.Literal('user'), Type.Literal('service_account')]),
+  username: Type.String(),
+  display_name: Type.String(),
+  email: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.Literal('active'), Type.Literal('disabled')]),
+  instance_admin: Type.Boolean(),
+  roles: Type.Array(Type.String()),
+  ip_allowlist: Type.Array(Type.String()),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  password_changed_at: Type.Union([Timestamp, Type.Null()]),
+  org_id: Type.String(),
+});
+
+export function principalBody(p: PrincipalView) {
+  return {
+    id: p.id,
+    kind: p.kind,
+    username: p.username,
+    display_name: p.displayName,
+    email: p.email,
+    status: p.status,
+    instance_admin: p.instanceAdmin,
+    roles: [...p.roles],
+    ip_allowlist: [...p.ipAllowlist],
+    created_at: p.createdAt.toISOString(),
+    updated_at: p.updatedAt.toISOString(),
+    password_changed_at: p.passwordChangedAt?.toISOString() ?? null,
+    org_id: p.orgId,
+  };
+}
+
+export const RoleBody = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  rights: Type.Array(Type.String()),
+  builtin: Type.Boolean(),
+  created_at: Timestamp,
+});
+
+export function roleBody(role: Role) {
+  return {
+    id: role.id,
+    name: role.name,
+    description: role.description,
+    rights: [...role.rights],
+    builtin: role.builtin,
+    created_at: role.createdAt.toISOString(),
+  };
+}
+
+export const GroupBody = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  members: Type.Array(Type.String(), { description: 'Principal ids' }),
+  roles: Type.Array(Type.String()),
+  created_at: Timestamp,
+});
+
+export function groupBody(group: GroupView | (Group & { members: string[]; roles: string[] })) {
+  return {
+    id: group.id,
+    name: group.name,
+    description: group.description,
+    members: [...group.members],
+    roles: [...group.roles],
+    created_at: group.createdAt.toISOString(),
+  };
+}
+
+export const OrgBody = Type.Object({ id: Type.String(), name: Type.String(), display_name: Type.String(), created_at: Timestamp });
+
+export function orgBody(org: Org) {
+  return { id: org.id, name: org.name, display_name: org.displayName, created_at: org.createdAt.toISOString() };
+}
+
+export const bearerSecurity: { [scheme: string]: string[] }[] = [{ bearer: [] }, { session_cookie: [] }];

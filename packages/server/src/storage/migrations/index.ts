@@ -1,0 +1,15 @@
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as foundation from './0001-foundation.js';
+
+/**
+ * Forward-only, versioned migrations, listed in code rather than read from a folder so the
+ * built package and the TypeScript sources run the same list. Never edit a released entry:
+ * add the next one.
+ */
+const migrations: Record<string, Migration> = {
+  '0001-foundation': foundation,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,66 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Column types as both drivers return them (PGlite and pg agree on these). */
+type Timestamp = ColumnType<Date, Date, Date>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface Database {
+  orgs: { id: string; name: string; display_name: string; created_at: Timestamp };
+  principals: {
+    id: string;
+    org_id: string;
+    kind: 'user' | 'service_account';
+    username: string;
+    display_name: string;
+    email: string | null;
+    password_hash: string | null;
+    status: 'active' | 'disabled';
+    instance_admin: boolean;
+    ip_allowlist: Json<string[]>;
+    created_at: Timestamp;
+    updated_at: Timestamp;
+    password_changed_at: Timestamp | null;
+    deleted_at: Timestamp | null;
+  };
+  roles: {
+    id: string;
+    org_id: string | null;
+    name: string;
+    description: string;
+    rights: Json<string[]>;
+    builtin: boolean;
+    created_at: Timestamp;
+  };
+  principal_roles: { principal_id: string; role_id: string };
+  groups: { id: string; org_id: string; name: string; description: string; created_at: Timestamp };
+  group_members: { group_id: string; principal_id: string };
+  group_roles: { group_id: string; role_id: string };
+  sessions: {
+    id: string;
+    org_id: string;
+    principal_id: string;
+    secret_hash: Uint8Array;
+    created_at: Timestamp;
+    last_seen_at: Timestamp;
+    expires_at: Timestamp;
+    ended_at: Timestamp | null;
+    client_ip: string | null;
+    user_agent: string | null;
+  };
+  login_throttle: { key: string; failures: number; window_start: Timestamp };
+  audit_events: {
+    seq: Generated<string>;
+    org_id: string | null;
+    occurred_at: Timestamp;
+    action: string;
+    outcome: string;
+    actor_principal_id: string | null;
+    actor_token_id: string | null;
+    target_type: string | null;
+    target_id: string | null;
+    client_ip: string | null;
+    user_agent: string | null;
+    request_id: string | null;
+    details: Json<Record<string, unknown>>;
+  };
+}

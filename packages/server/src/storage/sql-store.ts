@@ -1,0 +1,550 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { AuditEvent, Group, Org, Principal, Role, Session } from '../core/model.js';
+import type { Right } from '../core/rights.js';
+import type { Store } from '../core/store.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+const json = (value: unknown) => JSON.stringify(value);
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function toOrg(row: Selectable<Database['orgs']>): Org {
+  return { id: row.id, name: row.name, displayName: row.display_name, createdAt: row.created_at };
+}
+
+function toPrincipal(row: Selectable<Database['principals']>): Principal {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    kind: row.kind,
+    username: row.username,
+    displayName: row.display_name,
+    email: row.email,
+    status: row.status,
+    instanceAdmin: row.instance_admin,
+    ipAllowlist: row.ip_allowlist,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    passwordChangedAt: row.password_changed_at,
+  };
+}
+
+function toRole(row: Selectable<Database['roles']>): Role {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    name: row.name,
+    description: row.description,
+    rights: row.rights as Right[],
+    builtin: row.builtin,
+    createdAt: row.created_at,
+  };
+}
+
+function toGroup(row: Selectable<Database['groups']>): Group {
+  return { id: row.id, orgId: row.org_id, name: row.name, description: row.description, createdAt: row.created_at };
+}
+
+function toSession(row: Selectable<Database['sessions']>): Session {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    principalId: row.principal_id,
+    secretHash: Buffer.from(row.secret_hash),
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    endedAt: row.ended_at,
+    clientIp: row.client_ip,
+    userAgent: row.user_agent,
+  };
+}
+
+function toAuditEvent(row: Selectable<Database['audit_events']>): AuditEvent {
+  return {
+    id: String(row.seq),
+    orgId: row.org_id,
+    occurredAt: row.occurred_at,
+    action: row.action,
+    outcome: row.outcome as AuditEvent['outcome'],
+    actorPrincipalId: row.actor_principal_id,
+    actorTokenId: row.actor_token_id,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    clientIp: row.client_ip,
+    userAgent: row.user_agent,
+    requestId: row.request_id,
+    details: row.details,
+  };
+}
+
+/** Splits one extra row off a `limit + 1` query into the next cursor. */
+function page<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => (string | number)[]) {
+  const more = rows.length > limit;
+  const items = (more ? rows.slice(0, limit) : rows).map(map);
+  const last = rows[limit - 1];
+  return { items, nextCursor: more && last !== undefined ? encodeCursor(key(last)) : null };
+}
+
+/**
+ * The Store in PostgreSQL SQL through Kysely. It neither knows nor cares whether PGlite or a
+ * PostgreSQL server is underneath: both drivers hand it a `Kysely<Database>`.
+ */
+export function createSqlStore(db: Db): Store {
+  const activePrincipals = (org: string) =>
+    db.selectFrom('principals').where('org_id', '=', org).where('deleted_at', 'is', null);
+
+  const rolesOf = (org: string, ids: string[]) =>
+    ids.length === 0
+      ? Promise.resolve([] as Role[])
+      : db
+          .selectFrom('roles')
+          .selectAll()
+          .where('id', 'in', ids)
+          .where((eb) => eb.or([eb('org_id', '=', org), eb('org_id', 'is', null)]))
+          .orderBy('name')
+          .execute()
+          .then((rows) => rows.map(toRole));
+
+  const store: Store = {
+    async transaction(work) {
+      if (db.isTransaction) return work(store);
+      return (db as Kysely<Database>).transaction().execute((trx) => work(createSqlStore(trx)));
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+
+    orgs: {
+      async create(org) {
+        await db
+          .insertInto('orgs')
+          .values({ id: org.id, name: org.name, display_name: org.displayName, created_at: org.createdAt })
+          .execute();
+        return org;
+      },
+      async get(id) {
+        const row = await db.selectFrom('orgs').selectAll().where('id', '=', id).executeTakeFirst();
+        return row && toOrg(row);
+      },
+      async getByName(name) {
+        const row = await db.selectFrom('orgs').selectAll().where('name', '=', name).executeTakeFirst();
+        return row && toOrg(row);
+      },
+      async list({ limit, cursor, q }) {
+        let query = db.selectFrom('orgs').selectAll().orderBy('name').orderBy('id').limit(limit + 1);
+        if (q) query = query.where('name', 'ilike', `%${escapeLike(q)}%`);
+        if (cursor) {
+          const [name, id] = decodeCursor(cursor, 2) as [string, string];
+          query = query.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]));
+        }
+        return page(await query.execute(), limit, toOrg, (row) => [row.name, row.id]);
+      },
+      async update(id, patch) {
+        const row = await db
+          .updateTable('orgs')
+          .set({ display_name: patch.displayName })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        return row && toOrg(row);
+      },
+      async count() {
+        const row = await db.selectFrom('orgs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+        return Number(row.n);
+      },
+    },
+
+    principals: {
+      async create(p) {
+        const row = await db
+          .insertInto('principals')
+          .values({
+            id: p.id,
+            org_id: p.orgId,
+            kind: p.kind,
+            username: p.username,
+            display_name: p.displayName,
+            email: p.email,
+            password_hash: p.passwordHash,
+            status: 'active',
+            instance_admin: p.instanceAdmin,
+            ip_allowlist: json(p.ipAllowlist),
+            created_at: p.createdAt,
+            updated_at: p.createdAt,
+            password_changed_at: p.passwordHash === null ? null : p.createdAt,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toPrincipal(row);
+      },
+      async get(orgId, id) {
+        const row = await activePrincipals(orgId).selectAll().where('id', '=', id).executeTakeFirst();
+        return row && toPrincipal(row);
+      },
+      async getByUsername(orgId, username) {
+        const row = await activePrincipals(orgId).selectAll().where('username', '=', username).executeTakeFirst();
+        return row && toPrincipal(row);
+      },
+      async getPasswordHash(orgId, id) {
+        const row = await activePrincipals(orgId).select('password_hash').where('id', '=', id).executeTakeFirst();
+        return row?.password_hash ?? null;
+      },
+      async list(orgId, kind, { limit, cursor, q }) {
+        let query = activePrincipals(orgId)
+          .selectAll()
+          .where('kind', '=', kind)
+          .orderBy('username')
+          .orderBy('id')
+          .limit(limit + 1);
+        if (q) {
+          const like = `%${escapeLike(q)}%`;
+          query = query.where((eb) => eb.or([eb('username', 'ilike', like), eb('display_name', 'ilike', like), eb('email', 'ilike', like)]));
+        }
+        if (cursor) {
+          const [username, id] = decodeCursor(cursor, 2) as [string, string];
+          query = query.where((eb) =>
+            eb.or([eb('username', '>', username), eb.and([eb('username', '=', username), eb('id', '>', id)])]),
+          );
+        }
+        return page(await query.execute(), limit, toPrincipal, (row) => [row.username, row.id]);
+      },
+      async update(orgId, id, patch) {
+        const row = await db
+          .updateTable('principals')
+          .set({
+            ...(patch.displayName !== undefined && { display_name: patch.displayName }),
+            ...(patch.email !== undefined && { email: patch.email }),
+            ...(patch.status !== undefined && { status: patch.status }),
+            ...(patch.ipAllowlist !== undefined && { ip_allowlist: json(patch.ipAllowlist) }),
+            ...(patch.passwordHash !== undefined && { password_hash: patch.passwordHash }),
+            ...(patch.passwordChangedAt !== undefined && { password_changed_at: patch.passwordChangedAt }),
+            updated_at: patch.updatedAt,
+          })
+          .where('org_id', '=', orgId)
+          .where('id', '=', id)
+          .where('deleted_at', 'is', null)
+          .returningAll()
+          .executeTakeFirst();
+        return row && toPrincipal(row);
+      },
+      async remove(orgId, id, at) {
+        const result = await db
+          .updateTable('principals')
+          .set({ deleted_at: at, updated_at: at, status: 'disabled', password_hash: null })
+          .where('org_id', '=', orgId)
+          .where('id', '=', id)
+          .where('deleted_at', 'is', null)
+          .executeTakeFirst();
+        if (result.numUpdatedRows === 0n) return false;
+        await db.deleteFrom('principal_roles').where('principal_id', '=', id).execute();
+        await db.deleteFrom('group_members').where('principal_id', '=', id).execute();
+        return true;
+      },
+      async directRoles(orgId, id) {
+        const rows = await db.selectFrom('principal_roles').select('role_id').where('principal_id', '=', id).execute();
+        return rolesOf(orgId, rows.map((row) => row.role_id));
+      },
+      async setRoles(_orgId, id, roleIds) {
+        await db.deleteFrom('principal_roles').where('principal_id', '=', id).execute();
+        if (roleIds.length > 0) {
+          await db
+            .insertInto('principal_roles')
+            .values(roleIds.map((roleId) => ({ principal_id: id, role_id: roleId })))
+            .execute();
+        }
+      },
+      async effectiveRoles(orgId, id) {
+        const rows = await db
+          .selectFrom('principal_roles')
+          .select('role_id')
+          .where('principal_id', '=', id)
+          .union(
+            db
+              .selectFrom('group_roles')
+              .innerJoin('group_members', 'group_members.group_id', 'group_roles.group_id')
+              .select('group_roles.role_id')
+              .where('group_members.principal_id', '=', id),
+          )
+          .execute();
+        return rolesOf(orgId, rows.map((row) => row.role_id));
+      },
+    },
+
+    roles: {
+      async create(role) {
+        await db
+          .insertInto('roles')
+          .values({
+            id: role.id,
+            org_id: role.orgId,
+            name: role.name,
+            description: role.description,
+            rights: json(role.rights),
+            builtin: role.builtin,
+            created_at: role.createdAt,
+          })
+          .execute();
+        return role;
+      },
+      async list(orgId) {
+        const rows = await db
+          .selectFrom('roles')
+          .selectAll()
+          .where((eb) => eb.or([eb('org_id', '=', orgId), eb('org_id', 'is', null)]))
+          .orderBy('builtin', 'desc')
+          .orderBy('name')
+          .execute();
+        return rows.map(toRole);
+      },
+      async getByName(orgId, name) {
+        const row = await db
+          .selectFrom('roles')
+          .selectAll()
+          .where('name', '=', name)
+          .where((eb) => eb.or([eb('org_id', '=', orgId), eb('org_id', 'is', null)]))
+          .executeTakeFirst();
+        return row && toRole(row);
+      },
+      async get(orgId, id) {
+        const row = await db
+          .selectFrom('roles')
+          .selectAll()
+          .where('id', '=', id)
+          .where((eb) => eb.or([eb('org_id', '=', orgId), eb('org_id', 'is', null)]))
+          .executeTakeFirst();
+        return row && toRole(row);
+      },
+      async update(orgId, id, patch) {
+        const row = await db
+          .updateTable('roles')
+          .set({
+            ...(patch.description !== undefined && { description: patch.description }),
+            ...(patch.rights !== undefined && { rights: json(patch.rights) }),
+          })
+          .where('org_id', '=', orgId)
+          .where('id', '=', id)
+          .where('builtin', '=', false)
+          .returningAll()
+          .executeTakeFirst();
+        return row && toRole(row);
+      },
+      async remove(orgId, id) {
+        const result = await db
+          .deleteFrom('roles')
+          .where('org_id', '=', orgId)
+          .where('id', '=', id)
+          .where('builtin', '=', false)
+          .executeTakeFirst();
+        return result.numDeletedRows > 0n;
+      },
+      async syncBuiltins(roles) {
+        for (const role of roles) {
+          await db
+            .insertInto('roles')
+            .values({
+              id: role.id,
+              org_id: null,
+              name: role.name,
+              description: role.description,
+              rights: json(role.rights),
+              builtin: true,
+              created_at: role.createdAt,
+            })
+            .onConflict((oc) => oc.column('id').doUpdateSet({ rights: json(role.rights), description: role.description }))
+            .execute();
+        }
+      },
+    },
+
+    groups: {
+      async create(group) {
+        await db
+          .insertInto('groups')
+          .values({
+            id: group.id,
+            org_id: group.orgId,
+            name: group.name,
+            description: group.description,
+            created_at: group.createdAt,
+          })
+          .execute();
+        return group;
+      },
+      async get(orgId, id) {
+        const row = await db.selectFrom('groups').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+        return row && toGroup(row);
+      },
+      async list(orgId, { limit, cursor, q }) {
+        let query = db.selectFrom('groups').selectAll().where('org_id', '=', orgId).orderBy('name').orderBy('id').limit(limit + 1);
+        if (q) query = query.where('name', 'ilike', `%${escapeLike(q)}%`);
+        if (cursor) {
+          const [name, id] = decodeCursor(cursor, 2) as [string, string];
+          query = query.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]));
+        }
+        return page(await query.execute(), limit, toGroup, (row) => [row.name, row.id]);
+      },
+      async update(orgId, id, patch) {
+        const row = await db
+          .updateTable('groups')
+          .set({
+            ...(patch.name !== undefined && { name: patch.name }),
+            ...(patch.description !== undefined && { description: patch.description }),
+          })
+          .where('org_id', '=', orgId)
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        return row && toGroup(row);
+      },
+      async remove(orgId, id) {
+        const result = await db.deleteFrom('groups').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+        return result.numDeletedRows > 0n;
+      },
+      async members(orgId, id) {
+        const rows = await activePrincipals(orgId)
+          .innerJoin('group_members', 'group_members.principal_id', 'principals.id')
+          .selectAll('principals')
+          .where('group_members.group_id', '=', id)
+          .orderBy('username')
+          .execute();
+        return rows.map(toPrincipal);
+      },
+      async setMembers(_orgId, id, principalIds) {
+        await db.deleteFrom('group_members').where('group_id', '=', id).execute();
+        if (principalIds.length > 0) {
+          await db
+            .insertInto('group_members')
+            .values(principalIds.map((principalId) => ({ group_id: id, principal_id: principalId })))
+            .execute();
+        }
+      },
+      async roles(orgId, id) {
+        const rows = await db.selectFrom('group_roles').select('role_id').where('group_id', '=', id).execute();
+        return rolesOf(orgId, rows.map((row) => row.role_id));
+      },
+      async setRoles(_orgId, id, roleIds) {
+        await db.deleteFrom('group_roles').where('group_id', '=', id).execute();
+        if (roleIds.length > 0) {
+          await db.insertInto('group_roles').values(roleIds.map((roleId) => ({ group_id: id, role_id: roleId }))).execute();
+        }
+      },
+    },
+
+    sessions: {
+      async create(s) {
+        await db
+          .insertInto('sessions')
+          .values({
+            id: s.id,
+            org_id: s.orgId,
+            principal_id: s.principalId,
+            secret_hash: s.secretHash,
+            created_at: s.createdAt,
+            last_seen_at: s.lastSeenAt,
+            expires_at: s.expiresAt,
+            ended_at: s.endedAt,
+            client_ip: s.clientIp,
+            user_agent: s.userAgent,
+          })
+          .execute();
+      },
+      async get(id) {
+        const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+        return row && toSession(row);
+      },
+      async touch(id, at) {
+        await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
+      },
+      async end(id, at) {
+        await db.updateTable('sessions').set({ ended_at: at }).where('id', '=', id).where('ended_at', 'is', null).execute();
+      },
+      async endAllFor(principalId, at, exceptId) {
+        let query = db
+          .updateTable('sessions')
+          .set({ ended_at: at })
+          .where('principal_id', '=', principalId)
+          .where('ended_at', 'is', null);
+        if (exceptId) query = query.where('id', '!=', exceptId);
+        await query.execute();
+      },
+    },
+
+    throttle: {
+      async get(key) {
+        const row = await db.selectFrom('login_throttle').selectAll().where('key', '=', key).executeTakeFirst();
+        return row && { failures: row.failures, windowStart: row.window_start };
+      },
+      async recordFailure(key, now, windowSeconds) {
+        // One statement, so concurrent failures on several instances all count.
+        const windowFloor = new Date(now.getTime() - windowSeconds * 1000);
+        const row = await db
+          .insertInto('login_throttle')
+          .values({ key, failures: 1, window_start: now })
+          .onConflict((oc) =>
+            oc.column('key').doUpdateSet({
+              failures: sql`CASE WHEN login_throttle.window_start <= ${windowFloor} THEN 1 ELSE login_throttle.failures + 1 END`,
+              window_start: sql`CASE WHEN login_throttle.window_start <= ${windowFloor} THEN ${now} ELSE login_throttle.window_start END`,
+            }),
+          )
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { failures: row.failures, windowStart: row.window_start };
+      },
+      async clear(key) {
+        await db.deleteFrom('login_throttle').where('key', '=', key).execute();
+      },
+    },
+
+    audit: {
+      async append(event) {
+        const row = await db
+          .insertInto('audit_events')
+          .values({
+            org_id: event.orgId,
+            occurred_at: event.occurredAt,
+            action: event.action,
+            outcome: event.outcome,
+            actor_principal_id: event.actorPrincipalId,
+            actor_token_id: event.actorTokenId,
+            target_type: event.targetType,
+            target_id: event.targetId,
+            client_ip: event.clientIp,
+            user_agent: event.userAgent,
+            request_id: event.requestId,
+            details: json(event.details),
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return toAuditEvent(row);
+      },
+      async list(q) {
+        let query = db
+          .selectFrom('audit_events')
+          .selectAll()
+          .where('org_id', '=', q.orgId)
+          .orderBy('seq', 'desc')
+          .limit(q.limit + 1);
+        if (q.action) {
+          // `token.*` style prefixes select a family of events.
+          query = q.action.endsWith('*')
+            ? query.where('action', 'like', `${escapeLike(q.action.slice(0, -1))}%`)
+            : query.where('action', '=', q.action);
+        }
+        if (q.actorPrincipalId) query = query.where('actor_principal_id', '=', q.actorPrincipalId);
+        if (q.targetId) query = query.where('target_id', '=', q.targetId);
+        if (q.since) query = query.where('occurred_at', '>=', q.since);
+        if (q.until) query = query.where('occurred_at', '<', q.until);
+        if (q.cursor) {
+          const [seq] = decodeCursor(q.cursor, 1) as [string];
+          if (!/^[0-9]{1,19}$/.test(seq)) decodeCursor('', 1);
+          query = query.where('seq', '<', seq);
+        }
+        return page(await query.execute(), q.limit, toAuditEvent, (row) => [String(row.seq)]);
+      },
+    },
+  };
+  return store;
+}

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Store } from '../../src/core/store.js';
+import { databaseTargets, type TestDatabase } from '../support/databases.js';
+
+/**
+ * The Store contract: one suite, run against every driver (STYLE 6). Each target gets a fresh
+ * migrated database of its own, dropped afterwards.
+ */
+for (const target of databaseTargets) {
+  describe(`Store contract on ${target.name}`, () => {
+    let database: TestDatabase;
+    let store: Store;
+    const t0 = new Date('2026-01-01T00:00:00Z');
+
+    before(async () => {
+      database = await target.create();
+      store = database.storage.store;
+      await store.roles.syncBuiltins([
+        { id: 'role_member', orgId: null, name: 'member', description: '', rights: ['tokens.own'], builtin: true, createdAt: t0 },
+      ]);
+      await store.orgs.create({ id: 'org_a', name: 'a', displayName: 'A', createdAt: t0 });
+      await store.orgs.create({ id: 'org_b', name: 'b', displayName: 'B', createdAt: t0 });
+    });
+    after(async () => database.dispose());
+
+    const principal = (id: string, orgId: string, username: string) => ({
+      id,
+      orgId,
+      kind: 'user' as const,
+      username,
+      displayName: username,
+      email: null,
+      passwordHash: 'scrypt$x',
+      instanceAdmin: false,
+      ipAllowlist: ['10.0.0.0/8'],
+      createdAt: t0,
+    });
+
+    it('creates principals and finds them only within their organization', async () => {
+      const created = await store.principals.create(principal('usr_1', 'org_a', 'alice'));
+      assert.equal(created.username, 'alice');
+      assert.deepEqual(created.ipAllowlist, ['10.0.0.0/8']);
+      assert.equal((await store.principals.get('org_a', 'usr_1'))?.id, 'usr_1');
+      assert.equal(await store.principals.get('org_b', 'usr_1'), undefined);
+      assert.equal((await store.principals.getByUsername('org_a', 'alice'))?.id, 'usr_1');
+      assert.equal(await store.principals.getPasswordHash('org_a', 'usr_1'), 'scrypt$x');
+    });
+
+    it('refuses a duplicate username in one organization but not across organizations', async () => {
+      await assert.rejects(store.principals.create(principal('usr_dup', 'org_a', 'alice')));
+      const other = await store.principals.create(principal('usr_2', 'org_b', 'alice'));
+      assert.equal(other.orgId, 'org_b');
+    });
+
+    it('paginates principals by keyset with search', async () => {
+      for (const name of ['carol', 'dave', 'erin', 'frank']) {
+        await store.principals.create(principal(`usr_${name}`, 'org_a', name));
+      }
+      const first = await store.principals.list('org_a', 'user', { limit: 2 });
+      assert.deepEqual(first.items.map((p) => p.username), ['alice', 'carol']);
+      assert.ok(first.nextCursor);
+      const second = await store.principals.list('org_a', 'user', { limit: 2, cursor: first.nextCursor });
+      assert.deepEqual(second.items.map((p) => p.username), ['dave', 'erin']);
+      const third = await store.principals.list('org_a', 'user', { limit: 2, cursor: second.nextCursor ?? undefined });
+      assert.deepEqual(third.items.map((p) => p.username), ['frank']);
+      assert.equal(third.nextCursor, null);
+      const search = await store.principals.list('org_a', 'user', { limit: 10, q: 'RA' });
+      assert.deepEqual(search.items.map((p) => p.username), ['frank']);
+      const percent = await store.principals.list('org_a', 'user', { limit: 10, q: '%' });
+      assert.deepEqual(percent.items, [], 'LIKE wildcards in a search are literal');
+    });
+
+    it('rejects a tampered cursor', async () => {
+      await assert.rejects(store.principals.list('org_a', 'user', { limit: 2, cursor: 'not-a-cursor' }), /Invalid cursor/);
+    });
+
+    it('updates and soft-deletes principals, freeing the username', async () => {
+      const updated = await store.principals.update('org_a', 'usr_carol', { status: 'disabled', updatedAt: t0 });
+      assert.equal(updated?.status, 'disabled');
+      assert.equal(await store.principals.update('org_b', 'usr_carol', { status: 'active', updatedAt: t0 }), undefined);
+      assert.equal(await store.principals.remove('org_a', 'usr_carol', t0), true);
+      assert.equal(await store.principals.get('org_a', 'usr_carol'), undefined);
+      assert.equal(await store.principals.remove('org_a', 'usr_carol', t0), false);
+      await store.principals.create(principal('usr_carol2', 'org_a', 'carol'));
+    });
+
+    it('computes effective roles from direct roles and groups', async () => {
+      await store.roles.create({ id: 'rol_x', orgId: 'org_a', name: 'auditor-ish', description: '', rights: ['audit.read'], builtin: false, createdAt: t0 });
+      await store.principals.setRoles('org_a', 'usr_1', ['role_member']);
+      assert.deepEqual((await store.principals.effectiveRoles('org_a', 'usr_1')).map((r) => r.name), ['member']);
+      await store.groups.create({ id: 'grp_1', orgId: 'org_a', name: 'ops', description: '', createdAt: t0 });
+      await store.groups.setMembers('org_a', 'grp_1', ['usr_1']);
+      await store.groups.setRoles('org_a', 'grp_1', ['rol_x']);
+      const names = (await store.principals.effectiveRoles('org_a', 'usr_1')).map((r) => r.name).sort();
+      assert.deepEqual(names, ['auditor-ish', 'member']);
+      assert.deepEqual((await store.principals.directRoles('org_a', 'usr_1')).map((r) => r.name), ['member']);
+      assert.deepEqual((await store.groups.members('org_a', 'grp_1')).map((p) => p.id), ['usr_1']);
+      // A custom role of organization A is invisible from organization B.
+      assert.equal(await store.roles.get('org_b', 'rol_x'), undefined);
+      assert.equal((await store.roles.getByName('org_b', 'member'))?.id, 'role_member');
+    });
+
+    it('keeps built-in roles read-only through update and remove', async () => {
+      assert.equal(await store.roles.update('org_a', 'role_member', { rights: ['policy.manage'] }), undefined);
+      assert.equal(await store.roles.remove('org_a', 'role_member'), false);
+      assert.equal(await store.roles.remove('org_a', 'rol_x'), true);
+      assert.deepEqual((await store.principals.effectiveRoles('org_a', 'usr_1')).map((r) => r.name), ['member']);
+    });
+
+    it('stores sessions and ends them', async () => {
+      const hash = Buffer.alloc(32, 1);
+      await store.sessions.create({
+        id: 'ses1', orgId: 'org_a', principalId: 'usr_1', secretHash: hash, createdAt: t0, lastSeenAt: t0,
+        expiresAt: new Date(t0.getTime() + 3600_000), endedAt: null, clientIp: '127.0.0.1', userAgent: 'test',
+      });
+      const session = await store.sessions.get('ses1');
+      assert.ok(session);
+      assert.ok(Buffer.isBuffer(session.secretHash));
+      assert.deepEqual(session.secretHash, hash);
+      const later = new Date(t0.getTime() + 60_000);
+      await store.sessions.touch('ses1', later);
+      assert.equal((await store.sessions.get('ses1'))?.lastSeenAt.getTime(), later.getTime());
+      await store.sessions.endAllFor('usr_1', later);
+      assert.equal((await store.sessions.get('ses1'))?.endedAt?.getTime(), later.getTime());
+    });
+
+    it('counts login failures atomically and restarts the window', async () => {
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.throttle.recordFailure('k', t0, 60)));
+      assert.deepEqual(results.map((r) => r.failures).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const next = await store.throttle.recordFailure('k', new Date(t0.getTime() + 61_000), 60);
+      assert.equal(next.failures, 1);
+      await store.throttle.clear('k');
+      assert.equal(await store.throttle.get('k'), undefined);
+    });
+
+    it('rolls back every write of a failed transaction, audit included', async () => {
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.principals.create(principal('usr_rollback', 'org_a', 'rollback'));
+          await tx.audit.append({
+            orgId: 'org_a', occurredAt: t0, action: 'user.created', outcome: 'success', actorPrincipalId: null,
+            actorTokenId: null, targetType: 'principal', targetId: 'usr_rollback', clientIp: null, userAgent: null,
+            requestId: null, details: {},
+          });
+          throw new Error('boom');
+        }),
+        /boom/,
+      );
+      assert.equal(await store.principals.get('org_a', 'usr_rollback'), undefined);
+      const events = await store.audit.list({ orgId: 'org_a', limit: 10, targetId: 'usr_rollback' });
+      assert.equal(events.items.length, 0);
+    });
+
+    it('serialises concurrent transactions', async () => {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          store.transaction(async (tx) => {
+            await tx.principals.create(principal(`usr_c${i}`, 'org_b', `concurrent${i}`));
+            await tx.principals.setRoles('org_b', `usr_c${i}`, ['role_member']);
+          }),
+        ),
+      );
+      const page = await store.principals.list('org_b', 'user', { limit: 100, q: 'concurrent' });
+      assert.equal(page.items.length, 20);
+    });
+
+    it('appends audit events and pages through them newest first with filters', async () => {
+      for (let i = 0; i < 5; i++) {
+        await store.audit.append({
+          orgId: 'org_a', occurredAt: new Date(t0.getTime() + i * 1000), action: i % 2 ? 'login.failure' : 'login.success',
+          outcome: 'success', actorPrincipalId: 'usr_1', actorTokenId: null, targetType: null, targetId: null,
+          clientIp: '127.0.0.1', userAgent: null, requestId: `r${i}`, details: { n: i },
+        });
+      }
+      const first = await store.audit.list({ orgId: 'org_a', limit: 2 });
+      assert.deepEqual(first.items.map((e) => e.requestId), ['r4', 'r3']);
+      const second = await store.audit.list({ orgId: 'org_a', limit: 2, cursor: first.nextCursor ?? undefined });
+      assert.deepEqual(second.items.map((e) => e.requestId), ['r2', 'r1']);
+      const failures = await store.audit.list({ orgId: 'org_a', limit: 10, action: 'login.failure' });
+      assert.deepEqual(failures.items.map((e) => e.details['n']), [3, 1]);
+      const family = await store.audit.list({ orgId: 'org_a', limit: 10, action: 'login.*' });
+      assert.equal(family.items.length, 5);
+      assert.equal((await store.audit.list({ orgId: 'org_b', limit: 10 })).items.length, 0);
+    });
+  });
+}

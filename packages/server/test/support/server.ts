@@ -1,0 +1,122 @@
+import { Writable } from 'node:stream';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { startServer, type RunningServer } from '../../src/app/server.js';
+import type { Clock } from '../../src/core/ports.js';
+import { createPostgresDatabase, preparedPglite } from './databases.js';
+
+export const adminPassword = 'correct horse battery staple';
+export const testSecretKey = Buffer.alloc(32, 7);
+
+/** Collects every log line the server writes, so tests can search them for secrets. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+/** A controllable clock: starts at real time and moves only when told. */
+export class TestClock implements Clock {
+  #now: number;
+  constructor(start = Date.now()) {
+    this.#now = start;
+  }
+  now(): Date {
+    return new Date(this.#now);
+  }
+  advance(seconds: number): void {
+    this.#now += seconds * 1000;
+  }
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are inspected freely
+  readonly body: any;
+}
+
+export interface TestServer {
+  readonly server: RunningServer;
+  readonly url: string;
+  readonly logs: LogCapture;
+  /** Every response body the tests received, for secret searches. */
+  readonly responses: string[];
+  request(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
+  login(username: string, password: string, org?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real server on an ephemeral loopback port, on in-memory PGlite by default or on a
+ * fresh PostgreSQL database of its own.
+ */
+export async function startTestServer(
+  options: { driver?: 'pglite' | 'postgres'; clock?: Clock; config?: Partial<Config>; env?: Record<string, string> } = {},
+): Promise<TestServer> {
+  const logs = new LogCapture();
+  const database = options.driver === 'postgres' ? await createPostgresDatabase() : undefined;
+  const config = loadConfig(
+    { TESSERA_LOG_LEVEL: 'info', ...options.env },
+    {
+      port: 0,
+      adminPassword,
+      secretKey: testSecretKey,
+      databaseUrl: database?.url,
+      ...options.config,
+    },
+  );
+  const server = await startServer(config, {
+    inMemory: true,
+    logDestination: logs,
+    ...(database === undefined && { pgliteDump: await preparedPglite() }),
+    ...(options.clock && { clock: options.clock }),
+  });
+  const responses: string[] = [];
+
+  async function request(
+    method: string,
+    path: string,
+    opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<ApiResponse> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (opts.token) headers['authorization'] = `Bearer ${opts.token}`;
+    let body: string | undefined = opts.rawBody;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const response = await fetch(server.url + path, { method, headers, ...(body !== undefined && { body }) });
+    const text = await response.text();
+    responses.push(text);
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: response.status, headers: response.headers, text, body: parsed };
+  }
+
+  return {
+    server,
+    url: server.url,
+    logs,
+    responses,
+    request,
+    async login(username, password, org) {
+      const response = await request('POST', '/api/v1/sessions', { body: { username, password, ...(org && { org }) } });
+      if (response.status !== 201) throw new Error(`login as ${username} failed: ${response.status} ${response.text}`);
+      return response.body.session_token as string;
+    },
+    async close() {
+      await server.close();
+      await database?.drop();
+    },
+  };
+}
