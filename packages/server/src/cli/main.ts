@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { startServer } from '../app/server.js';
+import { startServer } from '../http/server.js';
 import { createContainer } from '../app/container.js';
 
 const program = new Command()

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { startServer, type RunningServer } from '../../src/app/server.js';
+import { startServer, type RunningServer } from '../../src/http/server.js';
 import type { Clock } from '../../src/core/ports.js';
 import { createPostgresDatabase, preparedPglite } from './databases.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
-import { buildApp } from '../http/app.js';
-import { createContainer, type Container, type ContainerOptions } from './container.js';
+import { buildApp } from './app.js';
+import { createContainer, type Container, type ContainerOptions } from '../app/container.js';
 
 export interface RunningServer {
   readonly container: Container;

@@ -1,0 +1,75 @@
+/**
+ * The dependency rule (STYLE.md, docs/architecture.md), checked by `npm run lint` in CI:
+ *   rules → nothing · core → rules · storage → core · app → core, storage, config
+ *   http, cli → app, core, rules · verify, console → rules, nothing of server
+ */
+const server = '^packages/server/src';
+module.exports = {
+  forbidden: [
+    {
+      name: 'rules-depend-on-nothing',
+      comment: '@tessera/rules runs in Node and the browser and has no dependencies.',
+      severity: 'error',
+      from: { path: '^packages/rules/src', pathNot: '\\.test\\.ts$' },
+      to: { pathNot: '^packages/rules/src' },
+    },
+    {
+      name: 'core-is-pure',
+      comment: 'core holds the domain: no HTTP, SQL, CLI, configuration or composition.',
+      severity: 'error',
+      from: { path: `${server}/core` },
+      to: { path: `${server}/(http|storage|cli|app|config)/` },
+    },
+    {
+      name: 'core-uses-no-packages',
+      comment: 'core may use node built-ins and @tessera/rules, no other package.',
+      severity: 'error',
+      from: { path: `${server}/core` },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'], pathNot: '^packages/rules|@tessera/rules' },
+    },
+    {
+      name: 'storage-depends-on-core-only',
+      severity: 'error',
+      from: { path: `${server}/storage` },
+      to: { path: `${server}/(http|cli|app|config)/` },
+    },
+    {
+      name: 'app-does-not-know-transports',
+      severity: 'error',
+      from: { path: `${server}/app` },
+      to: { path: `${server}/(http|cli)/` },
+    },
+    {
+      name: 'transports-do-not-touch-storage',
+      comment: 'http and cli reach the database only through the container.',
+      severity: 'error',
+      from: { path: `${server}/(http|cli)` },
+      to: { path: `${server}/storage/` },
+    },
+    {
+      name: 'config-is-a-leaf',
+      severity: 'error',
+      from: { path: `${server}/config` },
+      to: { path: `${server}/(http|cli|app|storage|core)/` },
+    },
+    {
+      name: 'verify-and-console-know-nothing-of-server',
+      severity: 'error',
+      from: { path: '^packages/(verify|console)' },
+      to: { path: '^packages/server' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|node_modules|test-output)/' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { conditionNames: ['development', 'import', 'types', 'default'], extensions: ['.ts', '.js'] },
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const depcruise = join(root, 'node_modules/.bin/depcruise');
+const config = join(root, '.dependency-cruiser.cjs');
+
+/** Runs the project's dependency rule over a small tree laid out like the repository. */
+function cruise(files: Record<string, string>): { status: number | null; output: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-deprule-'));
+  dirs.push(dir);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }));
+  const result = spawnSync(depcruise, ['--config', config, 'packages'], { cwd: dir, encoding: 'utf8' });
+  return { status: result.status, output: result.stdout + result.stderr };
+}
+
+const dirs: string[] = [];
+after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+describe('the dependency rule', () => {
+  it('passes on the repository itself', () => {
+    const result = spawnSync(depcruise, ['--config', config, 'packages'], { cwd: root, encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+  });
+
+  it('fails when core imports from http', () => {
+    const result = cruise({
+      'packages/server/src/http/app.ts': 'export const app = 1;\n',
+      'packages/server/src/core/tokens.ts': "import { app } from '../http/app.js';\nexport const x = app;\n",
+    });
+    assert.notEqual(result.status, 0);
+    assert.match(result.output, /core-is-pure/);
+  });
+
+  it('fails when http reaches storage directly', () => {
+    const result = cruise({
+      'packages/server/src/storage/sql.ts': 'export const sql = 1;\n',
+      'packages/server/src/http/route.ts': "import { sql } from '../storage/sql.js';\nexport const y = sql;\n",
+    });
+    assert.notEqual(result.status, 0);
+    assert.match(result.output, /transports-do-not-touch-storage/);
+  });
+
+  it('fails when the SDK imports the server', () => {
+    const result = cruise({
+      'packages/server/src/core/tokens.ts': 'export const t = 1;\n',
+      'packages/verify/src/index.ts': "import { t } from '../../server/src/core/tokens.js';\nexport const v = t;\n",
+    });
+    assert.notEqual(result.status, 0);
+    assert.match(result.output, /verify-and-console-know-nothing-of-server/);
+  });
+
+  it('accepts core importing only its own modules', () => {
+    const result = cruise({
+      'packages/server/src/core/a.ts': 'export const a = 1;\n',
+      'packages/server/src/core/b.ts': "import { a } from './a.js';\nexport const b = a;\n",
+    });
+    assert.equal(result.status, 0, result.output);
+  });
+});
