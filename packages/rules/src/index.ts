@@ -1,0 +1,44 @@
+/**
+ * @tessera/rules: the rules every part of Tessera agrees on, written once. Token format and
+ * checksum, expiry input, scope patterns and path normalisation, IP allowlist entries and
+ * matching, client-address resolution. No dependencies; runs in Node and the browser.
+ *
+ * @packageDocumentation
+ */
+export { isRuleError, RuleError, type RuleErrorCode } from './rule-error.js';
+export {
+  formatDuration,
+  parseRelativeExpiry,
+  resolveExpiry,
+  type ResolveExpiryOptions,
+} from './expiry.js';
+export {
+  formatEndpointPattern,
+  matchesEndpoint,
+  normalizePath,
+  parseEndpointPattern,
+  parseEndpointPatterns,
+  type EndpointPattern,
+  type MatchOptions,
+} from './scope.js';
+export {
+  isIpAllowed,
+  parseIpAddress,
+  parseIpAllowlist,
+  parseIpEntry,
+  resolveClientAddress,
+  type IpAddress,
+  type IpRange,
+} from './ip-allowlist.js';
+export {
+  assertTokenPrefix,
+  DEFAULT_TOKEN_PREFIX,
+  formatToken,
+  generateSecret,
+  generateToken,
+  generateTokenId,
+  parseToken,
+  tokenDisplayPrefix,
+  type ParseTokenResult,
+  type RandomBytes,
+} from './token-format.js';
