@@ -21,10 +21,21 @@ export const redactedPaths = [
   '*.secret',
 ];
 
+/**
+ * Error serializer that drops what database drivers attach to their errors: the failing
+ * statement's parameters may hold hashes, names or other data that has no place in a log.
+ */
+function serializeError(error: Error): Record<string, unknown> {
+  const serialized: Record<string, unknown> = { ...pino.stdSerializers.err(error) };
+  for (const key of ['params', 'parameters', 'query', 'queryOptions', 'detail', 'where']) delete serialized[key];
+  return serialized;
+}
+
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
+      serializers: { err: serializeError },
       redact: { paths: redactedPaths, censor: '[redacted]' },
       base: { service: 'tessera' },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -29,6 +29,13 @@ function validators() {
     (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema);
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every non-HEAD route with whether it is hidden from the OpenAPI document. */
+    routeTable: readonly { method: string; url: string; hidden: boolean }[];
+  }
+}
+
 const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Builds the HTTP application on a container; listening is the caller's business. */
@@ -44,6 +51,14 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Every route as registered, so tests can hold the OpenAPI document to all of them.
+  const routeTable: { method: string; url: string; hidden: boolean }[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    const hidden = Boolean((route.schema as { hide?: boolean } | undefined)?.hide);
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routeTable.push({ method, url: route.url, hidden });
+  });
 
   app.setValidatorCompiler(validators());
   app.setErrorHandler(handleError);

@@ -318,6 +318,7 @@ export function createSqlStore(db: Db): Store {
         return row && toRole(row);
       },
       async update(orgId, id, patch) {
+        if (patch.description === undefined && patch.rights === undefined) return store.roles.get(orgId, id);
         const row = await db
           .updateTable('roles')
           .set({
@@ -387,6 +388,7 @@ export function createSqlStore(db: Db): Store {
         return page(await query.execute(), limit, toGroup, (row) => [row.name, row.id]);
       },
       async update(orgId, id, patch) {
+        if (patch.name === undefined && patch.description === undefined) return store.groups.get(orgId, id);
         const row = await db
           .updateTable('groups')
           .set({
