@@ -47,6 +47,8 @@ export interface TestServer {
   readonly logs: LogCapture;
   /** Every response body the tests received, for secret searches. */
   readonly responses: string[];
+  /** Session tokens, token secrets and passwords seen in this server's traffic. */
+  readonly knownSecrets: ReadonlySet<string>;
   request(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
   login(username: string, password: string, org?: string): Promise<string>;
   close(): Promise<void>;
@@ -78,6 +80,8 @@ export async function startTestServer(
     ...(options.clock && { clock: options.clock }),
   });
   const responses: string[] = [];
+  // Every secret this server handed out or was given; close() proves none reached a log line.
+  const knownSecrets = new Set<string>([adminPassword]);
 
   async function request(
     method: string,
@@ -94,6 +98,12 @@ export async function startTestServer(
     const response = await fetch(server.url + path, { method, headers, ...(body !== undefined && { body }) });
     const text = await response.text();
     responses.push(text);
+    for (const match of text.matchAll(/"(?:session_token|token|client_secret|access_token|refresh_token)":"([^"]+)"/g)) {
+      knownSecrets.add(match[1] as string);
+    }
+    if (body !== undefined) {
+      for (const match of body.matchAll(/"(?:password|new_password|current_password)":"([^"]+)"/g)) knownSecrets.add(match[1] as string);
+    }
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -108,6 +118,7 @@ export async function startTestServer(
     url: server.url,
     logs,
     responses,
+    knownSecrets,
     request,
     async login(username, password, org) {
       const response = await request('POST', '/api/v1/sessions', { body: { username, password, ...(org && { org }) } });
@@ -117,6 +128,8 @@ export async function startTestServer(
     async close() {
       await server.close();
       await database?.drop();
+      const leaked = [...knownSecrets].filter((secret) => secret.length >= 8 && logs.text.includes(secret));
+      if (leaked.length > 0) throw new Error(`${leaked.length} secret(s) used by this test reached the server's logs`);
     },
   };
 }
