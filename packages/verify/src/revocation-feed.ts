@@ -1,0 +1,127 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+
+/** One revocation as the server streams it. */
+export interface Revocation {
+  /** `token`: an API token and every access token minted from it; `access_token`: one jti; `principal`: a disabled owner. */
+  readonly kind: 'token' | 'access_token' | 'principal';
+  readonly id: string;
+  /** Seconds since the epoch; for `principal`, tokens issued before this instant are refused. */
+  readonly at: number;
+}
+
+export interface RevocationFeedOptions {
+  /** The server's feed URL, e.g. `https://tessera.example.com/oauth/revocations`. */
+  readonly url: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Delay before reconnecting after the stream ends or fails (default 500 ms). */
+  readonly reconnectDelayMs?: number;
+  readonly fetch?: typeof fetch;
+  /** Called on connection changes, for logs and metrics. */
+  readonly onStatus?: (status: 'connected' | 'disconnected', detail?: string) => void;
+}
+
+/**
+ * Follows the server's revocation stream (Server-Sent Events) and keeps the revoked ids in
+ * memory. After a reconnect it resumes from the last event id it saw (`Last-Event-ID`), so no
+ * revocation is missed. `lastContact` moves on every event and heartbeat; the verifier fails
+ * closed when it is older than its staleness bound.
+ */
+export class RevocationFeed {
+  readonly #options: RevocationFeedOptions;
+  readonly #tokens = new Set<string>();
+  readonly #jtis = new Set<string>();
+  readonly #principals = new Map<string, number>();
+  #cursor: string | undefined;
+  #controller: AbortController | undefined;
+  #stopped = false;
+  #lastContact = 0;
+  #synced = false;
+  #firstSync: Promise<void>;
+  #resolveFirstSync!: () => void;
+
+  constructor(options: RevocationFeedOptions) {
+    this.#options = options;
+    this.#firstSync = new Promise((resolve) => (this.#resolveFirstSync = resolve));
+  }
+
+  /** Milliseconds since the epoch of the last event or heartbeat; 0 before the first. */
+  get lastContact(): number {
+    return this.#lastContact;
+  }
+
+  /** Resolves once the backlog has been received after the first connection. */
+  ready(): Promise<void> {
+    return this.#firstSync;
+  }
+
+  start(): void {
+    void this.#run();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#controller?.abort();
+  }
+
+  /** Whether an access token with these claims has been revoked. */
+  isRevoked(claims: { jti?: string | undefined; tid?: string | null | undefined; sub?: string | undefined; iat?: number | undefined }): boolean {
+    if (claims.jti !== undefined && this.#jtis.has(claims.jti)) return true;
+    if (claims.tid && this.#tokens.has(claims.tid)) return true;
+    if (claims.sub !== undefined) {
+      const since = this.#principals.get(claims.sub);
+      if (since !== undefined && (claims.iat ?? 0) <= since) return true;
+    }
+    return false;
+  }
+
+  #apply(revocation: Revocation): void {
+    if (revocation.kind === 'token') this.#tokens.add(revocation.id);
+    else if (revocation.kind === 'access_token') this.#jtis.add(revocation.id);
+    else this.#principals.set(revocation.id, Math.max(this.#principals.get(revocation.id) ?? 0, revocation.at));
+  }
+
+  #onEvent(message: EventSourceMessage): void {
+    this.#lastContact = Date.now();
+    if (message.id) this.#cursor = message.id;
+    if (message.event === 'revocation') {
+      try {
+        const revocation = JSON.parse(message.data) as Revocation;
+        if (typeof revocation.id === 'string' && ['token', 'access_token', 'principal'].includes(revocation.kind)) this.#apply(revocation);
+      } catch {
+        // A malformed event is skipped; the stream continues.
+      }
+    } else if (message.event === 'synced' && !this.#synced) {
+      this.#synced = true;
+      this.#resolveFirstSync();
+    }
+  }
+
+  async #run(): Promise<void> {
+    const fetchFn = this.#options.fetch ?? fetch;
+    const authorization = `Basic ${btoa(`${encodeURIComponent(this.#options.clientId)}:${encodeURIComponent(this.#options.clientSecret)}`)}`;
+    while (!this.#stopped) {
+      this.#controller = new AbortController();
+      try {
+        const response = await fetchFn(this.#options.url, {
+          headers: {
+            accept: 'text/event-stream',
+            authorization,
+            ...(this.#cursor !== undefined && { 'last-event-id': this.#cursor }),
+          },
+          signal: this.#controller.signal,
+        });
+        if (!response.ok || !response.body) throw new Error(`revocation feed answered ${response.status}`);
+        this.#options.onStatus?.('connected');
+        const parser = createParser({ onEvent: (message) => this.#onEvent(message), onComment: () => (this.#lastContact = Date.now()) });
+        const decoder = new TextDecoder();
+        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) parser.feed(decoder.decode(chunk, { stream: true }));
+        this.#options.onStatus?.('disconnected', 'stream ended');
+      } catch (error) {
+        if (this.#stopped) return;
+        this.#options.onStatus?.('disconnected', error instanceof Error ? error.message : String(error));
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.#options.reconnectDelayMs ?? 500).unref());
+    }
+  }
+}

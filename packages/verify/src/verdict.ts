@@ -1,0 +1,47 @@
+/** What a verified request may do, exposed to the handler. */
+export interface Auth {
+  /** The principal (user or service account id) or, for apps, the client id. */
+  readonly sub: string;
+  readonly org: string;
+  readonly roles: readonly string[];
+  /** The API token the access token was minted from; null for app tokens. */
+  readonly tokenId: string | null;
+  /** Scope kind (`all`, `custom` or a preset name) and, unless `all`, its endpoint patterns. */
+  readonly scope: { readonly kind: string; readonly endpoints: readonly string[] };
+  /** How the subject authenticated: `token`, `pwd` or `client`. */
+  readonly amr: readonly string[];
+  /** Seconds since the epoch when the credential stops being valid, if it does. */
+  readonly expiresAt: number | null;
+}
+
+/** RFC 6750 §3.1 error codes, plus 503 when revocation state is too old to trust. */
+export type VerifyError = 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'temporarily_unavailable';
+
+/**
+ * The result of verifying a request. Expected refusals are values, not exceptions.
+ * `wwwAuthenticate` is the header an adapter sends with 401 and 403 (RFC 6750 §3).
+ */
+export type Verdict =
+  | { readonly ok: true; readonly auth: Auth }
+  | {
+      readonly ok: false;
+      readonly status: 400 | 401 | 403 | 503;
+      /** Absent when the request simply carried no credentials (RFC 6750 §3.1). */
+      readonly error: VerifyError | undefined;
+      readonly description: string;
+      readonly wwwAuthenticate: string | undefined;
+    };
+
+const quote = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
+
+/** Builds a refusal with its RFC 6750 WWW-Authenticate header. */
+export function refuse(realm: string, status: 400 | 401 | 403 | 503, error: VerifyError | undefined, description: string): Verdict {
+  const parts = [`Bearer realm=${quote(realm)}`];
+  if (error && error !== 'temporarily_unavailable') parts.push(`error=${quote(error)}`, `error_description=${quote(description)}`);
+  return { ok: false, status, error, description, wwwAuthenticate: status === 401 || status === 403 ? parts.join(', ') : undefined };
+}
+
+/** The JSON body adapters send with a refusal. */
+export function refusalBody(verdict: Extract<Verdict, { ok: false }>): { error: string; error_description: string } {
+  return { error: verdict.error ?? 'unauthorized', error_description: verdict.description };
+}
