@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { fromNodeRequest } from '../request.js';
-import { refusalBody, type Auth } from '../verdict.js';
+import { refusalBody, type Auth, type Verdict } from '../verdict.js';
 import type { Verifier } from '../verifier.js';
 
 /** The slice of a Fastify instance the plugin uses; typed structurally so Fastify stays optional. */
@@ -8,7 +8,7 @@ interface FastifyLike {
   decorateRequest(name: string, value: unknown): unknown;
   addHook(
     name: 'onRequest',
-    hook: (request: { raw: IncomingMessage; url: string; auth?: Auth | null }, reply: FastifyReplyLike) => Promise<unknown>,
+    hook: (request: { raw: IncomingMessage; url: string; auth?: Auth | null }, reply: FastifyReplyLike, done: (error?: Error) => void) => void,
   ): unknown;
 }
 interface FastifyReplyLike {
@@ -30,15 +30,21 @@ interface FastifyReplyLike {
 export function fastifyAuth(verifier: Verifier) {
   const plugin = async (app: FastifyLike): Promise<void> => {
     app.decorateRequest('auth', null);
-    app.addHook('onRequest', async (request, reply) => {
-      const verdict = await verifier.verify(fromNodeRequest({ method: request.raw.method, url: request.url, headers: request.raw.headers, socket: request.raw.socket }));
-      if (verdict.ok) {
-        request.auth = verdict.auth;
-        return undefined;
-      }
-      reply.code(verdict.status).header('cache-control', 'no-store');
-      if (verdict.wwwAuthenticate) reply.header('www-authenticate', verdict.wwwAuthenticate);
-      return reply.send(refusalBody(verdict));
+    // A callback hook, not an async one: a known token is answered without creating a promise.
+    app.addHook('onRequest', (request, reply, done) => {
+      const finish = (verdict: Verdict) => {
+        if (verdict.ok) {
+          request.auth = verdict.auth;
+          return done();
+        }
+        reply.code(verdict.status).header('cache-control', 'no-store');
+        if (verdict.wwwAuthenticate) reply.header('www-authenticate', verdict.wwwAuthenticate);
+        reply.send(refusalBody(verdict));
+      };
+      const like = fromNodeRequest({ method: request.raw.method, url: request.url, headers: request.raw.headers, socket: request.raw.socket });
+      const known = verifier.verifySync(like);
+      if (known) return finish(known);
+      verifier.verify(like).then(finish, done);
     });
   };
   // Apply to the registering scope rather than an encapsulated child (fastify-plugin's marker).

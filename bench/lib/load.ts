@@ -1,0 +1,48 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** One load run's figures, as autocannon reports them. */
+export interface LoadResult {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly non2xx: number;
+}
+
+export interface LoadOptions {
+  readonly url: string;
+  readonly method?: 'GET' | 'POST';
+  readonly headers?: Record<string, string>;
+  readonly body?: string;
+  readonly connections?: number;
+  readonly seconds?: number;
+}
+
+/**
+ * Drives `url` with autocannon from a separate process, so the load generator does not share
+ * the server's event loop (on this 2-core machine each gets a core). Bounded in time.
+ */
+export function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const child = fork(fileURLToPath(new URL('./load-worker.ts', import.meta.url)), [JSON.stringify(options)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) => resolve(message as LoadResult));
+    child.once('error', reject);
+    child.once('exit', (code) => code !== 0 && reject(new Error(`load worker exited with ${code}`)));
+  });
+}
+
+/** Formats a ratio to a baseline measured in the same run. */
+export const ratio = (value: number, baseline: number) => (baseline > 0 ? (value / baseline).toFixed(2) : 'n/a');
+
+/** Prints rows as an aligned table. */
+export function printTable(title: string, rows: Record<string, string | number>[]): void {
+  const columns = Object.keys(rows[0] ?? {});
+  const width = (column: string) => Math.max(column.length, ...rows.map((row) => String(row[column]).length));
+  console.log(`\n${title}`);
+  console.log(columns.map((c) => c.padEnd(width(c))).join('  '));
+  for (const row of rows) console.log(columns.map((c) => String(row[c]).padEnd(width(c))).join('  '));
+}

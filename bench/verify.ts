@@ -1,0 +1,83 @@
+/**
+ * npm run bench:verify — what @tessera/verify costs an API server (issue 5 targets):
+ *  1. in-process verifications per second: a bare node:crypto Ed25519 verify (the baseline),
+ *     cold SDK verification (every token new) and cached verification (the same token again);
+ *  2. requests per second of the same Fastify route protected and unprotected, driven from a
+ *     separate load process in the same run.
+ * Ratios to baselines measured in the same run are the evidence; absolute figures are noise.
+ */
+import { createServer } from 'node:http';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import { createVerifier, fastifyAuth, type RequestLike } from '@tessera/verify';
+import { printTable, ratio, runLoad } from './lib/load.js';
+
+const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+const kid = 'bench-key';
+const jwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'EdDSA', use: 'sig' };
+const jwksServer = createServer((_req, res) => res.end(JSON.stringify({ keys: [jwk] })));
+await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
+const issuer = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}`;
+
+const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: 'at+jwt', kid })).toString('base64url');
+function token(n: number): string {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { iss: issuer, aud: 'api', sub: `usr_${n}`, org: 'org_1', roles: ['member'], scope: 'custom', endpoints: ['GET /plans'], tid: 'tok_1', amr: ['token'], client_id: 'tok_1', jti: `j${n}`, iat: now, exp: now + 3600 };
+  const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${input}.${sign(null, Buffer.from(input), privateKey).toString('base64url')}`;
+}
+
+const verifier = createVerifier({ issuer, audience: 'api', jwksUri: `${issuer}/jwks` });
+const requestFor = (t: string): RequestLike => ({ method: 'GET', url: '/plans/7', header: (n) => (n === 'authorization' ? `Bearer ${t}` : undefined), remoteAddress: '127.0.0.1' });
+
+async function opsPerSecond(run: (i: number) => unknown | Promise<unknown>, iterations: number): Promise<number> {
+  for (let i = 0; i < Math.min(1000, iterations); i++) await run(i);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) await run(i);
+  return iterations / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+// 1. In process.
+const cold = Array.from({ length: 20_000 }, (_, i) => token(i));
+const sample = cold[0] as string;
+const [signingInput, signature] = [sample.slice(0, sample.lastIndexOf('.')), Buffer.from(sample.slice(sample.lastIndexOf('.') + 1), 'base64url')];
+const bare = await opsPerSecond(() => verify(null, Buffer.from(signingInput), publicKey, signature), 20_000);
+await verifier.verify(requestFor(sample)); // fetch the JWKS once
+const coldRate = await opsPerSecond((i) => verifier.verify(requestFor(cold[(i % 19_000) + 1000] as string)), 19_000);
+const cachedRequest = requestFor(sample);
+const cachedRate = await opsPerSecond(() => verifier.verify(cachedRequest), 1_000_000);
+let syncCount = 0;
+const syncStart = process.hrtime.bigint();
+for (let i = 0; i < 2_000_000; i++) if (verifier.verifySync(cachedRequest)?.ok) syncCount++;
+const syncRate = syncCount / (Number(process.hrtime.bigint() - syncStart) / 1e9);
+printTable('In-process verification (one core)', [
+  { what: 'node:crypto Ed25519 verify (baseline)', 'ops/s': Math.round(bare), ratio: '1.00' },
+  { what: 'SDK cold (new token each time)', 'ops/s': Math.round(coldRate), ratio: ratio(coldRate, bare) },
+  { what: 'SDK cached, await verify() (scope checked)', 'ops/s': Math.round(cachedRate), ratio: ratio(cachedRate, bare) },
+  { what: 'SDK cached, verifySync() as adapters use it', 'ops/s': Math.round(syncRate), ratio: ratio(syncRate, bare) },
+]);
+
+// 2. Over HTTP, from a separate load process.
+const app = Fastify();
+app.get('/open/plans/7', async () => ({ ok: true }));
+await app.register(async (protectedScope) => {
+  await protectedScope.register(fastifyAuth(verifier));
+  protectedScope.get('/plans/7', async () => ({ ok: true }));
+});
+await app.listen({ port: 0, host: '127.0.0.1' });
+const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
+await runLoad({ url: `${base}/open/plans/7`, seconds: 1 }); // warm up
+const open = await runLoad({ url: `${base}/open/plans/7`, seconds });
+const guarded = await runLoad({ url: `${base}/plans/7`, seconds, headers: { authorization: `Bearer ${sample}` } });
+if (guarded.non2xx > 0) throw new Error(`protected route answered ${guarded.non2xx} non-2xx responses`);
+printTable('Fastify route from a separate load process (32 connections)', [
+  { route: 'unprotected (baseline)', 'req/s': Math.round(open.requestsPerSecond), 'p50 ms': open.p50Ms, 'p99 ms': open.p99Ms, ratio: '1.00' },
+  { route: 'protected by @tessera/verify', 'req/s': Math.round(guarded.requestsPerSecond), 'p50 ms': guarded.p50Ms, 'p99 ms': guarded.p99Ms, ratio: ratio(guarded.requestsPerSecond, open.requestsPerSecond) },
+]);
+console.log('\nTargets: protected ≥ 0.85 of unprotected; cached ≥ 1,000,000/s; cold ≥ 0.8 of the bare verify.');
+
+await app.close();
+verifier.close();
+jwksServer.close();
