@@ -6,7 +6,12 @@ import type { Config } from '../config/config.js';
 import { decodeSecretKey } from '../config/config.js';
 import { createAuthService, type AuthService } from '../core/auth.js';
 import { bootstrapInstance, defaultOrgName, type BootstrapResult } from '../core/bootstrap.js';
+import { createAppService, type AppService } from '../core/apps.js';
 import { createDirectoryService, type DirectoryService } from '../core/directory.js';
+import { createKeyring, type Keyring } from '../core/keyring.js';
+import { createOAuthService, type ApiTokenGate, type OAuthService } from '../core/oauth.js';
+import { createRateLimiter, type RateLimiter } from '../core/rate-limiter.js';
+import { createRevocationHub, type RevocationHub } from '../core/revocation-hub.js';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/ports.js';
 import type { Store } from '../core/store.js';
 import { openStorage, type Storage } from '../storage/database.js';
@@ -33,9 +38,20 @@ export interface Container {
   readonly store: Store;
   readonly auth: AuthService;
   readonly directory: DirectoryService;
+  readonly apps: AppService;
+  readonly keyring: Keyring;
+  readonly oauth: OAuthService;
+  readonly revocationHub: RevocationHub;
+  /** Token-endpoint request counters (per instance). */
+  readonly rateLimiter: RateLimiter;
   readonly bootstrap: BootstrapResult;
+  /** The issuer URL; set by the server once it listens when TESSERA_ISSUER is not configured. */
+  readonly issuer: { value: string };
   close(): Promise<void>;
 }
+
+/** Longest access-token lifetime policy may set; a retired signing key stays published this long. */
+const maxAccessTokenTtlSeconds = 86_400;
 
 /**
  * The secret key: given by configuration, or with PGlite generated once into the data
@@ -55,6 +71,20 @@ async function resolveSecretKey(config: Config, inMemory: boolean): Promise<Buff
   await writeFile(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   return key;
 }
+
+/**
+ * The API tokens domain as the OAuth service sees it. Until API tokens are wired in, no API
+ * token exists, so every one is refused and the organization defaults apply.
+ */
+const apiTokenGate: ApiTokenGate = {
+  verify: async () => ({ active: false, reason: 'unknown' }),
+  isUsable: async () => false,
+  rotateSecret: async () => undefined,
+  revokeForReuse: async () => {},
+  revokeByHolder: async () => {},
+  policy: async () => ({ accessTokenTtlSeconds: 1800, refreshTokenRotation: false }),
+  recordUse: () => {},
+};
 
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
   const clock = options.clock ?? systemClock;
@@ -89,8 +119,43 @@ export async function createContainer(config: Config, options: ContainerOptions 
       },
     });
     const directory = createDirectoryService({ store, clock, random });
+    const apps = createAppService({ store, clock, random, secretKey, tokenPrefix: config.tokenPrefix });
+    const keyring = createKeyring({
+      repo: store.signingKeys,
+      clock,
+      random,
+      settings: {
+        secretKey,
+        rotationSeconds: config.signingKeyRotationSeconds,
+        retentionSeconds: maxAccessTokenTtlSeconds + 300,
+      },
+    });
+    await keyring.init();
+    const issuer = { value: config.issuer ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}` };
+    const revocationHub = createRevocationHub({
+      events: store.revocationEvents,
+      clock,
+      pollMs: 250,
+      retentionSeconds: maxAccessTokenTtlSeconds + 300,
+      onError: (error) => logger.warn({ err: error }, 'revocation feed poll failed'),
+    });
+    const oauth = createOAuthService({
+      store,
+      clock,
+      random,
+      keyring,
+      apps,
+      tokens: apiTokenGate,
+      settings: { issuer: () => issuer.value, audience: config.audience, defaultAccessTokenTtlSeconds: 1800 },
+    });
 
     return {
+      apps,
+      keyring,
+      oauth,
+      revocationHub,
+      rateLimiter: createRateLimiter(60),
+      issuer,
       config,
       clock,
       random,
@@ -100,7 +165,10 @@ export async function createContainer(config: Config, options: ContainerOptions 
       auth,
       directory,
       bootstrap,
-      close: () => storage.close(),
+      close: async () => {
+        revocationHub.stop();
+        await storage.close();
+      },
     };
   } catch (error) {
     await storage.close();

@@ -19,6 +19,12 @@ export interface Config {
   readonly loginMaxFailures: number;
   readonly loginWindowSeconds: number;
   readonly bodyLimitBytes: number;
+  /** Undefined: derived from host and port once the server listens. */
+  readonly issuer: string | undefined;
+  readonly audience: string;
+  readonly signingKeyRotationSeconds: number;
+  readonly tokenRateLimitPerAddress: number;
+  readonly tokenRateLimitPerToken: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -97,7 +103,19 @@ export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
     throw new ConfigError(optionDocs.adminPassword.env, 'must be at least 12 characters long');
   }
 
+  const issuer = raw('issuer');
+  if (issuer !== undefined && !/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(issuer)) {
+    throw new ConfigError(optionDocs.issuer.env, 'expected an http(s) URL without query or fragment, such as https://tessera.example.com');
+  }
+  const audience = raw('audience') ?? 'api';
+  if (!/^[\x21-\x7e]{1,200}$/.test(audience)) throw new ConfigError(optionDocs.audience.env, 'expected 1-200 printable characters without spaces');
+
   return {
+    issuer: issuer?.replace(/\/$/, ''),
+    audience,
+    signingKeyRotationSeconds: int('signingKeyRotationDays', 1, 3650) * 86_400,
+    tokenRateLimitPerAddress: int('tokenRateLimitPerAddress', 1, 1_000_000),
+    tokenRateLimitPerToken: int('tokenRateLimitPerToken', 1, 1_000_000),
     host: raw('host') ?? '127.0.0.1',
     port: int('port', 0, 65535),
     dataDir: raw('dataDir') ?? '.tessera-data',

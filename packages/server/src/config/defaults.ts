@@ -91,6 +91,33 @@ export const optionDocs = {
     default: '65536',
     description: 'Largest request body accepted; larger bodies are refused with 413 before they are parsed.',
   },
+  issuer: {
+    env: 'TESSERA_ISSUER',
+    default: undefined,
+    description:
+      'The issuer URL in access tokens (`iss`) and the OAuth metadata, as API servers reach Tessera (e.g. https://tessera.example.com). Unset: http://TESSERA_HOST:TESSERA_PORT.',
+  },
+  audience: {
+    env: 'TESSERA_AUDIENCE',
+    default: 'api',
+    description: 'The audience (`aud`) of every access token: the identifier your API servers check.',
+  },
+  signingKeyRotationDays: {
+    env: 'TESSERA_SIGNING_KEY_ROTATION_DAYS',
+    default: '30',
+    description:
+      'Age at which the access-token signing key is replaced. Old public keys stay in the JWKS until every token they signed has expired.',
+  },
+  tokenRateLimitPerAddress: {
+    env: 'TESSERA_TOKEN_RATE_LIMIT_PER_ADDRESS',
+    default: '600',
+    description: 'Token-endpoint requests allowed per client address per minute, per instance; beyond it 429 with Retry-After.',
+  },
+  tokenRateLimitPerToken: {
+    env: 'TESSERA_TOKEN_RATE_LIMIT_PER_TOKEN',
+    default: '120',
+    description: 'Exchanges allowed per API token (or app) per minute, per instance; beyond it 429 with Retry-After.',
+  },
 } as const satisfies Record<string, OptionDoc>;
 
 export type OptionName = keyof typeof optionDocs;

@@ -205,6 +205,10 @@ export function createDirectoryService(deps: DirectoryDeps) {
         if (roles) await tx.principals.setRoles(ctx.actor.orgId, id, roles.map((role) => role.id));
         // Disabling or resetting a password ends the principal's sessions at once.
         if (changes.status === 'disabled' || passwordHash !== undefined) await tx.sessions.endAllFor(id, now);
+        // SPEC 5.4: a disabled owner's access tokens stop working on API servers too.
+        if (changes.status === 'disabled' && before.status !== 'disabled') {
+          await tx.revocationEvents.append({ orgId: ctx.actor.orgId, kind: 'principal', subjectId: id, occurredAt: now });
+        }
         const after = await view(tx, updated);
         const changed: Record<string, unknown> = diff(
           { display_name: before.displayName, email: before.email, status: before.status, roles: before.roles, ip_allowlist: before.ipAllowlist },
@@ -234,6 +238,7 @@ export function createDirectoryService(deps: DirectoryDeps) {
       await store.transaction(async (tx) => {
         await tx.sessions.endAllFor(id, now);
         if (!(await tx.principals.remove(ctx.actor.orgId, id, now))) throw notFound(kindLabel[kind], id);
+        await tx.revocationEvents.append({ orgId: ctx.actor.orgId, kind: 'principal', subjectId: id, occurredAt: now });
         await tx.audit.append(
           auditOf(ctx, now, {
             action: `${auditPrefix(kind)}.deleted`,

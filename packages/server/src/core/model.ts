@@ -84,3 +84,26 @@ export interface Page<T> {
   readonly items: readonly T[];
   readonly nextCursor: string | null;
 }
+
+/** A server-to-server OAuth client (SPEC 1): client_credentials with its roles and TTL. */
+export interface App {
+  readonly id: string;
+  readonly orgId: string;
+  readonly name: string;
+  readonly description: string;
+  readonly clientId: string;
+  /** Role names. */
+  readonly roles: readonly string[];
+  /** Access-token lifetime; null uses the organization's. */
+  readonly accessTokenTtlSeconds: number | null;
+  /** May call /oauth/introspect. */
+  readonly canIntrospect: boolean;
+  readonly createdBy: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly secretRotatedAt: Date;
+}
+
+export interface NewApp extends Omit<App, 'roles'> {
+  readonly secretHash: Buffer;
+}

@@ -1,4 +1,6 @@
-import type { AuditEvent, Group, NewAuditEvent, Org, Page, Principal, PrincipalKind, PrincipalStatus, Role, Session } from './model.js';
+import type { App, AuditEvent, Group, NewApp, NewAuditEvent, Org, Page, Principal, PrincipalKind, PrincipalStatus, Role, Session } from './model.js';
+import type { SigningKeyRepository } from './keyring.js';
+import type { RevocationEventRepository, RevocationRepository } from './revocations.js';
 import type { Right } from './rights.js';
 
 export interface ListQuery {
@@ -44,6 +46,22 @@ export interface AuditQuery extends ListQuery {
 export interface ThrottleState {
   readonly failures: number;
   readonly windowStart: Date;
+}
+
+/** Storage of apps (part of the Store port). */
+export interface AppRepository {
+  create(app: NewApp, roleIds: readonly string[]): Promise<void>;
+  get(orgId: string, id: string): Promise<App | undefined>;
+  /** Looks up by public client_id across organizations, with the secret hash for verification. */
+  getByClientId(clientId: string): Promise<{ app: App; secretHash: Buffer } | undefined>;
+  list(orgId: string, query: ListQuery): Promise<Page<App>>;
+  update(
+    orgId: string,
+    id: string,
+    patch: { name?: string; description?: string; accessTokenTtlSeconds?: number | null; canIntrospect?: boolean; roleIds?: readonly string[]; updatedAt: Date },
+  ): Promise<App | undefined>;
+  setSecret(orgId: string, id: string, secretHash: Buffer, at: Date): Promise<boolean>;
+  remove(orgId: string, id: string, at: Date): Promise<boolean>;
 }
 
 /**
@@ -127,4 +145,10 @@ export interface Store {
     append(event: NewAuditEvent): Promise<AuditEvent>;
     list(query: AuditQuery): Promise<Page<AuditEvent>>;
   };
+
+  apps: AppRepository;
+  signingKeys: SigningKeyRepository;
+  revocations: RevocationRepository;
+  /** Appends must run inside a transaction (they hold a lock until commit). */
+  revocationEvents: RevocationEventRepository;
 }

@@ -6,6 +6,7 @@ import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Container } from '../app/container.js';
+import { appRoutes } from './api/apps.js';
 import { auditRoutes } from './api/audit-events.js';
 import { groupRoutes } from './api/groups.js';
 import { orgRoutes } from './api/orgs.js';
@@ -13,6 +14,7 @@ import { principalRoutes } from './api/principals.js';
 import { roleRoutes } from './api/roles.js';
 import { sessionRoutes } from './api/sessions.js';
 import { handleError, handleNotFound } from './error-mapper.js';
+import { oauthRoutes } from './oauth/index.js';
 import { opsRoutes } from './ops.js';
 import { authenticate } from './request-context.js';
 
@@ -98,10 +100,13 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
         await authed.register(roleRoutes(container));
         await authed.register(orgRoutes(container));
         await authed.register(auditRoutes(container));
+        await authed.register(appRoutes(container));
       });
     },
     { prefix: '/api/v1' },
   );
+
+  await app.register(oauthRoutes(container));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError, errorCodes, type ErrorCode } from '../core/errors.js';
+import { OAuthError } from '../core/oauth-errors.js';
 
 /**
  * The one place an error becomes a status, headers and a body (RFC 9457 problem details).
@@ -173,4 +174,33 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
 
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   return handleError(new TesseraError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`), request, reply);
+}
+
+/** RFC 6749 §5.2 body and status for any error raised at an OAuth endpoint. */
+export function toOAuthError(error: unknown): { status: number; body: { error: string; error_description?: string }; headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  if (error instanceof OAuthError) {
+    let status = error.status ?? (error.error === 'slow_down' ? 429 : 400);
+    // §5.2: a client that tried HTTP Basic gets 401 and the scheme in WWW-Authenticate.
+    if (error.error === 'invalid_client' && error.basic) {
+      status = 401;
+      headers['www-authenticate'] = 'Basic realm="tessera", charset="UTF-8"';
+    }
+    if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
+    return { status, headers, body: { error: error.error, error_description: error.message } };
+  }
+  const fastifyError = error as { code?: string; statusCode?: number };
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, headers, body: { error: 'invalid_request', error_description: 'The request body is too large' } };
+  }
+  if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+    return { status: 400, headers, body: { error: 'invalid_request', error_description: 'The request could not be parsed; send a form-encoded body' } };
+  }
+  return { status: 500, headers, body: { error: 'server_error', error_description: 'Something went wrong on our side' } };
+}
+
+export function handleOAuthError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body, headers } = toOAuthError(error);
+  if (status >= 500) request.log.error({ err: error }, 'unexpected error');
+  return reply.code(status).headers({ ...headers, 'cache-control': 'no-store', pragma: 'no-cache' }).type('application/json').send(body);
 }

@@ -26,6 +26,9 @@ export async function startServer(config: Config, options: ContainerOptions = {}
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  // Without TESSERA_ISSUER the issuer is this server's own URL, known only now (port 0 in tests).
+  if (config.issuer === undefined) container.issuer.value = `http://${host}:${port}`;
+  container.revocationHub.start();
   let closing: Promise<void> | undefined;
   return {
     container,

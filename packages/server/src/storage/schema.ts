@@ -63,4 +63,43 @@ export interface Database {
     request_id: string | null;
     details: Json<Record<string, unknown>>;
   };
+  // Migration 0003: signing keys, apps, revoked access tokens and the revocation feed.
+  signing_keys: {
+    kid: string;
+    algorithm: string;
+    public_key: Json<JsonWebKey>;
+    encrypted_private_key: Uint8Array;
+    created_at: Timestamp;
+    retired_at: Timestamp | null;
+  };
+  apps: {
+    id: string;
+    org_id: string;
+    name: string;
+    description: string;
+    client_id: string;
+    secret_hash: Uint8Array;
+    access_token_ttl_seconds: number | null;
+    can_introspect: boolean;
+    created_by: string | null;
+    created_at: Timestamp;
+    updated_at: Timestamp;
+    secret_rotated_at: Timestamp;
+    deleted_at: Timestamp | null;
+  };
+  app_roles: { app_id: string; role_id: string };
+  revocation_events: {
+    seq: Generated<string>;
+    org_id: string;
+    kind: 'token' | 'access_token' | 'principal';
+    subject_id: string;
+    occurred_at: Timestamp;
+  };
+  revoked_access_tokens: {
+    jti: string;
+    org_id: string;
+    token_id: string | null;
+    revoked_at: Timestamp;
+    expires_at: Timestamp;
+  };
 }

@@ -3,6 +3,7 @@ import type { AuditEvent, Group, Org, Principal, Role, Session } from '../core/m
 import type { Right } from '../core/rights.js';
 import type { Store } from '../core/store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { createAppRepository, createRevocationEventRepository, createRevocationRepository, createSigningKeyRepository } from './sql-oauth.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -109,6 +110,10 @@ export function createSqlStore(db: Db): Store {
           .then((rows) => rows.map(toRole));
 
   const store: Store = {
+    apps: createAppRepository(db),
+    signingKeys: createSigningKeyRepository(db),
+    revocations: createRevocationRepository(db),
+    revocationEvents: createRevocationEventRepository(db),
     async transaction(work) {
       if (db.isTransaction) return work(store);
       return (db as Kysely<Database>).transaction().execute((trx) => work(createSqlStore(trx)));

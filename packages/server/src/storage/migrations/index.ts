@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as foundation from './0001-foundation.js';
+import * as oauth from './0003-oauth.js';
 
 /**
  * Forward-only, versioned migrations, listed in code rather than read from a folder so the
@@ -8,6 +9,7 @@ import * as foundation from './0001-foundation.js';
  */
 const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
+  '0003-oauth': oauth,
 };
 
 export const migrationProvider: MigrationProvider = {

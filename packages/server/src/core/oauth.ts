@@ -1,0 +1,312 @@
+import { isIpAllowed, parseEndpointPatterns, parseIpAllowlist, parseToken, type EndpointPattern } from '@tessera/rules';
+import { signAccessToken, verifyAccessToken, type AccessTokenClaims } from './access-token-format.js';
+import type { AppService } from './apps.js';
+import type { App } from './model.js';
+import { auditOf, type RequestContext } from './context.js';
+import type { Keyring } from './keyring.js';
+import { OAuthError } from './oauth-errors.js';
+import { randomBase62, type Clock, type Random } from './ports.js';
+import type { Store } from './store.js';
+
+export interface OAuthSettings {
+  /** `iss` of every access token and the metadata's issuer (read at use: it may be known only once the server listens). */
+  readonly issuer: () => string;
+  /** `aud` of every access token: the customer's API. */
+  readonly audience: string;
+  /** Default access-token lifetime when policy gives none. */
+  readonly defaultAccessTokenTtlSeconds: number;
+}
+
+/** A verified API token, as the tokens domain reports it. */
+export interface ExchangeableToken {
+  readonly id: string;
+  readonly orgId: string;
+  readonly ownerId: string;
+  readonly mode: 'refreshable' | 'direct';
+  readonly scopeKind: string;
+  readonly endpoints: readonly string[];
+  readonly ipAllowlist: readonly string[];
+  readonly roles: readonly string[];
+  readonly expiresAt: Date | null;
+}
+
+export type GateVerdict =
+  | { readonly active: true; readonly token: ExchangeableToken; readonly secretGeneration: 'current' | 'grace' }
+  | { readonly active: false; readonly reason: string; readonly tokenId?: string; readonly orgId?: string; readonly reused?: boolean };
+
+/** What the OAuth service needs from the API tokens domain. */
+export interface ApiTokenGate {
+  verify(token: string, context: { clientIp: string; now: Date }): Promise<GateVerdict>;
+  /** Whether an API token is still usable (not revoked, expired or idle; owner active). */
+  isUsable(orgId: string, tokenId: string, now: Date): Promise<boolean>;
+  /** Replaces the secret if it is still `presentedSecret`; undefined when another refresh won. */
+  rotateSecret(tokenId: string, presentedSecret: string, now: Date): Promise<string | undefined>;
+  revokeForReuse(tokenId: string, context: RequestContext): Promise<void>;
+  /** Revocation through RFC 7009 by a holder of the token. */
+  revokeByHolder(tokenId: string, context: RequestContext): Promise<void>;
+  policy(orgId: string): Promise<{ accessTokenTtlSeconds: number; refreshTokenRotation: boolean }>;
+  recordUse(tokenId: string, clientIp: string, at: Date): void;
+}
+
+export interface TokenResponse {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  readonly expires_in: number;
+  readonly refresh_token: string | null;
+  readonly scope: string;
+}
+
+/** A grant handler (RFC 6749 §4, §6), keyed by its wire name in the dispatch map. */
+export type Grant = (input: { param: (name: string) => string | undefined; client: () => Promise<App>; context: RequestContext & { clientIp: string } }) => Promise<TokenResponse>;
+
+/**
+ * Parses the optional `scope` parameter (RFC 6749 §3.3): space-delimited endpoint patterns,
+ * written `METHOD:/path` or `/path` (the space of `GET /path` is the delimiter here).
+ */
+function parseRequestedScope(scope: string): EndpointPattern[] {
+  const lines = scope.split(' ').filter(Boolean).map((item) => item.replace(/^([A-Z,]+):\//, '$1 /'));
+  try {
+    return parseEndpointPatterns(lines);
+  } catch (error) {
+    throw new OAuthError('invalid_scope', error instanceof Error ? error.message : 'Invalid scope');
+  }
+}
+
+/** Whether every request `inner` admits is also admitted by one pattern of `outer`. */
+function within(inner: EndpointPattern, outer: readonly EndpointPattern[] | null): boolean {
+  if (outer === null) return true;
+  return outer.some((pattern) => {
+    const methodsOk = pattern.methods === null || (inner.methods !== null && inner.methods.every((m) => pattern.methods?.includes(m)));
+    if (!methodsOk) return false;
+    if (pattern.prefix) return inner.path.startsWith(pattern.path);
+    const base = pattern.path.endsWith('/') ? pattern.path : `${pattern.path}/`;
+    // A segment-bounded pattern covers its own path and everything below it, but not `/plansx`.
+    if (inner.prefix) return inner.path.startsWith(base);
+    return inner.path === pattern.path || inner.path.startsWith(base);
+  });
+}
+
+const formatScope = (kind: string, endpoints: readonly string[]) =>
+  kind === 'all' ? 'all' : endpoints.map((e) => e.replace(/^([A-Z,]+) \//, '$1:/')).join(' ');
+
+/** The OAuth 2.0 service: grants, introspection, revocation, the JWKS (SPEC 5). */
+export function createOAuthService(deps: {
+  store: Store;
+  clock: Clock;
+  random: Random;
+  keyring: Keyring;
+  apps: AppService;
+  tokens: ApiTokenGate;
+  settings: OAuthSettings;
+}) {
+  const { store, clock, random, keyring, tokens, settings } = deps;
+
+  function mint(claims: Omit<AccessTokenClaims, 'iss' | 'aud' | 'iat' | 'exp' | 'jti'>, ttlSeconds: number): { token: string; expiresIn: number } {
+    const iat = Math.floor(clock.now().getTime() / 1000);
+    const token = signAccessToken(keyring.active(), {
+      iss: settings.issuer(),
+      aud: settings.audience,
+      iat,
+      exp: iat + ttlSeconds,
+      jti: randomBase62(random, 22),
+      ...claims,
+    });
+    return { token, expiresIn: ttlSeconds };
+  }
+
+  const refreshToken: Grant = async ({ param, context }) => {
+    const presented = param('refresh_token');
+    if (presented === undefined) throw new OAuthError('invalid_request', 'The refresh_token parameter is missing: send the API token');
+    const now = clock.now();
+    const verdict = await tokens.verify(presented, { clientIp: context.clientIp, now });
+    if (!verdict.active) {
+      if (verdict.reused && verdict.tokenId) await tokens.revokeForReuse(verdict.tokenId, context);
+      // The reason goes to the audit log (written by the gate); the client learns only that the grant is invalid.
+      throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired, revoked or not allowed from this address');
+    }
+    const token = verdict.token;
+    if (token.mode === 'direct') {
+      throw new OAuthError('invalid_grant', 'This API token is used directly as a bearer token; it cannot be exchanged');
+    }
+    const granted = token.scopeKind === 'all' ? null : parseEndpointPatterns(token.endpoints);
+    let endpoints = token.endpoints;
+    let scopeKind = token.scopeKind;
+    const requested = param('scope');
+    if (requested !== undefined) {
+      const narrowed = parseRequestedScope(requested);
+      // RFC 6749 §6: the requested scope must not include any scope not originally granted.
+      const outside = narrowed.find((pattern) => !within(pattern, granted));
+      if (outside) throw new OAuthError('invalid_scope', `The requested scope exceeds the token's scope at ${outside.path}`);
+      endpoints = requested.split(' ').filter(Boolean).map((item) => item.replace(/^([A-Z,]+):\//, '$1 /'));
+      scopeKind = 'custom';
+    }
+    const policy = await tokens.policy(token.orgId);
+    let refresh: string | null = null;
+    if (policy.refreshTokenRotation) {
+      const rotated = await tokens.rotateSecret(token.id, presented, now);
+      if (rotated === undefined) {
+        // Another refresh with the same secret won (RFC 9700 §4.14.2): treat this one as reuse.
+        await tokens.revokeForReuse(token.id, context);
+        throw new OAuthError('invalid_grant', 'The refresh token has already been used');
+      }
+      refresh = rotated;
+    }
+    const { token: accessToken, expiresIn } = mint(
+      {
+        sub: token.ownerId,
+        client_id: token.id,
+        org: token.orgId,
+        roles: token.roles,
+        scope: scopeKind,
+        ...(scopeKind !== 'all' && { endpoints }),
+        ...(token.ipAllowlist.length > 0 && { ip_allowlist: token.ipAllowlist }),
+        tid: token.id,
+        amr: ['token'],
+      },
+      policy.accessTokenTtlSeconds,
+    );
+    tokens.recordUse(token.id, context.clientIp, now);
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refresh, scope: formatScope(scopeKind, endpoints) };
+  };
+
+  const clientCredentials: Grant = async ({ client }) => {
+    const app = await client();
+    const policy = await tokens.policy(app.orgId);
+    const { token, expiresIn } = mint(
+      { sub: app.clientId, client_id: app.clientId, org: app.orgId, roles: app.roles, scope: 'all', amr: ['client'] },
+      app.accessTokenTtlSeconds ?? policy.accessTokenTtlSeconds,
+    );
+    // RFC 6749 §4.4.3: no refresh token for client credentials.
+    return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: null, scope: 'all' };
+  };
+
+  /** Grants by their wire name (RFC 6749 §4.4, §6). */
+  const grants: Readonly<Record<string, Grant>> = {
+    refresh_token: refreshToken,
+    client_credentials: clientCredentials,
+  };
+
+  return {
+    grants,
+
+    /**
+     * RFC 7662 §2.2: an active token's claims, or `{ active: false }` for anything not valid —
+     * garbage, expired, revoked, idle, another organization's — with the reason audited only.
+     */
+    async introspect(caller: App, token: string, context: RequestContext & { clientIp: string }, clientIp?: string): Promise<Record<string, unknown>> {
+      const now = clock.now();
+      const inactive = async (reason: string, tokenId?: string) => {
+        await store.audit.append(
+          auditOf({ ...context, actor: null }, now, {
+            orgId: caller.orgId,
+            action: 'token.introspected',
+            outcome: 'denied',
+            targetType: tokenId ? 'token' : null,
+            targetId: tokenId ?? null,
+            details: { reason, client_id: caller.clientId },
+          }),
+        );
+        return { active: false };
+      };
+
+      // A JWT has three dot-separated parts; an API token (`<prefix>_<id>.<secret>`) has two.
+      if (token.split('.').length !== 3) {
+        const verdict = await tokens.verify(token, { clientIp: clientIp ?? context.clientIp, now });
+        if (!verdict.active) return inactive(verdict.reason, verdict.tokenId);
+        const t = verdict.token;
+        if (t.orgId !== caller.orgId) return inactive('other_organization', t.id);
+        if (t.mode !== 'direct') return inactive('not_a_bearer', t.id);
+        return {
+          active: true,
+          token_type: 'api_token',
+          sub: t.ownerId,
+          org: t.orgId,
+          roles: t.roles,
+          scope: t.scopeKind,
+          ...(t.scopeKind !== 'all' && { endpoints: t.endpoints }),
+          ...(t.ipAllowlist.length > 0 && { ip_allowlist: t.ipAllowlist }),
+          tid: t.id,
+          client_id: t.id,
+          iss: settings.issuer(),
+          ...(t.expiresAt && { exp: Math.floor(t.expiresAt.getTime() / 1000) }),
+        };
+      }
+
+      let decoded = verifyAccessToken(token, (kid) => keyring.find(kid), { issuer: settings.issuer(), now });
+      if (!decoded.valid && decoded.reason === 'unknown_key') {
+        // Another instance may have rotated the key: reload, at most once a second.
+        await keyring.refresh(1000);
+        decoded = verifyAccessToken(token, (kid) => keyring.find(kid), { issuer: settings.issuer(), now });
+      }
+      if (!decoded.valid) return inactive(decoded.reason);
+      const claims = decoded.claims;
+      if (claims.org !== caller.orgId) return inactive('other_organization', claims.tid);
+      if (await store.revocations.isAccessTokenRevoked(claims.jti)) return inactive('revoked', claims.tid);
+      if (claims.tid && !(await tokens.isUsable(claims.org, claims.tid, now))) return inactive('api_token_not_usable', claims.tid);
+      if (clientIp !== undefined && claims.ip_allowlist && !isIpAllowed(parseIpAllowlist(claims.ip_allowlist), clientIp)) {
+        return inactive('ip_not_allowed', claims.tid);
+      }
+      return { active: true, token_type: 'Bearer', ...claims };
+    },
+
+    /**
+     * RFC 7009: revokes an API token (and so every access token minted from it) or one access
+     * token. Unknown or invalid tokens are not an error (§2.2).
+     */
+    async revoke(token: string, context: RequestContext & { clientIp: string }): Promise<void> {
+      const now = clock.now();
+      const parsed = /^([a-z][a-z0-9]{1,15})_/.exec(token);
+      if (parsed) {
+        const result = parseToken(token, parsed[1] as string);
+        if (result.ok) {
+          const verdict = await tokens.verify(token, { clientIp: context.clientIp, now });
+          // Only a holder of the real secret may revoke; a wrong secret changes nothing.
+          if (verdict.active) await tokens.revokeByHolder(verdict.token.id, context);
+        }
+        return;
+      }
+      const decoded = verifyAccessToken(token, (kid) => keyring.find(kid), { issuer: settings.issuer(), now });
+      if (!decoded.valid) return;
+      await store.transaction(async (tx) => {
+        await tx.revocations.revokeAccessToken({
+          jti: decoded.claims.jti,
+          orgId: decoded.claims.org,
+          tokenId: decoded.claims.tid ?? null,
+          revokedAt: now,
+          expiresAt: new Date(decoded.claims.exp * 1000),
+        });
+        await tx.audit.append(
+          auditOf({ ...context, actor: null }, now, {
+            orgId: decoded.claims.org,
+            action: 'access_token.revoked',
+            outcome: 'success',
+            targetType: 'access_token',
+            targetId: decoded.claims.jti,
+            details: { tid: decoded.claims.tid ?? null },
+          }),
+        );
+      });
+    },
+
+    /** RFC 8414 authorization server metadata. */
+    metadata(): Record<string, unknown> {
+      const base = settings.issuer();
+      return {
+        issuer: base,
+        token_endpoint: `${base}/oauth/token`,
+        introspection_endpoint: `${base}/oauth/introspect`,
+        revocation_endpoint: `${base}/oauth/revoke`,
+        jwks_uri: `${base}/.well-known/jwks.json`,
+        grant_types_supported: Object.keys(grants),
+        token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+        introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+        response_types_supported: [],
+        scopes_supported: ['all'],
+        token_endpoint_auth_signing_alg_values_supported: ['EdDSA'],
+      };
+    },
+  };
+}
+
+export type OAuthService = ReturnType<typeof createOAuthService>;

@@ -1,0 +1,27 @@
+/** Access tokens revoked before their expiry (RFC 7009), remembered until they would expire. */
+export interface RevocationRepository {
+  revokeAccessToken(entry: { jti: string; orgId: string; tokenId: string | null; revokedAt: Date; expiresAt: Date }): Promise<void>;
+  isAccessTokenRevoked(jti: string): Promise<boolean>;
+  /** Forgets revocations of tokens that have expired anyway. */
+  pruneExpired(before: Date): Promise<void>;
+}
+
+/** One entry of the revocation feed (SPEC 5.4). */
+export interface RevocationEvent {
+  /** Position in the feed; clients resume after it. */
+  readonly seq: string;
+  readonly orgId: string;
+  /** `token`: an API token (and its access tokens); `access_token`: one jti; `principal`: a disabled or deleted owner. */
+  readonly kind: 'token' | 'access_token' | 'principal';
+  readonly subjectId: string;
+  readonly occurredAt: Date;
+}
+
+/** The feed's storage, appended in the same transaction as each revocation. */
+export interface RevocationEventRepository {
+  append(event: Omit<RevocationEvent, 'seq'>): Promise<void>;
+  /** Events after `seq` (all organizations), oldest first, at most `limit`. */
+  after(seq: string, limit: number): Promise<RevocationEvent[]>;
+  /** The sequence of the newest event older than `before`, so a new follower starts from the retention window. */
+  lastBefore(before: Date): Promise<string>;
+}

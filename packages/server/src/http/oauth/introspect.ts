@@ -1,0 +1,50 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Container } from '../../app/container.js';
+import { OAuthError } from '../../core/oauth-errors.js';
+import { requestContext } from '../request-context.js';
+import { authenticateClient } from './client-auth.js';
+import { formParams, requireParam } from './form.js';
+import { documentOnly, formRequestSchema, oauthErrorSchema } from './schemas.js';
+
+/** `POST /oauth/introspect` (RFC 7662), for apps allowed to introspect. */
+export function introspectRoute(container: Container): FastifyPluginAsync {
+  return async (app) => {
+    app.post(
+      '/oauth/introspect',
+      {
+        ...documentOnly,
+        schema: {
+          tags: ['oauth'],
+          summary: 'Token introspection (RFC 7662)',
+          description: 'Accepts access tokens and direct API tokens. Every inactive token answers exactly {"active":false}.',
+          ...formRequestSchema({
+            token: { type: 'string' },
+            token_type_hint: { type: 'string' },
+            client_ip: { type: 'string', description: 'Optional: the address the token is presented from, checked against its allowlist' },
+            client_id: { type: 'string' },
+            client_secret: { type: 'string' },
+          }, ['token']),
+          response: {
+            200: { type: 'object', required: ['active'], properties: { active: { type: 'boolean' } }, additionalProperties: true },
+            400: oauthErrorSchema,
+            401: oauthErrorSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const param = formParams(request);
+        const caller = await authenticateClient(request, param, container.apps);
+        if (!caller.canIntrospect) {
+          throw new OAuthError('invalid_client', 'This client is not allowed to introspect tokens; enable can_introspect on the app', {
+            basic: true,
+          });
+        }
+        const token = requireParam(param, 'token');
+        const context = requestContext(request, container);
+        const body = await container.oauth.introspect(caller, token, { ...context, clientIp: context.clientIp ?? '' }, param('client_ip'));
+        // Serialised by hand so every inactive answer is byte-identical: {"active":false}.
+        return reply.type('application/json').send(JSON.stringify(body));
+      },
+    );
+  };
+}

@@ -1,0 +1,73 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Container } from '../../app/container.js';
+import { OAuthError } from '../../core/oauth-errors.js';
+import type { RevocationEvent } from '../../core/revocations.js';
+import { authenticateClient } from './client-auth.js';
+
+const heartbeatMs = 5000;
+
+/**
+ * `GET /oauth/revocations`: the revocation feed as Server-Sent Events, for resource servers
+ * (SPEC 5.4). Authenticated as an app allowed to introspect; streams its organization's
+ * revocations after `Last-Event-ID` (or from the retention window), then `synced`, then live
+ * events, with a heartbeat comment so followers can tell a quiet feed from a dead one.
+ */
+export function revocationFeedRoute(container: Container): FastifyPluginAsync {
+  return async (app) => {
+    // Streams never end on their own; closing the server must end them or shutdown would hang.
+    const streams = new Set<import('node:http').ServerResponse>();
+    app.addHook('onClose', async () => {
+      for (const stream of streams) stream.destroy();
+    });
+    app.get(
+      '/oauth/revocations',
+      {
+        schema: {
+          tags: ['oauth'],
+          summary: 'Revocation feed (Server-Sent Events)',
+          description:
+            'Events `revocation` with data {"kind":"token"|"access_token"|"principal","id":"…","at":<unix seconds>} and an id to resume from with Last-Event-ID; `synced` after the backlog; `: ping` comments as heartbeats.',
+          response: { 200: { type: 'string', description: 'text/event-stream' } },
+        },
+      },
+      async (request, reply) => {
+        const caller = await authenticateClient(request, () => undefined, container.apps);
+        if (!caller.canIntrospect) throw new OAuthError('invalid_client', 'This client may not follow the revocation feed; enable can_introspect on the app', { basic: true, status: 401 });
+        const lastEventId = request.headers['last-event-id'];
+        const after = typeof lastEventId === 'string' && /^[0-9]{1,19}$/.test(lastEventId) ? lastEventId : undefined;
+
+        reply.hijack();
+        const out = reply.raw;
+        out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        const send = (event: RevocationEvent) => {
+          if (event.orgId !== caller.orgId) return;
+          const data = JSON.stringify({ kind: event.kind, id: event.subjectId, at: Math.floor(event.occurredAt.getTime() / 1000) });
+          out.write(`id: ${event.seq}\nevent: revocation\ndata: ${data}\n\n`);
+        };
+        // Subscribe before reading the backlog so nothing falls between the two; duplicates are harmless.
+        const buffered: RevocationEvent[] = [];
+        let live = false;
+        const unsubscribe = container.revocationHub.subscribe((event) => (live ? send(event) : buffered.push(event)));
+        const heartbeat = setInterval(() => out.write(': ping\n\n'), heartbeatMs);
+        heartbeat.unref();
+        streams.add(out);
+        out.on('close', () => {
+          clearInterval(heartbeat);
+          unsubscribe();
+          streams.delete(out);
+        });
+        try {
+          const backlog = await container.revocationHub.backlog(after);
+          const seen = new Set(backlog.map((event) => event.seq));
+          for (const event of backlog) send(event);
+          for (const event of buffered) if (!seen.has(event.seq)) send(event);
+          live = true;
+          out.write('event: synced\ndata: {}\n\n');
+        } catch (error) {
+          request.log.error({ err: error }, 'revocation feed backlog failed');
+          out.destroy();
+        }
+      },
+    );
+  };
+}

@@ -1,0 +1,33 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Container } from '../../app/container.js';
+import { requestContext } from '../request-context.js';
+import { formParams, requireParam } from './form.js';
+import { documentOnly, formRequestSchema, oauthErrorSchema } from './schemas.js';
+
+/** `POST /oauth/revoke` (RFC 7009). */
+export function revokeRoute(container: Container): FastifyPluginAsync {
+  return async (app) => {
+    app.post(
+      '/oauth/revoke',
+      {
+        ...documentOnly,
+        schema: {
+          tags: ['oauth'],
+          summary: 'Token revocation (RFC 7009)',
+          description: 'Revokes an API token (and every access token minted from it) or one access token. Unknown tokens also answer 200.',
+          ...formRequestSchema({ token: { type: 'string' }, token_type_hint: { type: 'string' } }, ['token']),
+          response: { 200: { type: 'null' }, 400: oauthErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        const param = formParams(request);
+        const token = requireParam(param, 'token');
+        // RFC 7009 §2.1: token_type_hint is only a hint; every kind of token is tried.
+        param('token_type_hint');
+        const context = requestContext(request, container);
+        await container.oauth.revoke(token, { ...context, clientIp: context.clientIp ?? '' });
+        return reply.code(200).send();
+      },
+    );
+  };
+}

@@ -1,0 +1,255 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { App } from '../core/model.js';
+import type { AppRepository } from '../core/store.js';
+import type { StoredSigningKey } from '../core/access-token-format.js';
+import type { SigningKeyRepository } from '../core/keyring.js';
+import type { RevocationEventRepository, RevocationRepository } from '../core/revocations.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+/** Advisory lock serialising appends to the revocation feed. */
+const feedLockKey = 7_262_001;
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function toStoredKey(row: Selectable<Database['signing_keys']>): StoredSigningKey {
+  return {
+    kid: row.kid,
+    algorithm: 'EdDSA',
+    publicKey: row.public_key,
+    encryptedPrivateKey: Buffer.from(row.encrypted_private_key),
+    createdAt: row.created_at,
+    retiredAt: row.retired_at,
+  };
+}
+
+export function createSigningKeyRepository(db: Db): SigningKeyRepository {
+  return {
+    async listPublished(since) {
+      const rows = await db
+        .selectFrom('signing_keys')
+        .selectAll()
+        .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', since)]))
+        .orderBy('created_at', 'desc')
+        .execute();
+      return rows.map(toStoredKey);
+    },
+    async replaceActive(current, next, at) {
+      const insert = (trx: Transaction<Database>) =>
+        trx
+          .insertInto('signing_keys')
+          .values({
+            kid: next.kid,
+            algorithm: next.algorithm,
+            public_key: JSON.stringify(next.publicKey),
+            encrypted_private_key: next.encryptedPrivateKey,
+            created_at: next.createdAt,
+            retired_at: null,
+          })
+          .execute();
+      const work = async (trx: Transaction<Database>) => {
+        if (current === null) {
+          const active = await trx.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).executeTakeFirst();
+          if (active) return false;
+        } else {
+          const retired = await trx
+            .updateTable('signing_keys')
+            .set({ retired_at: at })
+            .where('kid', '=', current)
+            .where('retired_at', 'is', null)
+            .executeTakeFirst();
+          if (retired.numUpdatedRows === 0n) return false;
+        }
+        await insert(trx);
+        return true;
+      };
+      try {
+        return db.isTransaction ? await work(db as Transaction<Database>) : await (db as Kysely<Database>).transaction().execute(work);
+      } catch (error) {
+        // Another instance created the first key at the same moment: the unique index refused ours.
+        if ((error as { code?: string }).code === '23505') return false;
+        throw error;
+      }
+    },
+  };
+}
+
+async function appRoles(db: Db, appIds: string[]): Promise<Map<string, string[]>> {
+  const byApp = new Map<string, string[]>();
+  if (appIds.length === 0) return byApp;
+  const rows = await db
+    .selectFrom('app_roles')
+    .innerJoin('roles', 'roles.id', 'app_roles.role_id')
+    .select(['app_roles.app_id', 'roles.name'])
+    .where('app_roles.app_id', 'in', appIds)
+    .orderBy('roles.name')
+    .execute();
+  for (const row of rows) byApp.set(row.app_id, [...(byApp.get(row.app_id) ?? []), row.name]);
+  return byApp;
+}
+
+function toApp(row: Selectable<Database['apps']>, roles: string[]): App {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    name: row.name,
+    description: row.description,
+    clientId: row.client_id,
+    roles,
+    accessTokenTtlSeconds: row.access_token_ttl_seconds,
+    canIntrospect: row.can_introspect,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    secretRotatedAt: row.secret_rotated_at,
+  };
+}
+
+export function createAppRepository(db: Db): AppRepository {
+  const live = (orgId: string) => db.selectFrom('apps').where('org_id', '=', orgId).where('deleted_at', 'is', null);
+  const withRoles = async (rows: Selectable<Database['apps']>[]) => {
+    const roles = await appRoles(db, rows.map((row) => row.id));
+    return rows.map((row) => toApp(row, roles.get(row.id) ?? []));
+  };
+  const setRoles = async (appId: string, roleIds: readonly string[]) => {
+    await db.deleteFrom('app_roles').where('app_id', '=', appId).execute();
+    if (roleIds.length > 0) await db.insertInto('app_roles').values(roleIds.map((roleId) => ({ app_id: appId, role_id: roleId }))).execute();
+  };
+  const repo: AppRepository = {
+    async create(app, roleIds) {
+      await db
+        .insertInto('apps')
+        .values({
+          id: app.id,
+          org_id: app.orgId,
+          name: app.name,
+          description: app.description,
+          client_id: app.clientId,
+          secret_hash: app.secretHash,
+          access_token_ttl_seconds: app.accessTokenTtlSeconds,
+          can_introspect: app.canIntrospect,
+          created_by: app.createdBy,
+          created_at: app.createdAt,
+          updated_at: app.updatedAt,
+          secret_rotated_at: app.secretRotatedAt,
+        })
+        .execute();
+      await setRoles(app.id, roleIds);
+    },
+    async get(orgId, id) {
+      const row = await live(orgId).selectAll().where('id', '=', id).executeTakeFirst();
+      return row && (await withRoles([row]))[0];
+    },
+    async getByClientId(clientId) {
+      const row = await db.selectFrom('apps').selectAll().where('client_id', '=', clientId).where('deleted_at', 'is', null).executeTakeFirst();
+      if (!row) return undefined;
+      const [app] = await withRoles([row]);
+      return app && { app, secretHash: Buffer.from(row.secret_hash) };
+    },
+    async list(orgId, { limit, cursor, q }) {
+      let query = live(orgId).selectAll().orderBy('name').orderBy('id').limit(limit + 1);
+      if (q) query = query.where('name', 'ilike', `%${escapeLike(q)}%`);
+      if (cursor) {
+        const [name, id] = decodeCursor(cursor, 2) as [string, string];
+        query = query.where((eb) => eb.or([eb('name', '>', name), eb.and([eb('name', '=', name), eb('id', '>', id)])]));
+      }
+      const rows = await query.execute();
+      const more = rows.length > limit;
+      const pageRows = more ? rows.slice(0, limit) : rows;
+      const last = pageRows[pageRows.length - 1];
+      return { items: await withRoles(pageRows), nextCursor: more && last ? encodeCursor([last.name, last.id]) : null };
+    },
+    async update(orgId, id, patch) {
+      const result = await db
+        .updateTable('apps')
+        .set({
+          ...(patch.name !== undefined && { name: patch.name }),
+          ...(patch.description !== undefined && { description: patch.description }),
+          ...(patch.accessTokenTtlSeconds !== undefined && { access_token_ttl_seconds: patch.accessTokenTtlSeconds }),
+          ...(patch.canIntrospect !== undefined && { can_introspect: patch.canIntrospect }),
+          updated_at: patch.updatedAt,
+        })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return undefined;
+      if (patch.roleIds !== undefined) await setRoles(id, patch.roleIds);
+      return repo.get(orgId, id);
+    },
+    async setSecret(orgId, id, secretHash, at) {
+      const result = await db
+        .updateTable('apps')
+        .set({ secret_hash: secretHash, secret_rotated_at: at, updated_at: at })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+    async remove(orgId, id, at) {
+      const result = await db
+        .updateTable('apps')
+        .set({ deleted_at: at, updated_at: at })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) return false;
+      await db.deleteFrom('app_roles').where('app_id', '=', id).execute();
+      return true;
+    },
+  };
+  return repo;
+}
+
+export function createRevocationRepository(db: Db): RevocationRepository {
+  return {
+    async revokeAccessToken(entry) {
+      await db
+        .insertInto('revoked_access_tokens')
+        .values({ jti: entry.jti, org_id: entry.orgId, token_id: entry.tokenId, revoked_at: entry.revokedAt, expires_at: entry.expiresAt })
+        .onConflict((oc) => oc.column('jti').doNothing())
+        .execute();
+    },
+    async isAccessTokenRevoked(jti) {
+      const row = await db.selectFrom('revoked_access_tokens').select('jti').where('jti', '=', jti).executeTakeFirst();
+      return row !== undefined;
+    },
+    async pruneExpired(before) {
+      await db.deleteFrom('revoked_access_tokens').where('expires_at', '<', before).execute();
+    },
+  };
+}
+
+export function createRevocationEventRepository(db: Db): RevocationEventRepository {
+  return {
+    async append(event) {
+      // Sequence numbers are taken at insert but become visible at commit; holding one lock
+      // until commit makes both orders agree, so a follower never skips a late-committing event.
+      await sql`select pg_advisory_xact_lock(${feedLockKey})`.execute(db);
+      await db
+        .insertInto('revocation_events')
+        .values({ org_id: event.orgId, kind: event.kind, subject_id: event.subjectId, occurred_at: event.occurredAt })
+        .execute();
+    },
+    async after(seq, limit) {
+      const rows = await db
+        .selectFrom('revocation_events')
+        .selectAll()
+        .where('seq', '>', seq)
+        .orderBy('seq')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => ({ seq: String(row.seq), orgId: row.org_id, kind: row.kind, subjectId: row.subject_id, occurredAt: row.occurred_at }));
+    },
+    async lastBefore(before) {
+      const row = await db
+        .selectFrom('revocation_events')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .where('occurred_at', '<', before)
+        .executeTakeFirst();
+      return row?.seq == null ? '0' : String(row.seq);
+    },
+  };
+}
