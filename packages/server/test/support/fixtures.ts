@@ -57,3 +57,18 @@ export function assertProblem(
   if (code !== undefined) assert.equal(body['code'], code);
   if (field !== undefined) assert.equal(body['field'], field);
 }
+
+/** Creates an app through the API; returns its client id and the secret shown once. */
+export async function createApp(
+  ts: TestServer,
+  adminToken: string,
+  body: { name: string; roles?: string[]; can_introspect?: boolean; access_token_ttl_seconds?: number | null },
+): Promise<{ id: string; clientId: string; clientSecret: string }> {
+  const response = await ts.request('POST', '/api/v1/apps', { token: adminToken, body });
+  assert.equal(response.status, 201, response.text);
+  return { id: response.body.id, clientId: response.body.client_id, clientSecret: response.body.client_secret };
+}
+
+/** HTTP Basic credentials per RFC 6749 §2.3.1 (each part form-encoded first). */
+export const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;

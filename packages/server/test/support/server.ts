@@ -51,6 +51,8 @@ export interface TestServer {
   readonly knownSecrets: ReadonlySet<string>;
   request(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
   login(username: string, password: string, org?: string): Promise<string>;
+  /** POSTs form-encoded parameters (OAuth endpoints). */
+  form(path: string, params: Record<string, string> | string, headers?: Record<string, string>): Promise<ApiResponse>;
   close(): Promise<void>;
 }
 
@@ -120,6 +122,11 @@ export async function startTestServer(
     responses,
     knownSecrets,
     request,
+    form(path, params, headers = {}) {
+      const rawBody = typeof params === 'string' ? params : new URLSearchParams(params).toString();
+      for (const [name, value] of new URLSearchParams(rawBody)) if (/secret|token/.test(name)) knownSecrets.add(value);
+      return request('POST', path, { rawBody, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+    },
     async login(username, password, org) {
       const response = await request('POST', '/api/v1/sessions', { body: { username, password, ...(org && { org }) } });
       if (response.status !== 201) throw new Error(`login as ${username} failed: ${response.status} ${response.text}`);
