@@ -133,6 +133,8 @@ export function createAppService(deps: { store: Store; clock: Clock; random: Ran
       await store.transaction(async (tx) => {
         const app = await tx.apps.get(ctx.actor.orgId, id);
         if (!app || !(await tx.apps.remove(ctx.actor.orgId, id, now))) throw notFound('app', id);
+        // Its access tokens carry the client id as subject; API servers drop them at once.
+        await tx.revocationEvents.append({ orgId: ctx.actor.orgId, kind: 'principal', subjectId: app.clientId, occurredAt: now });
         await tx.audit.append(auditOf(ctx, now, { action: 'app.deleted', outcome: 'success', targetType: 'app', targetId: id, details: { name: app.name } }));
       });
     },

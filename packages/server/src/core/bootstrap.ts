@@ -40,19 +40,27 @@ export async function bootstrapInstance(
 
   const generatedPassword = adminPassword === undefined ? randomBase62(random, 24) : undefined;
   const passwordHash = await hashPassword(adminPassword ?? (generatedPassword as string), random.bytes(16));
-  await store.transaction(async (tx) => {
-    const org = await tx.orgs.create({ id: 'org_default', name: defaultOrgName, displayName: 'Default organization', createdAt: now });
-    const admin = await createOwner(tx, random, org, adminUsername, passwordHash, true, now);
-    await tx.audit.append(
-      auditOf({ clientIp: null, userAgent: null, requestId: null }, now, {
-        orgId: org.id,
-        action: 'instance.bootstrapped',
-        outcome: 'success',
-        targetType: 'principal',
-        targetId: admin.id,
-        details: { org: org.name, admin: admin.username, password: adminPassword === undefined ? 'generated' : 'from TESSERA_ADMIN_PASSWORD' },
-      }),
-    );
-  });
+  const createDefaults = () =>
+    store.transaction(async (tx) => {
+      const org = await tx.orgs.create({ id: 'org_default', name: defaultOrgName, displayName: 'Default organization', createdAt: now });
+      const admin = await createOwner(tx, random, org, adminUsername, passwordHash, true, now);
+      await tx.audit.append(
+        auditOf({ clientIp: null, userAgent: null, requestId: null }, now, {
+          orgId: org.id,
+          action: 'instance.bootstrapped',
+          outcome: 'success',
+          targetType: 'principal',
+          targetId: admin.id,
+          details: { org: org.name, admin: admin.username, password: adminPassword === undefined ? 'generated' : 'from TESSERA_ADMIN_PASSWORD' },
+        }),
+      );
+    });
+  try {
+    await createDefaults();
+  } catch (error) {
+    // Several instances starting at once on an empty database: one wins, the rest carry on.
+    if ((await store.orgs.count()) > 0) return { created: false, generatedPassword: undefined };
+    throw error;
+  }
   return { created: true, generatedPassword };
 }

@@ -243,6 +243,7 @@ export function createOAuthService(deps: {
       if (claims.org !== caller.orgId) return inactive('other_organization', claims.tid);
       if (await store.revocations.isAccessTokenRevoked(claims.jti)) return inactive('revoked', claims.tid);
       if (claims.tid && !(await tokens.isUsable(claims.org, claims.tid, now))) return inactive('api_token_not_usable', claims.tid);
+      if (!claims.tid && !(await store.apps.getByClientId(claims.client_id))) return inactive('client_deleted');
       if (clientIp !== undefined && claims.ip_allowlist && !isIpAllowed(parseIpAllowlist(claims.ip_allowlist), clientIp)) {
         return inactive('ip_not_allowed', claims.tid);
       }
@@ -275,6 +276,7 @@ export function createOAuthService(deps: {
           revokedAt: now,
           expiresAt: new Date(decoded.claims.exp * 1000),
         });
+        await tx.revocationEvents.append({ orgId: decoded.claims.org, kind: 'access_token', subjectId: decoded.claims.jti, occurredAt: now });
         await tx.audit.append(
           auditOf({ ...context, actor: null }, now, {
             orgId: decoded.claims.org,

@@ -4,7 +4,8 @@ import { OAuthError } from '../../core/oauth-errors.js';
 import type { RevocationEvent } from '../../core/revocations.js';
 import { authenticateClient } from './client-auth.js';
 
-const heartbeatMs = 5000;
+/** Followers fail closed after a quiet spell (30 s by default); a beat every second keeps a healthy feed well inside any sensible bound. */
+const heartbeatMs = 1000;
 
 /**
  * `GET /oauth/revocations`: the revocation feed as Server-Sent Events, for resource servers
@@ -14,9 +15,10 @@ const heartbeatMs = 5000;
  */
 export function revocationFeedRoute(container: Container): FastifyPluginAsync {
   return async (app) => {
-    // Streams never end on their own; closing the server must end them or shutdown would hang.
+    // Streams never end on their own; closing the server must end them first (preClose: the
+    // server waits for open requests before onClose hooks run) or shutdown would hang.
     const streams = new Set<import('node:http').ServerResponse>();
-    app.addHook('onClose', async () => {
+    app.addHook('preClose', async () => {
       for (const stream of streams) stream.destroy();
     });
     app.get(

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createVerifier, type RequestLike, type Verifier } from '@tessera/verify';
+import { createPostgresDatabase, databaseTargets } from '../support/databases.js';
+import { basic, createApp, loginAdmin } from '../support/fixtures.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+/** Instances behind one name, as in production: they share TESSERA_ISSUER. */
+const issuer = 'http://tessera.test';
+const onPostgres = databaseTargets.some((target) => target.name === 'postgres');
+
+const call = (token: string): RequestLike => ({
+  method: 'GET',
+  url: '/plans',
+  header: (name) => (name === 'authorization' ? `Bearer ${token}` : undefined),
+  remoteAddress: '127.0.0.1',
+});
+
+async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < timeoutMs) {
+    if (await condition()) return Date.now() - start;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`not within ${timeoutMs} ms`);
+}
+
+/**
+ * SPEC 5.4 and 8: several server instances on one PostgreSQL. A revocation made through one
+ * instance reaches an SDK that follows another instance's feed within seconds; the SDK fails
+ * closed when its feed source dies and recovers when it returns.
+ */
+describe('three instances on one PostgreSQL', { skip: onPostgres ? false : 'needs TESSERA_TEST_DATABASE_URL', timeout: 60_000 }, () => {
+  let database: { url: string; drop(): Promise<void> };
+  const instances: TestServer[] = [];
+  let feedApp: { clientId: string; clientSecret: string };
+  let worker: { id: string; clientId: string; clientSecret: string };
+  let verifier: Verifier;
+  let admin: string;
+
+  before(async () => {
+    database = await createPostgresDatabase();
+    // Started together: migrations and the first-start bootstrap must tolerate each other.
+    instances.push(...(await Promise.all([0, 1, 2].map(() => startTestServer({ config: { databaseUrl: database.url, issuer } })))));
+    const [a, , c] = instances as [TestServer, TestServer, TestServer];
+    admin = await loginAdmin(a);
+    feedApp = await createApp(a, admin, { name: 'api-server', can_introspect: true });
+    worker = await createApp(a, admin, { name: 'worker', roles: ['member'] });
+    verifier = createVerifier({
+      issuer,
+      audience: 'api',
+      jwksUri: `${c.url}/.well-known/jwks.json`,
+      revocations: { url: `${c.url}/oauth/revocations`, clientId: feedApp.clientId, clientSecret: feedApp.clientSecret, maxStalenessSeconds: 2, reconnectDelayMs: 100 },
+    });
+    await verifier.ready();
+  });
+  after(async () => {
+    verifier.close();
+    for (const instance of instances) await instance.close().catch(() => {});
+    await database.drop();
+  });
+
+  const mintOn = async (instance: TestServer, client = worker) => {
+    const response = await instance.form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(client.clientId, client.clientSecret) });
+    assert.equal(response.status, 200, response.text);
+    return response.body.access_token as string;
+  };
+
+  it('shares one signing key set: a token minted on A verifies against C', async () => {
+    const [a, b, c] = instances as [TestServer, TestServer, TestServer];
+    const kids = await Promise.all([a, b, c].map(async (i) => JSON.stringify((await i.request('GET', '/.well-known/jwks.json')).body)));
+    assert.equal(new Set(kids).size, 1, 'every instance publishes the same keys');
+    const token = await mintOn(a);
+    assert.ok((await verifier.verify(call(token))).ok);
+  });
+
+  it('a revocation through A reaches an SDK following C within 2 seconds', async () => {
+    const [a, , c] = instances as [TestServer, TestServer, TestServer];
+    const token = await mintOn(c);
+    assert.ok((await verifier.verify(call(token))).ok);
+    const started = Date.now();
+    assert.equal((await a.form('/oauth/revoke', { token })).status, 200);
+    const elapsed = await until(async () => {
+      const verdict = await verifier.verify(call(token));
+      return !verdict.ok && verdict.status === 401;
+    }, 2000);
+    console.log(`# access-token revocation through A refused via C's feed after ${Date.now() - started} ms (poll ${elapsed} ms)`);
+    const verdict = await verifier.verify(call(token));
+    assert.ok(!verdict.ok && verdict.status === 401 && verdict.error === 'invalid_token');
+  });
+
+  it('deleting an app through B drops its tokens at the SDK within 2 seconds', async () => {
+    const [, b, c] = instances as [TestServer, TestServer, TestServer];
+    const doomed = await createApp(b, await loginAdmin(b), { name: 'doomed' });
+    const token = await mintOn(c, doomed);
+    assert.ok((await verifier.verify(call(token))).ok);
+    const started = Date.now();
+    assert.equal((await b.request('DELETE', `/api/v1/apps/${doomed.id}`, { token: await loginAdmin(b) })).status, 204);
+    await until(async () => {
+      const verdict = await verifier.verify(call(token));
+      return !verdict.ok && verdict.status === 401;
+    }, 2000);
+    console.log(`# app deletion through B refused via C's feed after ${Date.now() - started} ms`);
+  });
+
+  it('fails closed when the feed source dies and recovers when it returns, without restart', async () => {
+    const c = instances[2] as TestServer;
+    const token = await mintOn(c);
+    assert.ok((await verifier.verify(call(token))).ok);
+    const port = Number(new URL(c.url).port);
+    await c.server.close();
+    await until(async () => {
+      const verdict = await verifier.verify(call(token));
+      return !verdict.ok && verdict.status === 503;
+    }, 5000);
+    // A revocation made while the follower was cut off is delivered after it reconnects.
+    const revokedWhileDown = await mintOn(instances[0] as TestServer);
+    const down = await verifier.verify(call(revokedWhileDown));
+    assert.ok(!down.ok && down.status === 503, 'still failing closed');
+    assert.equal((await (instances[0] as TestServer).form('/oauth/revoke', { token: revokedWhileDown })).status, 200);
+    instances[2] = await startTestServer({ config: { databaseUrl: database.url, port, issuer } });
+    await until(async () => (await verifier.verify(call(token))).ok, 5000);
+    const verdict = await verifier.verify(call(revokedWhileDown));
+    assert.ok(!verdict.ok && verdict.status === 401, 'the revocation made while cut off arrived after the reconnect');
+  });
+});
