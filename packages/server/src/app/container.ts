@@ -9,9 +9,11 @@ import { bootstrapInstance, defaultOrgName, type BootstrapResult } from '../core
 import { createAppService, type AppService } from '../core/apps.js';
 import { createDirectoryService, type DirectoryService } from '../core/directory.js';
 import { createKeyring, type Keyring } from '../core/keyring.js';
-import { createOAuthService, type ApiTokenGate, type OAuthService } from '../core/oauth.js';
+import { createOAuthService, type OAuthService } from '../core/oauth.js';
 import { createRateLimiter, type RateLimiter } from '../core/rate-limiter.js';
 import { createRevocationHub, type RevocationHub } from '../core/revocation-hub.js';
+import { createTokenService, type TokenService } from '../core/tokens.js';
+import { createUsageRecorder, type UsageRecorder } from '../core/usage.js';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/ports.js';
 import type { Store } from '../core/store.js';
 import { openStorage, type Storage } from '../storage/database.js';
@@ -39,6 +41,8 @@ export interface Container {
   readonly auth: AuthService;
   readonly directory: DirectoryService;
   readonly apps: AppService;
+  readonly tokens: TokenService;
+  readonly usage: UsageRecorder;
   readonly keyring: Keyring;
   readonly oauth: OAuthService;
   readonly revocationHub: RevocationHub;
@@ -71,20 +75,6 @@ async function resolveSecretKey(config: Config, inMemory: boolean): Promise<Buff
   await writeFile(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   return key;
 }
-
-/**
- * The API tokens domain as the OAuth service sees it. Until API tokens are wired in, no API
- * token exists, so every one is refused and the organization defaults apply.
- */
-const apiTokenGate: ApiTokenGate = {
-  verify: async () => ({ active: false, reason: 'unknown' }),
-  isUsable: async () => false,
-  rotateSecret: async () => undefined,
-  revokeForReuse: async () => {},
-  revokeByHolder: async () => {},
-  policy: async () => ({ accessTokenTtlSeconds: 1800, refreshTokenRotation: false }),
-  recordUse: () => {},
-};
 
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
   const clock = options.clock ?? systemClock;
@@ -120,6 +110,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     });
     const directory = createDirectoryService({ store, clock, random });
     const apps = createAppService({ store, clock, random, secretKey, tokenPrefix: config.tokenPrefix });
+    const usage = createUsageRecorder({ store, flushMs: 1000, onError: (error) => logger.error({ err: error }, 'usage flush failed') });
+    const tokens = createTokenService({ store, clock, random, secretKey, tokenPrefix: config.tokenPrefix, configPresets: config.presets, usage });
     const keyring = createKeyring({
       repo: store.signingKeys,
       clock,
@@ -145,12 +137,23 @@ export async function createContainer(config: Config, options: ContainerOptions 
       random,
       keyring,
       apps,
-      tokens: apiTokenGate,
+      usage,
+      // The API tokens domain as the OAuth service sees it.
+      tokens: {
+        verify: (token, context) => tokens.verify(token, context),
+        isUsable: (orgId, id, now) => tokens.isUsable(orgId, id, now),
+        rotateSecret: (id, presented, now) => tokens.rotateOnRefresh(id, presented, now),
+        revokeForReuse: (id, context) => tokens.revokeBySystem(id, 'reuse', context),
+        revokeByHolder: (id, context) => tokens.revokeBySystem(id, 'holder', context),
+        policy: (orgId) => tokens.policyOf(orgId),
+      },
       settings: { issuer: () => issuer.value, audience: config.audience, defaultAccessTokenTtlSeconds: 1800 },
     });
 
     return {
       apps,
+      tokens,
+      usage,
       keyring,
       oauth,
       revocationHub,
@@ -167,6 +170,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       bootstrap,
       close: async () => {
         revocationHub.stop();
+        await usage.flush();
         await storage.close();
       },
     };

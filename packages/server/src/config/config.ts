@@ -1,4 +1,5 @@
-import { isRuleError, parseIpAllowlist, type IpRange } from '@tessera/rules';
+import { readFileSync } from 'node:fs';
+import { formatEndpointPattern, isRuleError, parseEndpointPatterns, parseIpAllowlist, parseRelativeExpiry, type IpRange } from '@tessera/rules';
 import { optionDocs, type OptionName } from './defaults.js';
 
 /** Validated configuration. Built once at boot by {@link loadConfig}; nothing else reads the environment. */
@@ -25,6 +26,76 @@ export interface Config {
   readonly signingKeyRotationSeconds: number;
   readonly tokenRateLimitPerAddress: number;
   readonly tokenRateLimitPerToken: number;
+  /** Scope presets from TESSERA_PRESETS_FILE, shared by every organization. */
+  readonly presets: readonly ConfigPreset[];
+}
+
+/** A preset as the configuration file defines it (the domain's Preset, with no organization). */
+export interface ConfigPreset {
+  readonly id: string;
+  readonly orgId: null;
+  readonly name: string;
+  readonly description: string;
+  readonly endpoints: readonly string[];
+  readonly mode: 'refreshable' | 'direct';
+  readonly scopeLocked: boolean;
+  readonly defaultLifetimeSeconds: number | null;
+}
+
+/** Reads and validates the presets file; errors name the file, the entry and the field. */
+export function loadPresets(path: string, read: (path: string) => string = (p) => readFileSync(p, 'utf8')): ConfigPreset[] {
+  const fail = (message: string): never => {
+    throw new ConfigError(optionDocs.presetsFile.env, `${path}: ${message}`);
+  };
+  let document: unknown;
+  try {
+    document = JSON.parse(read(path));
+  } catch (error) {
+    return fail(error instanceof SyntaxError ? `not valid JSON (${error.message})` : 'cannot be read');
+  }
+  const list = (document as { presets?: unknown })?.presets;
+  if (!Array.isArray(list)) return fail('expected an object with a "presets" array');
+  const names = new Set<string>();
+  return list.map((entry: Record<string, unknown>, index) => {
+    const where = `presets[${index}]`;
+    if (typeof entry !== 'object' || entry === null) return fail(`${where} must be an object`);
+    const known = ['name', 'description', 'endpoints', 'mode', 'scope_locked', 'default_lifetime'];
+    const unknown = Object.keys(entry).find((key) => !known.includes(key));
+    if (unknown) fail(`${where}.${unknown} is not a known field (${known.join(', ')})`);
+    const name = entry['name'];
+    if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name) || name === 'all' || name === 'custom') {
+      fail(`${where}.name must be lowercase letters, digits, - or _, and not "all" or "custom"`);
+    }
+    if (names.has(name as string)) fail(`${where}.name "${name}" is defined twice`);
+    names.add(name as string);
+    const mode = entry['mode'] ?? 'refreshable';
+    if (mode !== 'refreshable' && mode !== 'direct') fail(`${where}.mode must be "refreshable" or "direct"`);
+    let endpoints: string[] = [];
+    try {
+      endpoints = parseEndpointPatterns(Array.isArray(entry['endpoints']) ? (entry['endpoints'] as string[]) : []).map(formatEndpointPattern);
+    } catch (error) {
+      fail(`${where}.endpoints: ${isRuleError(error) ? error.message : 'must be a list of endpoint patterns'}`);
+    }
+    if (endpoints.length === 0) fail(`${where}.endpoints must list at least one endpoint pattern`);
+    let lifetime: number | null = null;
+    if (entry['default_lifetime'] !== undefined) {
+      try {
+        lifetime = parseRelativeExpiry(String(entry['default_lifetime']));
+      } catch (error) {
+        fail(`${where}.default_lifetime: ${isRuleError(error) ? error.message : 'invalid'}`);
+      }
+    }
+    return {
+      id: `preset_${name as string}`,
+      orgId: null,
+      name: name as string,
+      description: typeof entry['description'] === 'string' ? entry['description'] : '',
+      endpoints,
+      mode: mode as 'refreshable' | 'direct',
+      scopeLocked: entry['scope_locked'] === true,
+      defaultLifetimeSeconds: lifetime,
+    };
+  });
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -110,7 +181,11 @@ export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
   const audience = raw('audience') ?? 'api';
   if (!/^[\x21-\x7e]{1,200}$/.test(audience)) throw new ConfigError(optionDocs.audience.env, 'expected 1-200 printable characters without spaces');
 
+  const presetsFile = raw('presetsFile');
+  const presets = presetsFile === undefined ? [] : loadPresets(presetsFile);
+
   return {
+    presets,
     issuer: issuer?.replace(/\/$/, ''),
     audience,
     signingKeyRotationSeconds: int('signingKeyRotationDays', 1, 3650) * 86_400,

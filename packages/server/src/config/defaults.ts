@@ -118,6 +118,12 @@ export const optionDocs = {
     default: '120',
     description: 'Exchanges allowed per API token (or app) per minute, per instance; beyond it 429 with Retry-After.',
   },
+  presetsFile: {
+    env: 'TESSERA_PRESETS_FILE',
+    default: undefined,
+    description:
+      'JSON file of scope presets offered to every organization (SPEC 3.5): {"presets": [{"name", "description", "endpoints": [...], "mode": "refreshable"|"direct", "scope_locked", "default_lifetime": "30D"}]}. See docs/presets.example.json.',
+  },
 } as const satisfies Record<string, OptionDoc>;
 
 export type OptionName = keyof typeof optionDocs;

@@ -1,4 +1,4 @@
-import { isRuleError, parseIpAllowlist } from '@tessera/rules';
+import { checkIpAllowlist } from './allowlist.js';
 import { checkPasswordStrength } from './auth.js';
 import { authorize } from './authorize.js';
 import { auditOf, type ActorContext } from './context.js';
@@ -44,17 +44,6 @@ export interface GroupView extends Group {
 }
 
 const kindLabel: Record<PrincipalKind, string> = { user: 'user', service_account: 'service account' };
-
-/** Validates the entries with the same rules the token endpoint enforces; keeps them as written. */
-export function checkIpAllowlist(entries: readonly string[], field: string): readonly string[] {
-  try {
-    parseIpAllowlist(entries);
-    return entries;
-  } catch (error) {
-    if (isRuleError(error)) throw invalid(field, error.message);
-    throw error;
-  }
-}
 
 /** Field-by-field difference for the audit log: names and non-secret values only. */
 function diff(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, { from: unknown; to: unknown }> {

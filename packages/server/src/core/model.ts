@@ -107,3 +107,66 @@ export interface App {
 export interface NewApp extends Omit<App, 'roles'> {
   readonly secretHash: Buffer;
 }
+
+export type TokenMode = 'refreshable' | 'direct';
+export type TokenStatus = 'active' | 'expired' | 'idle' | 'revoked';
+
+/** An API token's metadata (SPEC 3.1). The secret is never part of it; only its keyed hash is stored. */
+export interface ApiToken {
+  /** Public id: part of the token string, shown in lists and logs. */
+  readonly id: string;
+  readonly orgId: string;
+  readonly ownerId: string;
+  readonly createdBy: string;
+  readonly name: string;
+  readonly mode: TokenMode;
+  /** `all`, `custom`, or a preset name. */
+  readonly scopeKind: string;
+  /** Endpoint patterns as written (custom scopes and presets). */
+  readonly endpoints: readonly string[];
+  /** Role names: a subset of the owner's roles when created. */
+  readonly roles: readonly string[];
+  readonly ipAllowlist: readonly string[];
+  /** Renewable-until for refreshable tokens, expiry for direct ones; null: never. */
+  readonly expiresAt: Date | null;
+  readonly lastUsedAt: Date | null;
+  readonly lastUsedIp: string | null;
+  readonly revokedAt: Date | null;
+  readonly revokedBy: string | null;
+  readonly revokeReason: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** The stored secret hashes, read only to verify a presented token. */
+export interface TokenSecrets {
+  readonly secretHash: Buffer;
+  readonly previousSecretHash: Buffer | null;
+  /** The previous secret verifies until then (rotation grace); for refresh rotation it is the rotation instant. */
+  readonly previousValidUntil: Date | null;
+  readonly previousFromRefresh: boolean;
+}
+
+/** An operator-defined scope with lifecycle flags (SPEC 3.5). */
+export interface Preset {
+  readonly id: string;
+  /** `null` for presets from the configuration file, shared by every organization. */
+  readonly orgId: string | null;
+  readonly name: string;
+  readonly description: string;
+  readonly endpoints: readonly string[];
+  readonly mode: TokenMode;
+  /** The scope of a token created from it cannot be changed. */
+  readonly scopeLocked: boolean;
+  readonly defaultLifetimeSeconds: number | null;
+}
+
+export interface SavedSearch {
+  readonly id: string;
+  readonly orgId: string;
+  readonly ownerId: string;
+  readonly name: string;
+  readonly query: Readonly<Record<string, string>>;
+  readonly shared: boolean;
+  readonly createdAt: Date;
+}

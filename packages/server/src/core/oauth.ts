@@ -7,6 +7,7 @@ import type { Keyring } from './keyring.js';
 import { OAuthError } from './oauth-errors.js';
 import { randomBase62, type Clock, type Random } from './ports.js';
 import type { Store } from './store.js';
+import type { UsageRecorder } from './usage.js';
 
 export interface OAuthSettings {
   /** `iss` of every access token and the metadata's issuer (read at use: it may be known only once the server listens). */
@@ -45,7 +46,6 @@ export interface ApiTokenGate {
   /** Revocation through RFC 7009 by a holder of the token. */
   revokeByHolder(tokenId: string, context: RequestContext): Promise<void>;
   policy(orgId: string): Promise<{ accessTokenTtlSeconds: number; refreshTokenRotation: boolean }>;
-  recordUse(tokenId: string, clientIp: string, at: Date): void;
 }
 
 export interface TokenResponse {
@@ -97,9 +97,10 @@ export function createOAuthService(deps: {
   keyring: Keyring;
   apps: AppService;
   tokens: ApiTokenGate;
+  usage: UsageRecorder;
   settings: OAuthSettings;
 }) {
-  const { store, clock, random, keyring, tokens, settings } = deps;
+  const { store, clock, random, keyring, tokens, usage, settings } = deps;
 
   function mint(claims: Omit<AccessTokenClaims, 'iss' | 'aud' | 'iat' | 'exp' | 'jti'>, ttlSeconds: number): { token: string; expiresIn: number } {
     const iat = Math.floor(clock.now().getTime() / 1000);
@@ -114,44 +115,10 @@ export function createOAuthService(deps: {
     return { token, expiresIn: ttlSeconds };
   }
 
-  const refreshToken: Grant = async ({ param, context }) => {
-    const presented = param('refresh_token');
-    if (presented === undefined) throw new OAuthError('invalid_request', 'The refresh_token parameter is missing: send the API token');
-    const now = clock.now();
-    const verdict = await tokens.verify(presented, { clientIp: context.clientIp, now });
-    if (!verdict.active) {
-      if (verdict.reused && verdict.tokenId) await tokens.revokeForReuse(verdict.tokenId, context);
-      // The reason goes to the audit log (written by the gate); the client learns only that the grant is invalid.
-      throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired, revoked or not allowed from this address');
-    }
-    const token = verdict.token;
-    if (token.mode === 'direct') {
-      throw new OAuthError('invalid_grant', 'This API token is used directly as a bearer token; it cannot be exchanged');
-    }
-    const granted = token.scopeKind === 'all' ? null : parseEndpointPatterns(token.endpoints);
-    let endpoints = token.endpoints;
-    let scopeKind = token.scopeKind;
-    const requested = param('scope');
-    if (requested !== undefined) {
-      const narrowed = parseRequestedScope(requested);
-      // RFC 6749 §6: the requested scope must not include any scope not originally granted.
-      const outside = narrowed.find((pattern) => !within(pattern, granted));
-      if (outside) throw new OAuthError('invalid_scope', `The requested scope exceeds the token's scope at ${outside.path}`);
-      endpoints = requested.split(' ').filter(Boolean).map((item) => item.replace(/^([A-Z,]+):\//, '$1 /'));
-      scopeKind = 'custom';
-    }
+  /** An access token for a verified API token (SPEC 5.2), with the scope it may narrow to. */
+  async function issueForToken(token: ExchangeableToken, scopeKind = token.scopeKind, endpoints = token.endpoints) {
     const policy = await tokens.policy(token.orgId);
-    let refresh: string | null = null;
-    if (policy.refreshTokenRotation) {
-      const rotated = await tokens.rotateSecret(token.id, presented, now);
-      if (rotated === undefined) {
-        // Another refresh with the same secret won (RFC 9700 §4.14.2): treat this one as reuse.
-        await tokens.revokeForReuse(token.id, context);
-        throw new OAuthError('invalid_grant', 'The refresh token has already been used');
-      }
-      refresh = rotated;
-    }
-    const { token: accessToken, expiresIn } = mint(
+    return mint(
       {
         sub: token.ownerId,
         client_id: token.id,
@@ -165,7 +132,56 @@ export function createOAuthService(deps: {
       },
       policy.accessTokenTtlSeconds,
     );
-    tokens.recordUse(token.id, context.clientIp, now);
+  }
+
+  const refreshToken: Grant = async ({ param, context }) => {
+    const presented = param('refresh_token');
+    if (presented === undefined) throw new OAuthError('invalid_request', 'The refresh_token parameter is missing: send the API token');
+    const now = clock.now();
+    const denied = (reason: string, tokenId: string | null, orgId: string | null) =>
+      usage.audit(auditOf({ ...context, actor: null }, now, { orgId, action: 'token.denied', outcome: 'denied', targetType: 'token', targetId: tokenId, details: { reason, grant: 'refresh_token' } }));
+    const verdict = await tokens.verify(presented, { clientIp: context.clientIp, now });
+    if (!verdict.active) {
+      denied(verdict.reason, verdict.tokenId ?? null, verdict.orgId ?? null);
+      if (verdict.reused && verdict.tokenId) await tokens.revokeForReuse(verdict.tokenId, context);
+      // The reason goes to the audit log; the client learns only that the grant is invalid (RFC 6749 §5.2).
+      throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired, revoked or not allowed from this address');
+    }
+    const token = verdict.token;
+    if (token.mode === 'direct') {
+      denied('direct_token', token.id, token.orgId);
+      throw new OAuthError('invalid_grant', 'This API token is used directly as a bearer token; it cannot be exchanged');
+    }
+    const granted = token.scopeKind === 'all' ? null : parseEndpointPatterns(token.endpoints);
+    let endpoints = token.endpoints;
+    let scopeKind = token.scopeKind;
+    const requested = param('scope');
+    if (requested !== undefined) {
+      const narrowed = parseRequestedScope(requested);
+      // RFC 6749 §6: the requested scope must not include any scope not originally granted.
+      const outside = narrowed.find((pattern) => !within(pattern, granted));
+      if (outside) {
+        denied('scope', token.id, token.orgId);
+        throw new OAuthError('invalid_scope', `The requested scope exceeds the token's scope at ${outside.path}`);
+      }
+      endpoints = requested.split(' ').filter(Boolean).map((item) => item.replace(/^([A-Z,]+):\//, '$1 /'));
+      scopeKind = 'custom';
+    }
+    const policy = await tokens.policy(token.orgId);
+    let refresh: string | null = null;
+    if (policy.refreshTokenRotation) {
+      const rotated = await tokens.rotateSecret(token.id, presented, now);
+      if (rotated === undefined) {
+        // Another refresh with the same secret won (RFC 9700 §4.14.2): this one is a reuse.
+        denied('reuse', token.id, token.orgId);
+        await tokens.revokeForReuse(token.id, context);
+        throw new OAuthError('invalid_grant', 'The refresh token has already been used');
+      }
+      refresh = rotated;
+    }
+    const { token: accessToken, expiresIn } = await issueForToken(token, scopeKind, endpoints);
+    usage.recordUse(token.id, context.clientIp, now);
+    usage.audit(auditOf({ ...context, actor: null }, now, { orgId: token.orgId, action: 'token.exchanged', outcome: 'success', targetType: 'token', targetId: token.id, details: { grant: 'refresh_token', rotated: refresh !== null, scope: scopeKind } }));
     return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refresh, scope: formatScope(scopeKind, endpoints) };
   };
 
@@ -188,6 +204,7 @@ export function createOAuthService(deps: {
 
   return {
     grants,
+    issueForToken,
 
     /**
      * RFC 7662 §2.2: an active token's claims, or `{ active: false }` for anything not valid —
@@ -216,6 +233,7 @@ export function createOAuthService(deps: {
         const t = verdict.token;
         if (t.orgId !== caller.orgId) return inactive('other_organization', t.id);
         if (t.mode !== 'direct') return inactive('not_a_bearer', t.id);
+        usage.recordUse(t.id, clientIp ?? context.clientIp, now);
         return {
           active: true,
           token_type: 'api_token',

@@ -55,7 +55,12 @@ export type Action =
   | { readonly kind: 'change_own_password' }
   | { readonly kind: 'manage_orgs' }
   | { readonly kind: 'manage_policy' }
-  | { readonly kind: 'manage_apps' };
+  | { readonly kind: 'manage_apps' }
+  /** Read token metadata: one's own (`own`) or anyone's in the organization. */
+  | { readonly kind: 'read_tokens'; readonly own: boolean }
+  /** Create, edit, rotate or revoke a token: one's own or another principal's. */
+  | { readonly kind: 'write_tokens'; readonly own: boolean }
+  | { readonly kind: 'create_token_for_others' };
 
 export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string; readonly restricted: boolean };
 
@@ -71,6 +76,8 @@ const restrictedWrites = new Set<Action['kind']>([
   'manage_orgs',
   'manage_policy',
   'manage_apps',
+  'write_tokens',
+  'create_token_for_others',
 ]);
 
 export function hasRight(actor: Actor, right: Right): boolean {
@@ -107,5 +114,13 @@ export function can(actor: Actor, action: Action): Decision {
       return hasRight(actor, 'policy.manage') ? allow : deny('Requires the policy.manage right');
     case 'manage_apps':
       return hasRight(actor, 'apps.manage') ? allow : deny('Requires the apps.manage right');
+    case 'read_tokens':
+      if (action.own && (hasRight(actor, 'tokens.own') || hasRight(actor, 'tokens.read_all'))) return allow;
+      return hasRight(actor, 'tokens.read_all') ? allow : deny(action.own ? 'Requires the tokens.own right' : 'Requires the tokens.all right to see other principals\' tokens');
+    case 'write_tokens':
+      if (action.own && (hasRight(actor, 'tokens.own') || hasRight(actor, 'tokens.all'))) return allow;
+      return hasRight(actor, 'tokens.all') ? allow : deny(action.own ? 'Requires the tokens.own right' : 'Requires the tokens.all right to change other principals\' tokens');
+    case 'create_token_for_others':
+      return hasRight(actor, 'tokens.create_for_others') ? allow : deny('Requires the tokens.create_for_others right to create a token for someone else');
   }
 }

@@ -1,4 +1,5 @@
-import type { App, AuditEvent, Group, NewApp, NewAuditEvent, Org, Page, Principal, PrincipalKind, PrincipalStatus, Role, Session } from './model.js';
+import type { ApiToken, App, AuditEvent, Group, NewApp, NewAuditEvent, Org, Page, Preset, Principal, PrincipalKind, PrincipalStatus, Role, SavedSearch, Session, TokenSecrets, TokenStatus } from './model.js';
+import type { Policy } from './policy.js';
 import type { SigningKeyRepository } from './keyring.js';
 import type { RevocationEventRepository, RevocationRepository } from './revocations.js';
 import type { Right } from './rights.js';
@@ -62,6 +63,88 @@ export interface AppRepository {
   ): Promise<App | undefined>;
   setSecret(orgId: string, id: string, secretHash: Buffer, at: Date): Promise<boolean>;
   remove(orgId: string, id: string, at: Date): Promise<boolean>;
+}
+
+/** A token with its owner's username, as lists and shows present it. */
+export interface TokenView extends ApiToken {
+  readonly ownerUsername: string;
+}
+
+export const tokenSortColumns = ['created_at', 'name', 'expires_at', 'last_used_at', 'owner', 'status'] as const;
+export type TokenSortColumn = (typeof tokenSortColumns)[number];
+
+export interface TokenListQuery {
+  readonly orgId: string;
+  readonly ownerId?: string | undefined;
+  readonly status?: TokenStatus | undefined;
+  readonly kind?: string | undefined;
+  /** Case-insensitive search in the token name and the owner's username. */
+  readonly q?: string | undefined;
+  readonly neverUsed?: boolean | undefined;
+  /** Not used within this many days (never-used tokens included). */
+  readonly unusedDays?: number | undefined;
+  readonly usedSince?: Date | undefined;
+  readonly sort: TokenSortColumn;
+  readonly descending: boolean;
+  readonly limit: number;
+  readonly cursor?: string | undefined;
+  /** Status is computed against this instant and the organization's idle timeout. */
+  readonly now: Date;
+  readonly idleTimeoutSeconds: number | null;
+}
+
+export interface TokenRepository {
+  create(token: ApiToken, secretHash: Buffer): Promise<void>;
+  get(orgId: string, id: string): Promise<TokenView | undefined>;
+  /** By public id across organizations, with the secret hashes, for verification only. */
+  getForVerify(id: string): Promise<{ token: ApiToken; secrets: TokenSecrets } | undefined>;
+  /**
+   * Locks the owner's principal row until the transaction ends (SELECT … FOR UPDATE), so
+   * concurrent creations for one owner count and insert one at a time on every instance.
+   */
+  lockOwner(ownerId: string): Promise<void>;
+  /** Tokens of the owner that are neither revoked, expired nor idle. */
+  countActive(ownerId: string, now: Date, idleTimeoutSeconds: number | null): Promise<number>;
+  list(query: TokenListQuery): Promise<Page<TokenView>>;
+  update(
+    orgId: string,
+    id: string,
+    patch: { name?: string; expiresAt?: Date | null; scopeKind?: string; endpoints?: readonly string[]; roles?: readonly string[]; ipAllowlist?: readonly string[]; updatedAt: Date },
+  ): Promise<TokenView | undefined>;
+  /**
+   * Replaces the secret. With `expectedCurrent`, only if the stored hash still equals it, so of
+   * two refreshes presenting the same secret exactly one wins. Returns whether it replaced.
+   */
+  replaceSecret(
+    id: string,
+    next: { secretHash: Buffer; previousSecretHash: Buffer | null; previousValidUntil: Date | null; previousFromRefresh: boolean; updatedAt: Date },
+    expectedCurrent?: Buffer,
+  ): Promise<boolean>;
+  /** Revokes if not yet revoked; returns the token either way (undefined if unknown). */
+  revoke(orgId: string, id: string, by: string, reason: string | null, at: Date): Promise<{ token: TokenView; changed: boolean } | undefined>;
+  /** Batched last-use bookkeeping: never written per request. */
+  recordUsage(entries: readonly { id: string; at: Date; ip: string }[]): Promise<void>;
+}
+
+export interface PolicyRepository {
+  get(orgId: string): Promise<Partial<Policy> | undefined>;
+  put(orgId: string, policy: Policy, at: Date): Promise<void>;
+}
+
+export interface PresetRepository {
+  list(orgId: string): Promise<Preset[]>;
+  getByName(orgId: string, name: string): Promise<Preset | undefined>;
+  create(preset: Preset & { orgId: string; createdAt: Date }): Promise<void>;
+  remove(orgId: string, id: string): Promise<boolean>;
+}
+
+export interface SavedSearchRepository {
+  /** The caller's own searches and those shared within the organization. */
+  listVisible(orgId: string, ownerId: string): Promise<SavedSearch[]>;
+  get(orgId: string, id: string): Promise<SavedSearch | undefined>;
+  create(search: SavedSearch): Promise<void>;
+  update(orgId: string, id: string, patch: { name?: string; query?: Readonly<Record<string, string>>; shared?: boolean }): Promise<SavedSearch | undefined>;
+  remove(orgId: string, id: string): Promise<boolean>;
 }
 
 /**
@@ -146,6 +229,10 @@ export interface Store {
     list(query: AuditQuery): Promise<Page<AuditEvent>>;
   };
 
+  tokens: TokenRepository;
+  policies: PolicyRepository;
+  presets: PresetRepository;
+  savedSearches: SavedSearchRepository;
   apps: AppRepository;
   signingKeys: SigningKeyRepository;
   revocations: RevocationRepository;

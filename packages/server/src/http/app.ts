@@ -10,6 +10,10 @@ import { appRoutes } from './api/apps.js';
 import { auditRoutes } from './api/audit-events.js';
 import { groupRoutes } from './api/groups.js';
 import { orgRoutes } from './api/orgs.js';
+import { policyRoutes } from './api/policy.js';
+import { presetRoutes } from './api/presets.js';
+import { savedSearchRoutes } from './api/saved-searches.js';
+import { tokenRoutes } from './api/tokens.js';
 import { principalRoutes } from './api/principals.js';
 import { roleRoutes } from './api/roles.js';
 import { sessionRoutes } from './api/sessions.js';
@@ -101,6 +105,10 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
         await authed.register(orgRoutes(container));
         await authed.register(auditRoutes(container));
         await authed.register(appRoutes(container));
+        await authed.register(tokenRoutes(container));
+        await authed.register(policyRoutes(container));
+        await authed.register(presetRoutes(container));
+        await authed.register(savedSearchRoutes(container));
       });
     },
     { prefix: '/api/v1' },

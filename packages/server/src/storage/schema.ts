@@ -102,4 +102,50 @@ export interface Database {
     revoked_at: Timestamp;
     expires_at: Timestamp;
   };
+  // Migration 0002: API tokens, policies, presets, saved searches.
+  api_tokens: {
+    id: string;
+    org_id: string;
+    owner_id: string;
+    created_by: string;
+    name: string;
+    mode: 'refreshable' | 'direct';
+    scope_kind: string;
+    endpoints: Json<string[]>;
+    roles: Json<string[]>;
+    ip_allowlist: Json<string[]>;
+    secret_hash: Uint8Array;
+    previous_secret_hash: Uint8Array | null;
+    previous_valid_until: Timestamp | null;
+    previous_from_refresh: boolean;
+    expires_at: Timestamp | null;
+    last_used_at: Timestamp | null;
+    last_used_ip: string | null;
+    revoked_at: Timestamp | null;
+    revoked_by: string | null;
+    revoke_reason: string | null;
+    created_at: Timestamp;
+    updated_at: Timestamp;
+  };
+  policies: { org_id: string; settings: Json<Record<string, unknown>>; updated_at: Timestamp };
+  presets: {
+    id: string;
+    org_id: string;
+    name: string;
+    description: string;
+    endpoints: Json<string[]>;
+    mode: 'refreshable' | 'direct';
+    scope_locked: boolean;
+    default_lifetime_seconds: number | null;
+    created_at: Timestamp;
+  };
+  saved_searches: {
+    id: string;
+    org_id: string;
+    owner_id: string;
+    name: string;
+    query: Json<Record<string, unknown>>;
+    shared: boolean;
+    created_at: Timestamp;
+  };
 }

@@ -3,6 +3,7 @@ import type { AuditEvent, Group, Org, Principal, Role, Session } from '../core/m
 import type { Right } from '../core/rights.js';
 import type { Store } from '../core/store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { createPolicyRepository, createPresetRepository, createSavedSearchRepository, createTokenRepository } from './sql-tokens.js';
 import { createAppRepository, createRevocationEventRepository, createRevocationRepository, createSigningKeyRepository } from './sql-oauth.js';
 import type { Database } from './schema.js';
 
@@ -110,6 +111,10 @@ export function createSqlStore(db: Db): Store {
           .then((rows) => rows.map(toRole));
 
   const store: Store = {
+    tokens: createTokenRepository(db),
+    policies: createPolicyRepository(db),
+    presets: createPresetRepository(db),
+    savedSearches: createSavedSearchRepository(db),
     apps: createAppRepository(db),
     signingKeys: createSigningKeyRepository(db),
     revocations: createRevocationRepository(db),

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Container } from '../../app/container.js';
 import type { AuditEvent } from '../../core/model.js';
@@ -75,6 +76,44 @@ export function auditRoutes(container: Container): FastifyPluginAsyncTypebox {
           until: q.until === undefined ? undefined : new Date(q.until),
         });
         return { items: page.items.map(auditBody), next_cursor: page.nextCursor };
+      },
+    );
+
+    app.get(
+      '/audit-events/export',
+      {
+        schema: {
+          tags: ['audit'],
+          summary: 'Export the audit log as JSON Lines, newest first, with the same filters',
+          security: bearerSecurity,
+          querystring: Type.Omit(AuditQuery, ['cursor', 'limit']),
+          response: { 200: { type: 'string', description: 'application/x-ndjson: one audit event per line' }, ...problemResponses },
+        },
+      },
+      async (request, reply) => {
+        const ctx = actorContext(request, container);
+        const q = request.query;
+        const filters = {
+          action: q.action,
+          actor: q.actor,
+          target: q.target,
+          since: q.since === undefined ? undefined : new Date(q.since),
+          until: q.until === undefined ? undefined : new Date(q.until),
+        };
+        // The first page is read before answering, so a refusal is still a proper 403.
+        const first = await container.directory.listAudit(ctx, { ...filters, limit: 1000 });
+        async function* lines() {
+          let page = first;
+          for (;;) {
+            for (const event of page.items) yield `${JSON.stringify(auditBody(event))}\n`;
+            if (!page.nextCursor) return;
+            page = await container.directory.listAudit(ctx, { ...filters, limit: 1000, cursor: page.nextCursor });
+          }
+        }
+        return reply
+          .type('application/x-ndjson')
+          .header('content-disposition', 'attachment; filename="audit-events.jsonl"')
+          .send(Readable.from(lines()));
       },
     );
   };

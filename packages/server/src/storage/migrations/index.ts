@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as foundation from './0001-foundation.js';
+import * as tokens from './0002-tokens.js';
 import * as oauth from './0003-oauth.js';
 
 /**
@@ -9,6 +10,7 @@ import * as oauth from './0003-oauth.js';
  */
 const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
+  '0002-tokens': tokens,
   '0003-oauth': oauth,
 };
 

@@ -1,0 +1,55 @@
+import type { NewAuditEvent } from './model.js';
+import type { Store } from './store.js';
+
+/**
+ * Bookkeeping that must not cost the hot path a database write per request (SPEC 8): the
+ * last use of each API token, and the audit events of exchanges and denials at the token
+ * endpoint. Buffered in memory and written in one batch at most `flushMs` later, and on close.
+ */
+export function createUsageRecorder(deps: { store: Store; flushMs: number; onError: (error: unknown) => void }) {
+  let uses = new Map<string, { id: string; at: Date; ip: string }>();
+  let events: NewAuditEvent[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+
+  const schedule = () => {
+    timer ??= setTimeout(() => void recorder.flush(), deps.flushMs);
+    timer.unref();
+  };
+
+  const recorder = {
+    recordUse(id: string, ip: string, at: Date): void {
+      const previous = uses.get(id);
+      if (!previous || previous.at < at) uses.set(id, { id, at, ip });
+      schedule();
+    },
+    audit(event: NewAuditEvent): void {
+      events.push(event);
+      schedule();
+    },
+    /** Writes everything buffered so far. */
+    flush(): Promise<void> {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      const batch = [...uses.values()];
+      const audit = events;
+      uses = new Map();
+      events = [];
+      if (batch.length === 0 && audit.length === 0) return flushing;
+      flushing = flushing.then(async () => {
+        try {
+          await deps.store.transaction(async (tx) => {
+            await tx.tokens.recordUsage(batch);
+            for (const event of audit) await tx.audit.append(event);
+          });
+        } catch (error) {
+          deps.onError(error);
+        }
+      });
+      return flushing;
+    },
+  };
+  return recorder;
+}
+
+export type UsageRecorder = ReturnType<typeof createUsageRecorder>;

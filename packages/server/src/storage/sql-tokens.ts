@@ -1,0 +1,357 @@
+import { sql, type Expression, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
+import type { ApiToken, Preset, SavedSearch } from '../core/model.js';
+import { TesseraError } from '../core/errors.js';
+import type { PolicyRepository, PresetRepository, SavedSearchRepository, TokenListQuery, TokenRepository, TokenSortColumn, TokenView } from '../core/store.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+const json = (value: unknown) => JSON.stringify(value);
+const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+type TokenRow = Selectable<Database['api_tokens']> & { owner_username: string };
+
+function toToken(row: Selectable<Database['api_tokens']>): ApiToken {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    ownerId: row.owner_id,
+    createdBy: row.created_by,
+    name: row.name,
+    mode: row.mode,
+    scopeKind: row.scope_kind,
+    endpoints: row.endpoints,
+    roles: row.roles,
+    ipAllowlist: row.ip_allowlist,
+    expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
+    lastUsedIp: row.last_used_ip,
+    revokedAt: row.revoked_at,
+    revokedBy: row.revoked_by,
+    revokeReason: row.revoke_reason,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const toView = (row: TokenRow): TokenView => ({ ...toToken(row), ownerUsername: row.owner_username });
+
+/** The computed status in SQL, the same rules as core/tokens.ts `tokenStatus`. */
+function statusSql(now: Date, idleSeconds: number | null) {
+  const idleBefore = idleSeconds === null ? null : new Date(now.getTime() - idleSeconds * 1000);
+  return sql<string>`CASE
+    WHEN t.revoked_at IS NOT NULL THEN 'revoked'
+    WHEN t.expires_at IS NOT NULL AND t.expires_at <= ${now} THEN 'expired'
+    WHEN ${idleBefore}::timestamptz IS NOT NULL AND coalesce(t.last_used_at, t.created_at) <= ${idleBefore}::timestamptz THEN 'idle'
+    ELSE 'active' END`;
+}
+
+/** Each sort column: its SQL expression (never NULL) and how a cursor value is cast back. */
+function sortExpression(column: TokenSortColumn, query: TokenListQuery) {
+  switch (column) {
+    case 'created_at':
+      return { expr: sql`t.created_at`, cast: 'timestamptz' };
+    case 'name':
+      return { expr: sql`t.name`, cast: 'text' };
+    case 'expires_at':
+      return { expr: sql`coalesce(t.expires_at, 'infinity'::timestamptz)`, cast: 'timestamptz' };
+    case 'last_used_at':
+      return { expr: sql`coalesce(t.last_used_at, '-infinity'::timestamptz)`, cast: 'timestamptz' };
+    case 'owner':
+      return { expr: sql`p.username`, cast: 'text' };
+    case 'status':
+      return { expr: statusSql(query.now, query.idleTimeoutSeconds), cast: 'text' };
+  }
+}
+
+export function createTokenRepository(db: Db): TokenRepository {
+  const withOwner = () =>
+    db
+      .selectFrom('api_tokens as t')
+      .innerJoin('principals as p', 'p.id', 't.owner_id')
+      .selectAll('t')
+      .select('p.username as owner_username');
+
+  const repo: TokenRepository = {
+    async create(token, secretHash) {
+      await db
+        .insertInto('api_tokens')
+        .values({
+          id: token.id,
+          org_id: token.orgId,
+          owner_id: token.ownerId,
+          created_by: token.createdBy,
+          name: token.name,
+          mode: token.mode,
+          scope_kind: token.scopeKind,
+          endpoints: json(token.endpoints),
+          roles: json(token.roles),
+          ip_allowlist: json(token.ipAllowlist),
+          secret_hash: secretHash,
+          previous_from_refresh: false,
+          expires_at: token.expiresAt,
+          created_at: token.createdAt,
+          updated_at: token.updatedAt,
+        })
+        .execute();
+    },
+    async get(orgId, id) {
+      const row = await withOwner().where('t.org_id', '=', orgId).where('t.id', '=', id).executeTakeFirst();
+      return row && toView(row as TokenRow);
+    },
+    async getForVerify(id) {
+      const row = await db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) return undefined;
+      return {
+        token: toToken(row),
+        secrets: {
+          secretHash: Buffer.from(row.secret_hash),
+          previousSecretHash: row.previous_secret_hash && Buffer.from(row.previous_secret_hash),
+          previousValidUntil: row.previous_valid_until,
+          previousFromRefresh: row.previous_from_refresh,
+        },
+      };
+    },
+    async lockOwner(ownerId) {
+      await db.selectFrom('principals').select('id').where('id', '=', ownerId).forUpdate().execute();
+    },
+    async countActive(ownerId, now, idleTimeoutSeconds) {
+      let query = db
+        .selectFrom('api_tokens')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('owner_id', '=', ownerId)
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
+      if (idleTimeoutSeconds !== null) {
+        const idleBefore = new Date(now.getTime() - idleTimeoutSeconds * 1000);
+        query = query.where(sql<SqlBool>`coalesce(last_used_at, created_at) > ${idleBefore}`);
+      }
+      return Number((await query.executeTakeFirstOrThrow()).n);
+    },
+    async list(query) {
+      const { expr, cast } = sortExpression(query.sort, query);
+      let q = db
+        .selectFrom('api_tokens as t')
+        .innerJoin('principals as p', 'p.id', 't.owner_id')
+        .selectAll('t')
+        .select(['p.username as owner_username', sql<string>`(${expr})::text`.as('sort_key')])
+        .where('t.org_id', '=', query.orgId);
+      if (query.ownerId) q = q.where('t.owner_id', '=', query.ownerId);
+      if (query.kind) q = q.where('t.scope_kind', '=', query.kind);
+      if (query.status) q = q.where(sql<SqlBool>`${statusSql(query.now, query.idleTimeoutSeconds)} = ${query.status}`);
+      if (query.q) {
+        const like = `%${escapeLike(query.q)}%`;
+        q = q.where((eb) => eb.or([eb('t.name', 'ilike', like), eb('p.username', 'ilike', like)]));
+      }
+      if (query.neverUsed) q = q.where('t.last_used_at', 'is', null);
+      if (query.unusedDays !== undefined) {
+        const before = new Date(query.now.getTime() - query.unusedDays * 86_400_000);
+        q = q.where((eb) => eb.or([eb('t.last_used_at', 'is', null), eb('t.last_used_at', '<', before)]));
+      }
+      if (query.usedSince) q = q.where('t.last_used_at', '>=', query.usedSince);
+      if (query.cursor) {
+        const [value, id] = decodeCursor(query.cursor, 2) as [string, string];
+        const cursorValue = sql`${value}::${sql.raw(cast)}`;
+        const comparison: Expression<SqlBool> = query.descending
+          ? sql<SqlBool>`((${expr}), t.id) < (${cursorValue}, ${id})`
+          : sql<SqlBool>`((${expr}), t.id) > (${cursorValue}, ${id})`;
+        q = q.where(comparison);
+      }
+      const direction = query.descending ? sql`DESC` : sql`ASC`;
+      const rows = (await q
+        .orderBy(sql`(${expr}) ${direction}`)
+        .orderBy(sql`t.id ${direction}`)
+        .limit(query.limit + 1)
+        .execute()) as (TokenRow & { sort_key: string })[];
+      const more = rows.length > query.limit;
+      const pageRows = more ? rows.slice(0, query.limit) : rows;
+      const last = pageRows[pageRows.length - 1];
+      return { items: pageRows.map(toView), nextCursor: more && last ? encodeCursor([last.sort_key, last.id]) : null };
+    },
+    async update(orgId, id, patch) {
+      const result = await db
+        .updateTable('api_tokens')
+        .set({
+          ...(patch.name !== undefined && { name: patch.name }),
+          ...(patch.expiresAt !== undefined && { expires_at: patch.expiresAt }),
+          ...(patch.scopeKind !== undefined && { scope_kind: patch.scopeKind }),
+          ...(patch.endpoints !== undefined && { endpoints: json(patch.endpoints) }),
+          ...(patch.roles !== undefined && { roles: json(patch.roles) }),
+          ...(patch.ipAllowlist !== undefined && { ip_allowlist: json(patch.ipAllowlist) }),
+          updated_at: patch.updatedAt,
+        })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n ? repo.get(orgId, id) : undefined;
+    },
+    async replaceSecret(id, next, expectedCurrent) {
+      let query = db
+        .updateTable('api_tokens')
+        .set({
+          secret_hash: next.secretHash,
+          previous_secret_hash: next.previousSecretHash,
+          previous_valid_until: next.previousValidUntil,
+          previous_from_refresh: next.previousFromRefresh,
+          updated_at: next.updatedAt,
+        })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null);
+      if (expectedCurrent) query = query.where('secret_hash', '=', expectedCurrent);
+      return (await query.executeTakeFirst()).numUpdatedRows > 0n;
+    },
+    async revoke(orgId, id, by, reason, at) {
+      const result = await db
+        .updateTable('api_tokens')
+        .set({ revoked_at: at, revoked_by: by, revoke_reason: reason, updated_at: at })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      const token = await repo.get(orgId, id);
+      return token && { token, changed: result.numUpdatedRows > 0n };
+    },
+    async recordUsage(entries) {
+      if (entries.length === 0) return;
+      // One statement for the whole batch; a later use never moves last_used_at backwards.
+      await sql`
+        UPDATE api_tokens AS t SET last_used_at = u.at, last_used_ip = u.ip
+        FROM (SELECT * FROM jsonb_to_recordset(${json(entries.map((e) => ({ id: e.id, at: e.at.toISOString(), ip: e.ip })))}::jsonb)
+              AS x(id text, at timestamptz, ip text)) AS u
+        WHERE t.id = u.id AND (t.last_used_at IS NULL OR t.last_used_at < u.at)`.execute(db);
+    },
+  };
+  return repo;
+}
+
+export function createPolicyRepository(db: Db): PolicyRepository {
+  return {
+    async get(orgId) {
+      const row = await db.selectFrom('policies').select('settings').where('org_id', '=', orgId).executeTakeFirst();
+      return row?.settings;
+    },
+    async put(orgId, policy, at) {
+      await db
+        .insertInto('policies')
+        .values({ org_id: orgId, settings: json(policy), updated_at: at })
+        .onConflict((oc) => oc.column('org_id').doUpdateSet({ settings: json(policy), updated_at: at }))
+        .execute();
+    },
+  };
+}
+
+function toPreset(row: Selectable<Database['presets']>): Preset {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    name: row.name,
+    description: row.description,
+    endpoints: row.endpoints,
+    mode: row.mode,
+    scopeLocked: row.scope_locked,
+    defaultLifetimeSeconds: row.default_lifetime_seconds,
+  };
+}
+
+export function createPresetRepository(db: Db): PresetRepository {
+  return {
+    async list(orgId) {
+      return (await db.selectFrom('presets').selectAll().where('org_id', '=', orgId).orderBy('name').execute()).map(toPreset);
+    },
+    async getByName(orgId, name) {
+      const row = await db.selectFrom('presets').selectAll().where('org_id', '=', orgId).where('name', '=', name).executeTakeFirst();
+      return row && toPreset(row);
+    },
+    async create(preset) {
+      await db
+        .insertInto('presets')
+        .values({
+          id: preset.id,
+          org_id: preset.orgId,
+          name: preset.name,
+          description: preset.description,
+          endpoints: json(preset.endpoints),
+          mode: preset.mode,
+          scope_locked: preset.scopeLocked,
+          default_lifetime_seconds: preset.defaultLifetimeSeconds,
+          created_at: preset.createdAt,
+        })
+        .execute();
+    },
+    async remove(orgId, id) {
+      return (await db.deleteFrom('presets').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst()).numDeletedRows > 0n;
+    },
+  };
+}
+
+function toSavedSearch(row: Selectable<Database['saved_searches']>): SavedSearch {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    ownerId: row.owner_id,
+    name: row.name,
+    query: row.query as Record<string, string>,
+    shared: row.shared,
+    createdAt: row.created_at,
+  };
+}
+
+export function createSavedSearchRepository(db: Db): SavedSearchRepository {
+  const repo: SavedSearchRepository = {
+    async listVisible(orgId, ownerId) {
+      const rows = await db
+        .selectFrom('saved_searches')
+        .selectAll()
+        .where('org_id', '=', orgId)
+        .where((eb) => eb.or([eb('owner_id', '=', ownerId), eb('shared', '=', true)]))
+        .orderBy('name')
+        .execute();
+      return rows.map(toSavedSearch);
+    },
+    async get(orgId, id) {
+      const row = await db.selectFrom('saved_searches').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
+      return row && toSavedSearch(row);
+    },
+    async create(search) {
+      try {
+        await db
+          .insertInto('saved_searches')
+          .values({
+            id: search.id,
+            org_id: search.orgId,
+            owner_id: search.ownerId,
+            name: search.name,
+            query: json(search.query),
+            shared: search.shared,
+            created_at: search.createdAt,
+          })
+          .execute();
+      } catch (error) {
+        if ((error as { code?: string }).code === '23505') {
+          throw new TesseraError('CONFLICT', `You already have a saved search named "${search.name}"; choose another name`, { field: '/name' });
+        }
+        throw error;
+      }
+    },
+    async update(orgId, id, patch) {
+      if (patch.name === undefined && patch.query === undefined && patch.shared === undefined) return repo.get(orgId, id);
+      const row = await db
+        .updateTable('saved_searches')
+        .set({
+          ...(patch.name !== undefined && { name: patch.name }),
+          ...(patch.query !== undefined && { query: json(patch.query) }),
+          ...(patch.shared !== undefined && { shared: patch.shared }),
+        })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toSavedSearch(row);
+    },
+    async remove(orgId, id) {
+      return (await db.deleteFrom('saved_searches').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst()).numDeletedRows > 0n;
+    },
+  };
+  return repo;
+}
