@@ -55,9 +55,11 @@ export function checkPasswordStrength(password: string, field: string): void {
 export async function buildActor(
   store: Store,
   principal: Principal,
-  auth: { method: AuthMethod; tokenId: string | null; sessionId: string | null },
+  auth: { method: AuthMethod; tokenId: string | null; sessionId: string | null; onlyRoles?: readonly string[] },
 ): Promise<Actor> {
-  const roles = await store.principals.effectiveRoles(principal.orgId, principal.id);
+  const held = await store.principals.effectiveRoles(principal.orgId, principal.id);
+  // Through a token, the caller holds only the token's roles that its owner still holds (SPEC 2).
+  const roles = auth.onlyRoles ? held.filter((role) => auth.onlyRoles?.includes(role.name)) : held;
   const rights = new Set<Right>();
   for (const role of roles) for (const right of role.rights) if (isRight(right)) rights.add(right);
   return {

@@ -207,6 +207,24 @@ export function createOAuthService(deps: {
     issueForToken,
 
     /**
+     * The claims of an access token presented to the management API, or undefined when it is
+     * not valid: signature, expiry, revocation, and the API token it came from still usable.
+     */
+    async validateAccessToken(token: string): Promise<AccessTokenClaims | undefined> {
+      const now = clock.now();
+      let decoded = verifyAccessToken(token, (kid) => keyring.find(kid), { issuer: settings.issuer(), now });
+      if (!decoded.valid && decoded.reason === 'unknown_key') {
+        await keyring.refresh(1000);
+        decoded = verifyAccessToken(token, (kid) => keyring.find(kid), { issuer: settings.issuer(), now });
+      }
+      if (!decoded.valid) return undefined;
+      const claims = decoded.claims;
+      if (await store.revocations.isAccessTokenRevoked(claims.jti)) return undefined;
+      if (claims.tid && !(await tokens.isUsable(claims.org, claims.tid, now))) return undefined;
+      return claims;
+    },
+
+    /**
      * RFC 7662 §2.2: an active token's claims, or `{ active: false }` for anything not valid —
      * garbage, expired, revoked, idle, another organization's — with the reason audited only.
      */

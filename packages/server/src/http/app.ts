@@ -20,6 +20,7 @@ import { sessionRoutes } from './api/sessions.js';
 import { handleError, handleNotFound } from './error-mapper.js';
 import { oauthRoutes } from './oauth/index.js';
 import { opsRoutes } from './ops.js';
+import { optionalBody } from './schemas.js';
 import { authenticate } from './request-context.js';
 
 /**
@@ -31,8 +32,16 @@ function validators() {
   const base: AjvOptions = { allErrors: false, useDefaults: true, removeAdditional: false, strict: false };
   const strictAjv = addFormats.default(new Ajv({ ...base, coerceTypes: false }));
   const coercingAjv = addFormats.default(new Ajv({ ...base, coerceTypes: 'array' }));
-  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-    (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema);
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) => {
+    const validate = (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema);
+    // An action whose options are all optional (rotate, revoke) may be posted without a body.
+    if (httpPart !== 'body' || (schema as { [optionalBody]?: boolean })[optionalBody] !== true) return validate;
+    return Object.assign((data: unknown) => data === undefined || validate(data), { errors: null as unknown }, {
+      get errors() {
+        return validate.errors;
+      },
+    });
+  };
 }
 
 declare module 'fastify' {

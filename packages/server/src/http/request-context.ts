@@ -2,6 +2,7 @@ import { resolveClientAddress } from '@tessera/rules';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Container } from '../app/container.js';
 import type { ActorContext, RequestContext } from '../core/context.js';
+import { buildActor } from '../core/auth.js';
 import { TesseraError } from '../core/errors.js';
 import type { Actor } from '../core/rights.js';
 
@@ -40,6 +41,18 @@ export function actorContext(request: FastifyRequest, container: Container): Act
   return { ...requestContext(request, container), actor: request.actor };
 }
 
+/**
+ * The caller behind an access token minted from an API token: its owner, restricted to the
+ * token's roles, marked as token-derived so SPEC 2's restrictions apply.
+ */
+async function actorFromAccessToken(container: Container, token: string): Promise<Actor | undefined> {
+  const claims = await container.oauth.validateAccessToken(token);
+  if (!claims?.tid) return undefined;
+  const principal = await container.store.principals.get(claims.org, claims.sub);
+  if (!principal || principal.status !== 'active') return undefined;
+  return buildActor(container.store, principal, { method: 'token', tokenId: claims.tid, sessionId: null, onlyRoles: claims.roles });
+}
+
 const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
@@ -66,8 +79,9 @@ export function authenticate(container: Container) {
     if (fromCookie && unsafeMethods.has(request.method) && request.headers[csrfHeader] !== '1') {
       throw new TesseraError('FORBIDDEN', `Cookie-authenticated changes need the ${csrfHeader}: 1 header`);
     }
-    const actor = await container.auth.authenticateSession(credential);
-    if (!actor) throw new TesseraError('UNAUTHENTICATED', 'The session is unknown, expired or ended; log in again');
+    // An access token (a JWT: three dot-separated parts) or a login session.
+    const actor = credential.split('.').length === 3 ? await actorFromAccessToken(container, credential) : await container.auth.authenticateSession(credential);
+    if (!actor) throw new TesseraError('UNAUTHENTICATED', 'The session or access token is unknown, expired or revoked; log in again or get a new access token');
     request.actor = actor;
   };
 }

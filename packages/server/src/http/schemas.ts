@@ -148,3 +148,6 @@ export function orgBody(org: Org) {
 }
 
 export const bearerSecurity: { [scheme: string]: string[] }[] = [{ bearer: [] }, { session_cookie: [] }];
+
+/** Marks a body schema that may also be absent (actions whose options are all optional). */
+export const optionalBody = 'x-optional-body';

@@ -3,7 +3,7 @@ import type { Container } from '../../app/container.js';
 import { tokenSortColumns, type TokenSortColumn } from '../../core/store.js';
 import type { TokenDetails } from '../../core/tokens.js';
 import { actorContext } from '../request-context.js';
-import { IdParams, IpAllowlist, PageOf, RoleNames, Timestamp, bearerSecurity, problemResponses } from '../schemas.js';
+import { IdParams, IpAllowlist, PageOf, RoleNames, Timestamp, bearerSecurity, optionalBody, problemResponses } from '../schemas.js';
 
 const TokenName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f]+$' });
 const Expires = Type.Union([Type.String({ minLength: 1, maxLength: 40 }), Type.Null()], {
@@ -221,7 +221,7 @@ export function tokenRoutes(container: Container): FastifyPluginAsyncTypebox {
           summary: 'Rotate: a new secret, shown once; the old one works for the grace period, if any',
           security: bearerSecurity,
           params: IdParams,
-          body: Type.Optional(Type.Object({ grace: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'e.g. 1h; at most 7D' })) }, { additionalProperties: false })),
+          body: Type.Object({ grace: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'e.g. 1h; at most 7D' })) }, { additionalProperties: false, [optionalBody]: true }),
           response: { 200: Type.Intersect([TokenBody, Type.Object({ token: Type.String() })]), ...problemResponses },
         },
       },
@@ -239,7 +239,7 @@ export function tokenRoutes(container: Container): FastifyPluginAsyncTypebox {
           summary: 'Revoke (irreversible, idempotent); every access token minted from it stops working',
           security: bearerSecurity,
           params: IdParams,
-          body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })),
+          body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false, [optionalBody]: true }),
           response: { 200: TokenBody, ...problemResponses },
         },
       },
