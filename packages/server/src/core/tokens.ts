@@ -538,7 +538,8 @@ export function createTokenService(deps: {
         orgId: ctx.actor.orgId,
       };
       await store.transaction(async (tx) => {
-        if ((await presetsOf(ctx.actor.orgId)).some((p) => p.name === input.name)) {
+        // Through `tx` only: PGlite has one connection, so a query on `store` here would wait for this transaction forever.
+        if (deps.configPresets.some((p) => p.name === input.name) || (await tx.presets.getByName(ctx.actor.orgId, input.name))) {
           throw new TesseraError('CONFLICT', `A preset named "${input.name}" already exists; choose another name`, { field: '/name' });
         }
         await tx.presets.create({ ...preset, orgId: ctx.actor.orgId, createdAt: now });
