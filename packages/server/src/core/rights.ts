@@ -60,7 +60,9 @@ export type Action =
   | { readonly kind: 'read_tokens'; readonly own: boolean }
   /** Create, edit, rotate or revoke a token: one's own or another principal's. */
   | { readonly kind: 'write_tokens'; readonly own: boolean }
-  | { readonly kind: 'create_token_for_others' };
+  | { readonly kind: 'create_token_for_others' }
+  /** Obtain a secret that acts with these rights (a token for, or rotated for, another principal). */
+  | { readonly kind: 'delegate_rights'; readonly rights: readonly Right[] };
 
 export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string; readonly restricted: boolean };
 
@@ -94,6 +96,10 @@ export function can(actor: Actor, action: Action): Decision {
   if (actor.authMethod !== 'pwd' && restrictedWrites.has(action.kind)) {
     return restrict('This operation needs an interactive login; sessions authenticated through an API token are read-only here');
   }
+  // SPEC 2: through a token one may see one's own tokens, never other principals'.
+  if (actor.authMethod !== 'pwd' && action.kind === 'read_tokens' && !action.own) {
+    return restrict('Other principals\' tokens cannot be seen through an API token; log in interactively');
+  }
   switch (action.kind) {
     case 'manage_principals':
       return hasRight(actor, 'users.manage') ? allow : deny('Requires the users.manage right');
@@ -122,5 +128,10 @@ export function can(actor: Actor, action: Action): Decision {
       return hasRight(actor, 'tokens.all') ? allow : deny(action.own ? 'Requires the tokens.own right' : 'Requires the tokens.all right to change other principals\' tokens');
     case 'create_token_for_others':
       return hasRight(actor, 'tokens.create_for_others') ? allow : deny('Requires the tokens.create_for_others right to create a token for someone else');
+    case 'delegate_rights': {
+      // Whoever receives another principal's secret could act with its rights: never more than their own.
+      const missing = action.rights.filter((right) => !hasRight(actor, right));
+      return missing.length === 0 ? allow : deny(`The token would carry rights you do not hold (${missing.join(', ')}); choose roles within your own`);
+    }
   }
 }

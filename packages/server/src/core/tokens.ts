@@ -179,6 +179,16 @@ export function createTokenService(deps: {
     return [...checkIpAllowlist(entries ?? [], '/ip_allowlist')].map((e) => e.trim());
   }
 
+  /**
+   * A secret for another principal (created or rotated for them) lets the caller act with the
+   * token's roles: refused when those carry rights the caller lacks (SPEC 2: never a right the
+   * caller lacks), so an admin cannot mint an org-owner's powers for itself.
+   */
+  async function guardDelegation(ctx: ActorContext, roles: readonly string[], auditAction: string, targetId: string | null): Promise<void> {
+    const rights = (await store.roles.list(ctx.actor.orgId)).filter((role) => roles.includes(role.name)).flatMap((role) => role.rights);
+    await authorize(deps, ctx, { kind: 'delegate_rights', rights: [...new Set(rights)] }, { action: auditAction, targetType: 'token', targetId });
+  }
+
   async function loadForChange(ctx: ActorContext, id: string, auditAction: string): Promise<TokenView> {
     const token = await store.tokens.get(ctx.actor.orgId, id);
     const own = token?.ownerId === ctx.actor.principalId;
@@ -201,6 +211,7 @@ export function createTokenService(deps: {
       const scope = await resolveScope(ctx.actor.orgId, input.scope, policy);
       const expiresAt = resolveExpiresAt(input.expires, scope.mode, policy, scope.preset, now);
       const roles = await resolveRoles(owner, input.roles);
+      if (owner.id !== ctx.actor.principalId) await guardDelegation(ctx, roles, 'token.create', null);
       const ipAllowlist = checkedAllowlist(input.ipAllowlist);
       const name = input.name ?? `${owner.username}_api_token`;
       const id = generateTokenId(randomBytes);
@@ -345,6 +356,11 @@ export function createTokenService(deps: {
     /** New secret, shown once; the old one keeps working for the grace period, if any. */
     async rotate(ctx: ActorContext, id: string, grace: string | undefined): Promise<{ token: TokenDetails; secret: string }> {
       const token = await loadForChange(ctx, id, 'token.rotate');
+      if (token.ownerId !== ctx.actor.principalId) {
+        // Rotating another's token hands the caller its new secret: the same trust as creating one for them.
+        await authorize(deps, ctx, { kind: 'create_token_for_others' }, { action: 'token.rotate', targetType: 'token', targetId: id });
+        await guardDelegation(ctx, token.roles, 'token.rotate', id);
+      }
       if (token.revokedAt) throw new TesseraError('CONFLICT', 'A revoked token cannot be rotated; create a new one');
       let graceSeconds = 0;
       if (grace !== undefined) {
