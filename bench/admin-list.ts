@@ -34,6 +34,7 @@ try {
   const { store } = server.container;
   const seeding = performance.now();
   const db = new pg.Client({ connectionString: url.toString() });
+  db.on('error', () => {});
   await db.connect();
   // Bulk inserts, one statement each: 900 users and 100 service accounts, then the tokens spread
   // over them with a realistic mix of scopes, expiries, usage and revocations.
@@ -45,9 +46,9 @@ try {
            'Bench ' || i, 'active', now() - interval '400 days', now() - interval '400 days'
     FROM generate_series(1, ${principalCount}) AS i`);
   await db.query(`
-    INSERT INTO api_tokens (id, org_id, owner_id, created_by, name, mode, scope_kind, endpoints, roles, ip_allowlist,
+    INSERT INTO api_tokens (id, org_id, owner_id, owner_username, created_by, name, mode, scope_kind, endpoints, roles, ip_allowlist,
                             secret_hash, expires_at, last_used_at, last_used_ip, revoked_at, revoked_by, created_at, updated_at)
-    SELECT 'b' || lpad(i::text, 11, '0'), 'org_default', 'usr_bench' || lpad((i % ${principalCount} + 1)::text, 5, '0'), 'usr_bench00001',
+    SELECT 'b' || lpad(i::text, 11, '0'), 'org_default', p.id, p.username, 'usr_bench00001',
            (ARRAY['ci', 'deploy', 'backup', 'monitoring', 'terraform', 'grafana', 'scim', 'recovery', 'reporting', 'sync'])[i % 10 + 1] || '-' || i,
            CASE WHEN i % 20 = 0 THEN 'direct' ELSE 'refreshable' END,
            CASE WHEN i % 20 = 0 THEN 'scim' WHEN i % 3 = 0 THEN 'custom' ELSE 'all' END,
@@ -61,7 +62,8 @@ try {
            CASE WHEN i % 11 = 0 THEN 'usr_bench00001' END,
            created, created
     FROM (SELECT i, date_trunc('milliseconds', now() - (i % 400) * interval '1 day' - (i % 86400) * interval '1 second') AS created
-          FROM generate_series(1, ${tokenCount}) AS i) AS s`);
+          FROM generate_series(1, ${tokenCount}) AS i) AS s
+    JOIN principals AS p ON p.id = 'usr_bench' || lpad((i % ${principalCount} + 1)::text, 5, '0')`);
   await db.query('ANALYZE');
   await db.end();
   const seedMs = performance.now() - seeding;

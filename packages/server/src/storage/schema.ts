@@ -107,6 +107,8 @@ export interface Database {
     id: string;
     org_id: string;
     owner_id: string;
+    /** Migration 0004: the owner's username, kept for the owner sort and search indexes. */
+    owner_username: string;
     created_by: string;
     name: string;
     mode: 'refreshable' | 'direct';

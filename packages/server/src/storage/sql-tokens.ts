@@ -1,5 +1,5 @@
 import { sql, type Expression, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
-import type { ApiToken, Preset, SavedSearch } from '../core/model.js';
+import type { ApiToken, Preset, SavedSearch, TokenStatus } from '../core/model.js';
 import { TesseraError } from '../core/errors.js';
 import type { PolicyRepository, PresetRepository, SavedSearchRepository, TokenListQuery, TokenRepository, TokenSortColumn, TokenView } from '../core/store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -9,7 +9,7 @@ type Db = Kysely<Database> | Transaction<Database>;
 const json = (value: unknown) => JSON.stringify(value);
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-type TokenRow = Selectable<Database['api_tokens']> & { owner_username: string };
+type TokenRow = Selectable<Database['api_tokens']>;
 
 function toToken(row: Selectable<Database['api_tokens']>): ApiToken {
   return {
@@ -36,7 +36,7 @@ function toToken(row: Selectable<Database['api_tokens']>): ApiToken {
 
 const toView = (row: TokenRow): TokenView => ({ ...toToken(row), ownerUsername: row.owner_username });
 
-/** The computed status in SQL, the same rules as core/tokens.ts `tokenStatus`. */
+/** The computed status in SQL, the same rules as core/tokens.ts `tokenStatus` (for the status sort). */
 function statusSql(now: Date, idleSeconds: number | null) {
   const idleBefore = idleSeconds === null ? null : new Date(now.getTime() - idleSeconds * 1000);
   return sql<string>`CASE
@@ -44,6 +44,26 @@ function statusSql(now: Date, idleSeconds: number | null) {
     WHEN t.expires_at IS NOT NULL AND t.expires_at <= ${now} THEN 'expired'
     WHEN ${idleBefore}::timestamptz IS NOT NULL AND coalesce(t.last_used_at, t.created_at) <= ${idleBefore}::timestamptz THEN 'idle'
     ELSE 'active' END`;
+}
+
+/**
+ * The status filter as range predicates, the same rules as `statusSql`, written so the partial
+ * indexes of migration 0004 serve them (a CASE expression compared to a value serves nothing).
+ */
+function statusFilter(status: TokenStatus, now: Date, idleSeconds: number | null): Expression<SqlBool> {
+  const idleBefore = idleSeconds === null ? null : new Date(now.getTime() - idleSeconds * 1000);
+  const live = sql<SqlBool>`t.revoked_at IS NULL`;
+  const unexpired = sql<SqlBool>`(t.expires_at IS NULL OR t.expires_at > ${now})`;
+  switch (status) {
+    case 'revoked':
+      return sql<SqlBool>`t.revoked_at IS NOT NULL`;
+    case 'expired':
+      return sql<SqlBool>`${live} AND t.expires_at <= ${now}`;
+    case 'idle':
+      return idleBefore === null ? sql<SqlBool>`false` : sql<SqlBool>`${live} AND ${unexpired} AND coalesce(t.last_used_at, t.created_at) <= ${idleBefore}`;
+    case 'active':
+      return idleBefore === null ? sql<SqlBool>`${live} AND ${unexpired}` : sql<SqlBool>`${live} AND ${unexpired} AND coalesce(t.last_used_at, t.created_at) > ${idleBefore}`;
+  }
 }
 
 /** Each sort column: its SQL expression (never NULL) and how a cursor value is cast back. */
@@ -58,19 +78,14 @@ function sortExpression(column: TokenSortColumn, query: TokenListQuery) {
     case 'last_used_at':
       return { expr: sql`coalesce(t.last_used_at, '-infinity'::timestamptz)`, cast: 'timestamptz' };
     case 'owner':
-      return { expr: sql`p.username`, cast: 'text' };
+      return { expr: sql`t.owner_username`, cast: 'text' };
     case 'status':
       return { expr: statusSql(query.now, query.idleTimeoutSeconds), cast: 'text' };
   }
 }
 
 export function createTokenRepository(db: Db): TokenRepository {
-  const withOwner = () =>
-    db
-      .selectFrom('api_tokens as t')
-      .innerJoin('principals as p', 'p.id', 't.owner_id')
-      .selectAll('t')
-      .select('p.username as owner_username');
+  const withOwner = () => db.selectFrom('api_tokens as t').selectAll('t');
 
   const repo: TokenRepository = {
     async create(token, secretHash) {
@@ -80,6 +95,7 @@ export function createTokenRepository(db: Db): TokenRepository {
           id: token.id,
           org_id: token.orgId,
           owner_id: token.ownerId,
+          owner_username: sql<string>`(SELECT username FROM principals WHERE id = ${token.ownerId})`,
           created_by: token.createdBy,
           name: token.name,
           mode: token.mode,
@@ -132,23 +148,25 @@ export function createTokenRepository(db: Db): TokenRepository {
       const { expr, cast } = sortExpression(query.sort, query);
       let q = db
         .selectFrom('api_tokens as t')
-        .innerJoin('principals as p', 'p.id', 't.owner_id')
         .selectAll('t')
-        .select(['p.username as owner_username', sql<string>`(${expr})::text`.as('sort_key')])
+        .select(sql<string>`(${expr})::text`.as('sort_key'))
         .where('t.org_id', '=', query.orgId);
       if (query.ownerId) q = q.where('t.owner_id', '=', query.ownerId);
       if (query.kind) q = q.where('t.scope_kind', '=', query.kind);
-      if (query.status) q = q.where(sql<SqlBool>`${statusSql(query.now, query.idleTimeoutSeconds)} = ${query.status}`);
+      if (query.status) q = q.where(statusFilter(query.status, query.now, query.idleTimeoutSeconds));
       if (query.q) {
+        // Substring match served by the trigram indexes on name and owner_username.
         const like = `%${escapeLike(query.q)}%`;
-        q = q.where((eb) => eb.or([eb('t.name', 'ilike', like), eb('p.username', 'ilike', like)]));
+        q = q.where((eb) => eb.or([eb('t.name', 'ilike', like), eb('t.owner_username', 'ilike', like)]));
       }
       if (query.neverUsed) q = q.where('t.last_used_at', 'is', null);
+      // Written on the expression of the last-used index; never-used tokens count as used at -infinity.
+      const lastUsed = sql`coalesce(t.last_used_at, '-infinity'::timestamptz)`;
       if (query.unusedDays !== undefined) {
         const before = new Date(query.now.getTime() - query.unusedDays * 86_400_000);
-        q = q.where((eb) => eb.or([eb('t.last_used_at', 'is', null), eb('t.last_used_at', '<', before)]));
+        q = q.where(sql<SqlBool>`${lastUsed} < ${before}`);
       }
-      if (query.usedSince) q = q.where('t.last_used_at', '>=', query.usedSince);
+      if (query.usedSince) q = q.where(sql<SqlBool>`${lastUsed} >= ${query.usedSince}`);
       if (query.cursor) {
         const [value, id] = decodeCursor(query.cursor, 2) as [string, string];
         const cursorValue = sql`${value}::${sql.raw(cast)}`;

@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PGliteDialect, type DatabaseConnection, type Dialect, type Driver, type TransactionSettings } from 'kysely';
 import type { Database } from '../schema.js';
 
@@ -68,7 +69,14 @@ export interface PgliteDatabase {
  * dump, which is several times faster than creating and migrating a fresh database.
  */
 export async function openPglite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<PgliteDatabase> {
-  const pglite = new PGlite(options.dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+  // One options object: PGlite ignores a second argument when the first (the data directory) is
+  // undefined, which silently dropped `loadDataDir` for in-memory databases.
+  const pglite = new PGlite({
+    ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
+    ...(options.loadDataDir !== undefined && { loadDataDir: options.loadDataDir }),
+    // Trigram indexes serve the token search (migration 0004).
+    extensions: { pg_trgm },
+  });
   await pglite.waitReady;
   const db = new Kysely<Database>({ dialect: serialized(new PGliteDialect({ pglite })) });
   return { db, pglite };

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as foundation from './0001-foundation.js';
 import * as tokens from './0002-tokens.js';
 import * as oauth from './0003-oauth.js';
+import * as tokenListIndexes from './0004-token-list-indexes.js';
 
 /**
  * Forward-only, versioned migrations, listed in code rather than read from a folder so the
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0002-tokens': tokens,
   '0003-oauth': oauth,
+  '0004-token-list-indexes': tokenListIndexes,
 };
 
 export const migrationProvider: MigrationProvider = {
