@@ -125,13 +125,16 @@ export function createTokenService(deps: {
       return { kind: 'all', endpoints: [], mode: 'refreshable', preset: undefined };
     }
     if (scope.kind === 'custom') {
-      if (endpoints.length === 0) throw invalid('/scope/endpoints', 'A custom scope needs at least one endpoint pattern, such as /plans or GET /clients');
+      let patterns: string[];
       try {
-        return { kind: 'custom', endpoints: parseEndpointPatterns(endpoints).map(formatEndpointPattern), mode: 'refreshable', preset: undefined };
+        patterns = parseEndpointPatterns(endpoints).map(formatEndpointPattern);
       } catch (error) {
         if (isRuleError(error)) throw invalid('/scope/endpoints', error.message);
         throw error;
       }
+      // Counted after parsing: blank lines are skipped, so [""] is no pattern at all.
+      if (patterns.length === 0) throw invalid('/scope/endpoints', 'A custom scope needs at least one endpoint pattern, such as /plans or GET /clients');
+      return { kind: 'custom', endpoints: patterns, mode: 'refreshable', preset: undefined };
     }
     const preset = (await presetsOf(orgId)).find((p) => p.name === scope.kind);
     if (!preset) {
