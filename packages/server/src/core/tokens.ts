@@ -192,6 +192,38 @@ export function createTokenService(deps: {
     await authorize(deps, ctx, { kind: 'delegate_rights', rights: [...new Set(rights)] }, { action: auditAction, targetType: 'token', targetId });
   }
 
+  /**
+   * SPEC 3.7: locks the owner's row (held until `tx` ends), then counts, so the insert or
+   * revival that follows in `tx` cannot overshoot the limit on any number of instances.
+   */
+  async function enforceLimit(tx: Store, owner: Principal, policy: Policy, now: Date): Promise<void> {
+    const limit = owner.kind === 'user' ? policy.maxTokensPerUser : policy.maxTokensPerServiceAccount;
+    await tx.tokens.lockOwner(owner.id);
+    const active = await tx.tokens.countActive(owner.id, now, policy.idleTimeoutSeconds);
+    if (active >= limit) {
+      const setting = owner.kind === 'user' ? 'max_tokens_per_user' : 'max_tokens_per_service_account';
+      throw new TesseraError(
+        'TOKEN_LIMIT_REACHED',
+        `${owner.username} already has ${active} active tokens, the limit of ${limit} for ${owner.kind === 'user' ? 'users' : 'service accounts'}: revoke a token first, or ask an administrator to raise ${setting}`,
+        { extra: { limit } },
+      );
+    }
+  }
+
+  /** A limit refusal is a security decision (SPEC 6): audited once its transaction has rolled back. */
+  async function withLimitAudit<T>(ctx: ActorContext, action: string, targetId: string | null, owner: Principal, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof TesseraError && error.code === 'TOKEN_LIMIT_REACHED') {
+        await store.audit.append(
+          auditOf(ctx, clock.now(), { action, outcome: 'denied', targetType: 'token', targetId, details: { reason: 'limit', owner: owner.username, limit: error.extra?.['limit'] ?? null } }),
+        );
+      }
+      throw error;
+    }
+  }
+
   async function loadForChange(ctx: ActorContext, id: string, auditAction: string): Promise<TokenView> {
     const token = await store.tokens.get(ctx.actor.orgId, id);
     const own = token?.ownerId === ctx.actor.principalId;
@@ -239,20 +271,8 @@ export function createTokenService(deps: {
         createdAt: now,
         updatedAt: now,
       };
-      const limit = owner.kind === 'user' ? policy.maxTokensPerUser : policy.maxTokensPerServiceAccount;
-      const created = await store.transaction(async (tx) => {
-        // SPEC 3.7: lock the owner, then count, then insert, all in one transaction, so
-        // concurrent creations on any number of instances cannot overshoot the limit.
-        await tx.tokens.lockOwner(owner.id);
-        const active = await tx.tokens.countActive(owner.id, now, policy.idleTimeoutSeconds);
-        if (active >= limit) {
-          const setting = owner.kind === 'user' ? 'max_tokens_per_user' : 'max_tokens_per_service_account';
-          throw new TesseraError(
-            'TOKEN_LIMIT_REACHED',
-            `${owner.username} already has ${active} active tokens, the limit of ${limit} for ${owner.kind === 'user' ? 'users' : 'service accounts'}: revoke a token first, or ask an administrator to raise ${setting}`,
-            { extra: { limit } },
-          );
-        }
+      const created = await withLimitAudit(ctx, 'token.create', null, owner, () => store.transaction(async (tx) => {
+        await enforceLimit(tx, owner, policy, now);
         const existing = await tx.tokens.list({ orgId: ctx.actor.orgId, ownerId: owner.id, q: name, sort: 'name', descending: false, limit: 100, now, idleTimeoutSeconds: null });
         if (existing.items.some((t) => t.name === name && !t.revokedAt)) {
           throw new TesseraError('CONFLICT', `${owner.username} already has a token named "${name}"; choose another name`, { field: '/name' });
@@ -268,7 +288,7 @@ export function createTokenService(deps: {
           }),
         );
         return tx.tokens.get(ctx.actor.orgId, id);
-      });
+      }));
       if (!created) throw new Error('created token not found');
       return { token: details(created, policy, now), secret: formatToken(tokenPrefix, id, secret) };
     },
@@ -329,7 +349,13 @@ export function createTokenService(deps: {
       const expiresAt = changes.expires === undefined ? undefined : resolveExpiresAt(changes.expires, token.mode, policy, undefined, now);
       const roles = changes.roles && (await resolveRoles(owner, changes.roles));
       const ipAllowlist = changes.ipAllowlist && checkedAllowlist(changes.ipAllowlist);
-      return store.transaction(async (tx) => {
+      // Extending an expired token makes it active again: it must fit under the limit like a new one.
+      const revives =
+        expiresAt !== undefined &&
+        tokenStatus(token, now, policy.idleTimeoutSeconds) !== 'active' &&
+        tokenStatus({ ...token, expiresAt }, now, policy.idleTimeoutSeconds) === 'active';
+      return withLimitAudit(ctx, 'token.update', id, owner, () => store.transaction(async (tx) => {
+        if (revives) await enforceLimit(tx, owner, policy, now);
         if (changes.name !== undefined && changes.name !== token.name) {
           const clash = await tx.tokens.list({ orgId: ctx.actor.orgId, ownerId: token.ownerId, q: changes.name, sort: 'name', descending: false, limit: 100, now, idleTimeoutSeconds: null });
           if (clash.items.some((t) => t.name === changes.name && !t.revokedAt)) {
@@ -353,7 +379,7 @@ export function createTokenService(deps: {
         }
         await tx.audit.append(auditOf(ctx, now, { action: 'token.updated', outcome: 'success', targetType: 'token', targetId: id, details: { changes: diff } }));
         return details(updated, policy, now);
-      });
+      }));
     },
 
     /** New secret, shown once; the old one keeps working for the grace period, if any. */

@@ -318,6 +318,28 @@ for (const target of databaseTargets) {
         await setPolicy({});
       });
 
+      it('counts a revived token against the limit: extending an expired one is refused at the limit, audited', async () => {
+        await user('limited', ['member'], 'service_account');
+        await setPolicy({ maxTokensPerServiceAccount: 2 });
+        const make = (name: string, expires?: string) => tokens.create(admin, { name, owner: 'limited', scope: { kind: 'all' }, expires });
+        const lapsing = await make('lapsing', '1h');
+        await make('second');
+        clock.advance(3600);
+        const third = await make('third');
+        const error = await refused(tokens.update(admin, lapsing.token.id, { expires: '30D' }), 'TOKEN_LIMIT_REACHED');
+        assert.match(error.message, /limit of 2 .*revoke a token first/);
+        assert.equal((await tokens.get(admin, lapsing.token.id)).status, 'expired', 'nothing changed');
+        await refused(make('fourth'), 'TOKEN_LIMIT_REACHED');
+        const denials = await store.audit.list({ orgId: admin.actor.orgId, limit: 10, action: 'token.*' });
+        const limits = denials.items.filter((event) => event.outcome === 'denied' && event.details['reason'] === 'limit');
+        assert.deepEqual(limits.map((event) => event.action).sort(), ['token.create', 'token.update']);
+        assert.ok(limits.every((event) => event.details['limit'] === 2));
+        await tokens.revoke(admin, third.token.id, undefined);
+        assert.equal((await tokens.update(admin, lapsing.token.id, { expires: '30D' })).status, 'active');
+        assert.equal((await tokens.update(admin, lapsing.token.id, { name: 'renamed' })).name, 'renamed', 'other edits never count');
+        await setPolicy({});
+      });
+
       it('defaults the renewable-until of refreshable tokens to 90 days and names the maximum when refusing', async () => {
         const { token } = await forRobot({ scope: { kind: 'all' } });
         assert.equal(token.mode, 'refreshable');
