@@ -135,6 +135,11 @@ export interface PresetRepository {
   list(orgId: string): Promise<Preset[]>;
   getByName(orgId: string, name: string): Promise<Preset | undefined>;
   create(preset: Preset & { orgId: string; createdAt: Date }): Promise<void>;
+  update(
+    orgId: string,
+    id: string,
+    patch: { description?: string; endpoints?: readonly string[]; scopeLocked?: boolean; defaultLifetimeSeconds?: number | null },
+  ): Promise<Preset | undefined>;
   remove(orgId: string, id: string): Promise<boolean>;
 }
 

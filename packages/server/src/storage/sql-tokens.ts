@@ -297,6 +297,21 @@ export function createPresetRepository(db: Db): PresetRepository {
         })
         .execute();
     },
+    async update(orgId, id, patch) {
+      const row = await db
+        .updateTable('presets')
+        .set({
+          ...(patch.description !== undefined && { description: patch.description }),
+          ...(patch.endpoints !== undefined && { endpoints: json(patch.endpoints) }),
+          ...(patch.scopeLocked !== undefined && { scope_locked: patch.scopeLocked }),
+          ...(patch.defaultLifetimeSeconds !== undefined && { default_lifetime_seconds: patch.defaultLifetimeSeconds }),
+        })
+        .where('org_id', '=', orgId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      return row && toPreset(row);
+    },
     async remove(orgId, id) {
       return (await db.deleteFrom('presets').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst()).numDeletedRows > 0n;
     },

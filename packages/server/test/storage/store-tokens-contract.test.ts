@@ -268,6 +268,9 @@ for (const target of databaseTargets) {
       await store.presets.create({ ...preset, id: 'pre_scim_b', orgId: 'org_b' });
       assert.deepEqual((await store.presets.getByName('org_a', 'scim'))?.endpoints, ['/scim/v2/*']);
       assert.deepEqual((await store.presets.list('org_a')).map((p) => p.id), ['pre_scim']);
+      const changed = await store.presets.update('org_a', 'pre_scim', { endpoints: ['/scim/v2/Users'], scopeLocked: false, defaultLifetimeSeconds: null });
+      assert.deepEqual([changed?.endpoints, changed?.scopeLocked, changed?.defaultLifetimeSeconds, changed?.mode], [['/scim/v2/Users'], false, null, 'direct']);
+      assert.equal(await store.presets.update('org_b', 'pre_scim', { description: 'x' }), undefined);
       assert.equal(await store.presets.remove('org_b', 'pre_scim'), false);
       assert.equal(await store.presets.remove('org_a', 'pre_scim'), true);
 

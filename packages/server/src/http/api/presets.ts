@@ -43,6 +43,8 @@ export function presetRoutes(container: Container): FastifyPluginAsyncTypebox {
         schema: {
           tags: ['presets'],
           summary: 'Define a preset for this organization (needs policy.manage)',
+          description:
+            'Organization presets sit beside the instance-wide ones of TESSERA_PRESETS_FILE (which instance operators manage in that file). A name may not repeat a configured preset, all or custom.',
           security: bearerSecurity,
           body: Type.Object(
             {
@@ -69,6 +71,41 @@ export function presetRoutes(container: Container): FastifyPluginAsyncTypebox {
           defaultLifetime: body.default_lifetime,
         });
         return reply.code(201).send(presetBody(preset));
+      },
+    );
+
+    app.patch(
+      '/presets/:id',
+      {
+        schema: {
+          tags: ['presets'],
+          summary: 'Change an organization preset (needs policy.manage)',
+          description:
+            'Name and mode are fixed: delete the preset and create another to change them. Existing tokens keep the endpoints they were created with; configuration-file presets are changed in the file.',
+          security: bearerSecurity,
+          params: IdParams,
+          body: Type.Object(
+            {
+              description: Type.Optional(Type.String({ maxLength: 1000 })),
+              endpoints: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { minItems: 1, maxItems: 100 })),
+              scope_locked: Type.Optional(Type.Boolean()),
+              default_lifetime: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 20 }), Type.Null()], { description: 'Relative, e.g. 30D; null: the policy default' })),
+            },
+            { additionalProperties: false, minProperties: 1 },
+          ),
+          response: { 200: PresetBody, ...problemResponses },
+        },
+      },
+      async (request) => {
+        const body = request.body;
+        return presetBody(
+          await container.tokens.updatePreset(actorContext(request, container), request.params.id, {
+            description: body.description,
+            endpoints: body.endpoints,
+            scopeLocked: body.scope_locked,
+            defaultLifetime: body.default_lifetime,
+          }),
+        );
       },
     );
 

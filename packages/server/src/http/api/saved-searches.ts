@@ -2,12 +2,31 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import type { Container } from '../../app/container.js';
 import type { SavedSearch } from '../../core/model.js';
 import { actorContext } from '../request-context.js';
+import { tokenSortColumns } from '../../core/store.js';
 import { IdParams, Timestamp, bearerSecurity, problemResponses } from '../schemas.js';
 
-const Query = Type.Record(Type.String({ pattern: '^[a-z_]{1,30}$' }), Type.String({ maxLength: 200 }), {
-  description: 'The token-list query parameters to apply, e.g. {"status":"active","q":"ci","sort":"-last_used_at"}',
-  maxProperties: 20,
-});
+/**
+ * The GET /tokens parameters a search may save, as query-string text, checked like the list
+ * checks them so a saved search always runs (cursor excluded: it belongs to one page).
+ */
+const Query = Type.Object(
+  {
+    all: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('idle'), Type.Literal('revoked')])),
+    kind: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    q: Type.Optional(Type.String({ maxLength: 200 })),
+    usage: Type.Optional(Type.Literal('never_used')),
+    unused_days: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$' })),
+    used_since: Type.Optional(Type.String({ format: 'date-time' })),
+    sort: Type.Optional(Type.String({ pattern: `^-?(${tokenSortColumns.join('|')})$` })),
+    limit: Type.Optional(Type.String({ pattern: '^([1-9][0-9]?|1[0-9]{2}|200)$' })),
+  },
+  {
+    additionalProperties: false,
+    description: 'GET /api/v1/tokens parameters as query-string text, e.g. {"all":"true","status":"active","q":"ci","sort":"-last_used_at"}',
+  },
+);
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 
 const SavedSearchBody = Type.Object({
