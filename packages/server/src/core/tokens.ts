@@ -15,7 +15,7 @@ import {
 } from '@tessera/rules';
 import { authorize } from './authorize.js';
 import { auditOf, type ActorContext, type RequestContext } from './context.js';
-import { checkIpAllowlist } from './allowlist.js';
+import { checkIpAllowlist, intersectAllowlists } from './allowlist.js';
 import { TesseraError, invalid, notFound } from './errors.js';
 import type { ApiToken, Page, Preset, Principal, SavedSearch, TokenMode, TokenStatus } from './model.js';
 import type { ExchangeableToken, GateVerdict } from './oauth.js';
@@ -495,11 +495,29 @@ export function createTokenService(deps: {
         mode: token.mode,
         scopeKind: token.scopeKind,
         endpoints: token.endpoints,
-        ipAllowlist: token.ipAllowlist,
+        // SPEC 3.6: the SDK enforces every list that applies through the one list an access token carries.
+        ipAllowlist: intersectAllowlists([token.ipAllowlist, owner.ipAllowlist, policy.ipAllowlist]),
         roles: token.roles.filter((role) => ownerRoles.has(role)),
         expiresAt: token.expiresAt,
       };
       return { active: true, token: exchangeable, secretGeneration: generation };
+    },
+
+    /** A token just created, as the OAuth service mints its first access token (allowlists combined as in `verify`). */
+    async exchangeable(token: TokenDetails): Promise<ExchangeableToken> {
+      const owner = await store.principals.get(token.orgId, token.ownerId);
+      const policy = await policyOf(token.orgId);
+      return {
+        id: token.id,
+        orgId: token.orgId,
+        ownerId: token.ownerId,
+        mode: token.mode,
+        scopeKind: token.scopeKind,
+        endpoints: token.endpoints,
+        ipAllowlist: intersectAllowlists([token.ipAllowlist, owner?.ipAllowlist ?? [], policy.ipAllowlist]),
+        roles: token.roles,
+        expiresAt: token.expiresAt,
+      };
     },
 
     /** Whether a token (by id) is still usable: for introspecting access tokens minted from it. */

@@ -146,6 +146,22 @@ for (const target of databaseTargets) {
         }
       });
 
+      it('hands access tokens one allowlist admitting exactly what the token, principal and organization lists all admit', async () => {
+        const { secret, token } = await forRobot({ scope: { kind: 'all' }, ipAllowlist: ['10.1.2.0/24', '192.168.0.1'] });
+        await directory.updatePrincipal(admin, 'service_account', robot.id, { ipAllowlist: ['10.0.0.0/8', '192.168.0.0/16'] });
+        await setPolicy({ ipAllowlist: ['10.1.0.0/16'] });
+        const verdict = await verify(secret, '10.1.2.3');
+        assert.ok(verdict.active);
+        assert.deepEqual(verdict.token.ipAllowlist, ['10.1.2.0 - 10.1.2.255'], '192.168.0.1 is outside the organization list');
+        assert.deepEqual((await tokens.exchangeable(await tokens.get(admin, token.id))).ipAllowlist, ['10.1.2.0 - 10.1.2.255'], 'the first access token too');
+        await directory.updatePrincipal(admin, 'service_account', robot.id, { ipAllowlist: [] });
+        await setPolicy({});
+        assert.ok((await verify(secret, '192.168.0.1')).active);
+        const alone = await verify(secret, '10.1.2.3');
+        assert.ok(alone.active);
+        assert.deepEqual(alone.token.ipAllowlist, ['10.1.2.0/24', '192.168.0.1'], 'a single list is carried as written');
+      });
+
       it('refuses every invalid allowlist entry, naming the field', async () => {
         for (const entry of ipVectors.invalid) {
           await refused(forRobot({ scope: { kind: 'all' }, ipAllowlist: [entry] }), 'VALIDATION_FAILED', '/ip_allowlist');

@@ -128,17 +128,7 @@ export function tokenRoutes(container: Container): FastifyPluginAsyncTypebox {
         });
         let access: { access_token?: string; expires_in?: number } = {};
         if (token.mode === 'refreshable') {
-          const minted = await container.oauth.issueForToken({
-            id: token.id,
-            orgId: token.orgId,
-            ownerId: token.ownerId,
-            mode: token.mode,
-            scopeKind: token.scopeKind,
-            endpoints: token.endpoints,
-            ipAllowlist: token.ipAllowlist,
-            roles: token.roles,
-            expiresAt: token.expiresAt,
-          });
+          const minted = await container.oauth.issueForToken(await container.tokens.exchangeable(token));
           access = { access_token: minted.token, expires_in: minted.expiresIn };
         }
         return reply.code(201).header('cache-control', 'no-store').send({ ...tokenBody(token), token: secret, ...access });
