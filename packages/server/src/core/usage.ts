@@ -6,13 +6,24 @@ import type { Store } from './store.js';
  * last use of each API token, and the audit events of exchanges and denials at the token
  * endpoint. Buffered in memory and written in one batch at most `flushMs` later, and on close.
  */
-export function createUsageRecorder(deps: { store: Store; flushMs: number; onError: (error: unknown) => void }) {
+export function createUsageRecorder(deps: {
+  store: Store;
+  flushMs: number;
+  onError: (error: unknown) => void;
+  /** Buffered entries that trigger a flush at once, so a burst never holds unbounded memory (default 1000). */
+  maxBuffered?: number;
+}) {
+  const maxBuffered = deps.maxBuffered ?? 1000;
   let uses = new Map<string, { id: string; at: Date; ip: string }>();
   let events: NewAuditEvent[] = [];
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
 
   const schedule = () => {
+    if (uses.size + events.length >= maxBuffered) {
+      void recorder.flush();
+      return;
+    }
     timer ??= setTimeout(() => void recorder.flush(), deps.flushMs);
     timer.unref();
   };
