@@ -36,11 +36,16 @@ function validators() {
     const validate = (httpPart === 'body' ? strictAjv : coercingAjv).compile(schema);
     // An action whose options are all optional (rotate, revoke) may be posted without a body.
     if (httpPart !== 'body' || (schema as { [optionalBody]?: boolean })[optionalBody] !== true) return validate;
-    return Object.assign((data: unknown) => data === undefined || validate(data), { errors: null as unknown }, {
-      get errors() {
-        return validate.errors;
-      },
-    });
+    // Fastify hands an absent body over as null and reads `errors` after a false answer, so
+    // they are set on each call (Object.assign would have copied a getter's value, null, once:
+    // every body then passed).
+    const optional = (data: unknown): boolean => {
+      const ok = data === null || data === undefined || validate(data);
+      optional.errors = ok ? null : validate.errors;
+      return ok;
+    };
+    optional.errors = null as typeof validate.errors;
+    return optional;
   };
 }
 

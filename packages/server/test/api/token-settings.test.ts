@@ -229,6 +229,46 @@ describe('policy, presets, saved searches and the audit export', () => {
     });
   });
 
+  describe('token routes at their edges', () => {
+    it('answers another organization\'s token id with 404 on every route, changing nothing', async () => {
+      const theirs = await ts.request('POST', '/api/v1/tokens', { token: foreign.token, body: { name: 'foreign', scope: { kind: 'all' } } });
+      assert.equal(theirs.status, 201);
+      const id = theirs.body.id;
+      assertProblem(await ts.request('GET', `/api/v1/tokens/${id}`, { token: owner }), 404, 'NOT_FOUND');
+      assertProblem(await ts.request('PATCH', `/api/v1/tokens/${id}`, { token: owner, body: { name: 'stolen' } }), 404, 'NOT_FOUND');
+      assertProblem(await ts.request('POST', `/api/v1/tokens/${id}/rotate`, { token: owner }), 404, 'NOT_FOUND');
+      assertProblem(await ts.request('POST', `/api/v1/tokens/${id}/revoke`, { token: owner }), 404, 'NOT_FOUND');
+      assert.deepEqual((await ts.request('GET', `/api/v1/tokens?all=true&q=foreign`, { token: owner })).body.items, []);
+      const after = await ts.request('GET', `/api/v1/tokens/${id}`, { token: foreign.token });
+      assert.equal(after.body.name, 'foreign');
+      assert.equal(after.body.status, 'active');
+    });
+
+    it('refuses oversized and malformed requests before they reach the service', async () => {
+      const big = 'x'.repeat(70_000);
+      assert.equal((await ts.request('POST', '/api/v1/tokens', { token: member.token, body: { name: big, scope: { kind: 'all' } } })).status, 413);
+      assert.equal((await ts.request('PUT', '/api/v1/policy', { token: owner, body: { ip_allowlist: [big] } })).status, 413);
+      assertProblem(await ts.request('POST', '/api/v1/tokens', { token: member.token, body: { scope: { kind: 'custom', endpoints: Array.from({ length: 101 }, (_, i) => `/p${i}`) } } }), 400, 'VALIDATION_FAILED', '/scope/endpoints');
+      assertProblem(await ts.request('POST', '/api/v1/tokens', { token: member.token, rawBody: 'scope=all', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415);
+      assertProblem(await ts.request('PATCH', '/api/v1/tokens/not%20an%20id', { token: member.token, body: { name: 'x' } }), 400, 'VALIDATION_FAILED', 'id');
+      const mine = await ts.request('POST', '/api/v1/tokens', { token: member.token, body: { name: 'edge', scope: { kind: 'all' } } });
+      assertProblem(await ts.request('POST', `/api/v1/tokens/${mine.body.id}/rotate`, { token: member.token, body: { grace: '1.5h' } }), 400, 'VALIDATION_FAILED', '/grace');
+      assertProblem(await ts.request('POST', `/api/v1/tokens/${mine.body.id}/rotate`, { token: member.token, body: { grace: '1h', keep: true } }), 400, 'VALIDATION_FAILED', '/keep');
+      assertProblem(await ts.request('POST', `/api/v1/tokens/${mine.body.id}/revoke`, { token: member.token, body: { reason: 7 } }), 400, 'VALIDATION_FAILED', '/reason');
+      assertProblem(await ts.request('PATCH', `/api/v1/tokens/${mine.body.id}`, { token: member.token, body: { expires: '1.5D' } }), 400, 'VALIDATION_FAILED', '/expires');
+      assertProblem(await ts.request('PATCH', `/api/v1/tokens/${mine.body.id}`, { token: member.token, body: { ip_allowlist: ['010.0.0.1'] } }), 400, 'VALIDATION_FAILED', '/ip_allowlist');
+      assertProblem(await ts.request('PATCH', `/api/v1/tokens/${mine.body.id}`, { token: member.token, body: { scope: { kind: 'custom', endpoints: ['plans'] } } }), 400, 'VALIDATION_FAILED', '/scope/endpoints');
+      const unchanged = await ts.request('GET', `/api/v1/tokens/${mine.body.id}`, { token: member.token });
+      assert.equal(unchanged.body.status, 'active');
+      assert.equal(unchanged.body.updated_at, mine.body.updated_at, 'nothing changed');
+      await ts.request('POST', `/api/v1/tokens/${mine.body.id}/revoke`, { token: member.token });
+      assertProblem(await ts.request('GET', '/api/v1/tokens?limit=1000', { token: member.token }), 400, 'VALIDATION_FAILED', 'limit');
+      assertProblem(await ts.request('GET', '/api/v1/tokens?unused_days=-1', { token: member.token }), 400, 'VALIDATION_FAILED', 'unused_days');
+      assertProblem(await ts.request('GET', '/api/v1/tokens?used_since=yesterday', { token: member.token }), 400, 'VALIDATION_FAILED', 'used_since');
+      assertProblem(await ts.request('GET', '/api/v1/tokens?colour=blue', { token: member.token }), 400, 'VALIDATION_FAILED');
+    });
+  });
+
   describe('/audit-events/export', () => {
     it('streams the filtered log as JSON Lines to audit.read holders only', async () => {
       assertProblem(await ts.request('GET', '/api/v1/audit-events/export', { token: member.token }), 403, 'FORBIDDEN');
