@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestServer } from '../support/server.js';
+
+/** The CLI's entry point, run from source as `npm start`'s build would run dist/cli/main.js. */
+export const cliMain = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.ts');
+
+/** `node ... main.ts`: the tessera command as a process. */
+export const cliCommand = [process.execPath, '--conditions=development', '--import', 'tsx', cliMain] as const;
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout parsed as the one JSON document --json promises. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test bodies are inspected freely
+  json(): any;
+}
+
+export interface RunOptions {
+  readonly env?: Record<string, string | undefined>;
+  /** Written to stdin, which is then closed (stdin is a pipe, never a terminal). */
+  readonly input?: string;
+}
+
+export interface Cli {
+  /** The TESSERA_CONFIG_DIR of this file's runs. */
+  readonly configDir: string;
+  run(args: readonly string[], options?: RunOptions): Promise<CliResult>;
+  /** Logs in as `username` with the password in TESSERA_PASSWORD; throws unless it worked. */
+  login(username: string, password: string, extra?: readonly string[]): Promise<CliResult>;
+  /** Every stdout and stderr this CLI wrote, for secret searches. */
+  readonly transcripts: { args: readonly string[]; stdout: string; stderr: string }[];
+  cleanup(): void;
+}
+
+/** An environment without the caller's Tessera settings, so a developer's session never leaks in. */
+function cleanEnv(extra: Record<string, string | undefined>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !name.startsWith('TESSERA_') && name !== 'NO_COLOR' && name !== 'XDG_CONFIG_HOME') env[name] = value;
+  }
+  for (const [name, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
+/** Runs the tessera CLI as a child process against `ts`, with a config directory of its own. */
+export function cliFor(ts: TestServer | undefined, prefix = 'tessera-cli-'): Cli {
+  const configDir = mkdtempSync(join(tmpdir(), prefix));
+  const transcripts: { args: readonly string[]; stdout: string; stderr: string }[] = [];
+
+  function run(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+    const child = spawn(cliCommand[0], [...cliCommand.slice(1), ...args], {
+      env: cleanEnv({ TESSERA_CONFIG_DIR: configDir, ...options.env }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code) => {
+        transcripts.push({ args, stdout, stderr });
+        resolve({
+          code,
+          stdout,
+          stderr,
+          json() {
+            try {
+              return JSON.parse(stdout);
+            } catch {
+              throw new Error(`stdout of tessera ${args.join(' ')} is not one JSON document:\n${stdout}\nstderr:\n${stderr}`);
+            }
+          },
+        });
+      });
+    });
+  }
+
+  return {
+    configDir,
+    run,
+    transcripts,
+    async login(username, password, extra = []) {
+      if (!ts) throw new Error('no server');
+      const result = await run(['login', '--url', ts.url, '--user', username, ...extra], { env: { TESSERA_PASSWORD: password } });
+      if (result.code !== 0) throw new Error(`login as ${username} failed (${result.code}): ${result.stderr}`);
+      return result;
+    },
+    cleanup() {
+      rmSync(configDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** How many HTTP requests have reached `ts` so far (Fastify logs one line per request). */
+export function requestCount(ts: TestServer): number {
+  return ts.logs.lines.filter((line) => line.includes('"msg":"incoming request"')).length;
+}
+
+/** How often `needle` occurs in `haystack`. */
+export function occurrences(haystack: string, needle: string): number {
+  return haystack.split(needle).length - 1;
+}
