@@ -87,8 +87,8 @@ function report(error: unknown, out: Output, io: CliIo): void {
   if (error instanceof CliError && error.reported) return;
   const exitCode = exitCodeOf(error);
   let message = error instanceof Error ? error.message : String(error);
-  if (error instanceof ApiError && error.status === 401) {
-    message = `${error.detail}: run \`tessera login\``;
+  if (error instanceof ApiError && error.status === 401 && error.code !== 'INVALID_CREDENTIALS') {
+    message = 'The stored session is no longer valid (expired, ended or revoked): run `tessera login`';
   }
   if (out.json) {
     const body: Record<string, unknown> = { exit_code: exitCode, message };

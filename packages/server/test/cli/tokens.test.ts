@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminPassword, startTestServer, type TestServer } from '../support/server.js';
 import { createUser, loginAdmin, userPassword } from '../support/fixtures.js';
-import { cliFor, occurrences, requestCount, type Cli, type CliResult } from './harness.js';
+import { cliFor, closedUrl, occurrences, requestCount, type Cli, type CliResult } from './harness.js';
 
 const tokenLine = /^Token with id: (\S+) has been (created|rotated), your token is: (\S+) please keep it safe\n$/;
 
@@ -230,7 +230,8 @@ describe('tessera token, against a real server', () => {
     }
 
     it('even when the server cannot be reached, or nobody is logged in: exit 2, not 3 or 4', async () => {
-      const closedPort = await cli.run(['token', 'create', '--expiry-date', '1.5D', '--url', 'http://127.0.0.1:9']);
+      const nowhere = await closedUrl();
+      const closedPort = await cli.run(['token', 'create', '--expiry-date', '1.5D', '--url', nowhere]);
       assert.equal(closedPort.code, 2, closedPort.stderr);
       const stranger = cliFor(undefined);
       try {
@@ -239,7 +240,7 @@ describe('tessera token, against a real server', () => {
         }
         assert.equal((await stranger.run(['token', 'edit', 'AAAAAAAAAAAA', '--allow-ip', '010.0.0.1'])).code, 2);
         assert.equal((await stranger.run(['token', 'create'])).code, 4, 'valid input without a session: not logged in');
-        assert.equal((await cli.run(['token', 'list', '--url', 'http://127.0.0.1:9'])).code, 4, 'the session is not sent to another server');
+        assert.equal((await cli.run(['token', 'list', '--url', nowhere])).code, 4, 'the session is not sent to another server');
       } finally {
         stranger.cleanup();
       }
