@@ -27,10 +27,21 @@ export interface RunOptions {
   readonly input?: string;
 }
 
+/** A CLI process that keeps running (audit export --follow). */
+export interface RunningCli {
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Resolves once stdout matches `pattern`; rejects after `ms`. */
+  waitFor(pattern: RegExp, ms?: number): Promise<void>;
+  /** Sends `signal` and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
 export interface Cli {
   /** The TESSERA_CONFIG_DIR of this file's runs. */
   readonly configDir: string;
   run(args: readonly string[], options?: RunOptions): Promise<CliResult>;
+  start(args: readonly string[], options?: RunOptions): RunningCli;
   /** Logs in as `username` with the password in TESSERA_PASSWORD; throws unless it worked. */
   login(username: string, password: string, extra?: readonly string[]): Promise<CliResult>;
   /** Every stdout and stderr this CLI wrote, for secret searches. */
@@ -87,9 +98,45 @@ export function cliFor(ts: TestServer | undefined, prefix = 'tessera-cli-'): Cli
     });
   }
 
+  function start(args: readonly string[], options: RunOptions = {}): RunningCli {
+    const child = spawn(cliCommand[0], [...cliCommand.slice(1), ...args], {
+      env: cleanEnv({ TESSERA_CONFIG_DIR: configDir, ...options.env }),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin.end(options.input ?? '');
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => {
+      transcripts.push({ args, stdout, stderr });
+      resolve(code);
+    }));
+    return {
+      stdout: () => stdout,
+      stderr: () => stderr,
+      waitFor(pattern, ms = 20_000) {
+        return new Promise((resolve, reject) => {
+          const started = Date.now();
+          const check = () => {
+            if (pattern.test(stdout)) resolve();
+            else if (child.exitCode !== null || Date.now() - started > ms) reject(new Error(`no ${pattern} in stdout:\n${stdout}\nstderr:\n${stderr}`));
+            else setTimeout(check, 50);
+          };
+          check();
+        });
+      },
+      stop(signal = 'SIGTERM') {
+        child.kill(signal);
+        return exited;
+      },
+    };
+  }
+
   return {
     configDir,
     run,
+    start,
     transcripts,
     async login(username, password, extra = []) {
       if (!ts) throw new Error('no server');
