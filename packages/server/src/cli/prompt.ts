@@ -24,8 +24,10 @@ export function canPrompt(io: PromptIo): boolean {
  */
 export function promptHidden(io: PromptIo, question: string): Promise<string> {
   const { stdin, stderr } = io;
-  stderr.write(question);
+  // Echo goes off before the question shows: keys typed (or pasted) as soon as it appears
+  // must never reach the screen.
   stdin.setRawMode?.(true);
+  stderr.write(question);
   stdin.setEncoding('utf8');
   stdin.resume();
   return new Promise((resolve, reject) => {
