@@ -6,11 +6,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestServer } from '../support/server.js';
 
-/** The CLI's entry point, run from source as `npm start`'s build would run dist/cli/main.js. */
-export const cliMain = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.ts');
+const serverDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** `node ... main.ts`: the tessera command as a process. */
-export const cliCommand = [process.execPath, '--conditions=development', '--import', 'tsx', cliMain] as const;
+/**
+ * The tessera command as a process: its TypeScript source through tsx (always current, like
+ * serve.test.ts), or with TESSERA_TEST_CLI=dist the built bin, `dist/cli/main.js`, as npm
+ * installs it (run `npm run build` first).
+ */
+export const cliCommand: readonly string[] =
+  process.env['TESSERA_TEST_CLI'] === 'dist'
+    ? [process.execPath, join(serverDir, 'dist/cli/main.js')]
+    : [process.execPath, '--conditions=development', '--import', 'tsx', join(serverDir, 'src/cli/main.ts')];
 
 export interface CliResult {
   readonly code: number | null;
@@ -68,7 +74,7 @@ export function cliFor(ts: TestServer | undefined, prefix = 'tessera-cli-'): Cli
   const transcripts: { args: readonly string[]; stdout: string; stderr: string }[] = [];
 
   function run(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
-    const child = spawn(cliCommand[0], [...cliCommand.slice(1), ...args], {
+    const child = spawn(cliCommand[0] as string, [...cliCommand.slice(1), ...args], {
       env: cleanEnv({ TESSERA_CONFIG_DIR: configDir, ...options.env }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -99,7 +105,7 @@ export function cliFor(ts: TestServer | undefined, prefix = 'tessera-cli-'): Cli
   }
 
   function start(args: readonly string[], options: RunOptions = {}): RunningCli {
-    const child = spawn(cliCommand[0], [...cliCommand.slice(1), ...args], {
+    const child = spawn(cliCommand[0] as string, [...cliCommand.slice(1), ...args], {
       env: cleanEnv({ TESSERA_CONFIG_DIR: configDir, ...options.env }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -247,6 +247,23 @@ describe('tessera token, against a real server', () => {
     });
   });
 
+  it('--scope takes a preset by name; the server\'s refusals of a scope print its detail (exit 1)', async () => {
+    const preset = await ts.request('POST', '/api/v1/presets', { token: admin, body: { name: 'recovery', endpoints: ['/recovery/*'], mode: 'refreshable' } });
+    assert.equal(preset.status, 201, preset.text);
+    const created = await member.run(['token', 'create', '--name', 'recovery', '--scope', 'recovery', '--json']);
+    assert.equal(created.code, 0, created.stderr);
+    printed.push(created.json().token);
+    assert.deepEqual(created.json().scope, { kind: 'recovery', endpoints: ['/recovery/*'] });
+    assert.equal((await member.run(['token', 'revoke', created.json().id, '--yes'])).code, 0);
+
+    const fixed = await member.run(['token', 'create', '--scope', 'recovery', '--endpoint', '/other']);
+    assert.equal(fixed.code, 1);
+    assert.equal(fixed.stderr, 'tessera: The preset "recovery" fixes its endpoints; leave endpoints out\n');
+    const unknown = await member.run(['token', 'create', '--scope', 'nope']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /^tessera: Unknown scope "nope": use all, custom or a preset \(.*recovery.*\)\n$/);
+  });
+
   it('refusals from the server print its detail and exit 1: expiry beyond the maximum, limit reached', async () => {
     await ts.request('PUT', '/api/v1/policy', { token: admin, body: { max_token_lifetime_seconds: 30 * 86_400, max_tokens_per_user: 2 } });
     try {
