@@ -96,8 +96,13 @@ export class Output {
     else human();
   }
 
-  /** A line on stdout, exactly as given (the caller sanitises server text). */
+  /** A line for people on stdout, control characters escaped. */
   line(text = ''): void {
+    this.#stdout.write(`${sanitize(text)}\n`);
+  }
+
+  /** A line this module has built (and may have coloured) from sanitised cells. */
+  #rendered(text: string): void {
     this.#stdout.write(`${text}\n`);
   }
 
@@ -108,17 +113,17 @@ export class Output {
 
   /** Information for people, on stderr so that stdout stays parseable. */
   note(text: string): void {
-    this.#stderr.write(`${text}\n`);
+    this.#stderr.write(`${sanitize(text)}\n`);
   }
 
   warn(text: string): void {
-    this.#stderr.write(`${this.errorStyle.yellow('Warning:')} ${text}\n`);
+    this.#stderr.write(`${this.errorStyle.yellow('Warning:')} ${sanitize(text)}\n`);
   }
 
   /** An aligned table with a header row; `empty` is printed when there are no rows. */
   table<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string): void {
     if (rows.length === 0) {
-      this.line(this.style.dim(empty));
+      this.#rendered(this.style.dim(sanitize(empty)));
       return;
     }
     const cells = rows.map((row) => columns.map((column) => cellText(column.value(row))));
@@ -130,16 +135,16 @@ export class Output {
         .map((text, i) => (i === last ? text : text + ' '.repeat((widths[i] as number) - visibleLength(text))))
         .join('  ')
         .trimEnd();
-    this.line(render(columns.map((column) => this.style.bold(column.header))));
+    this.#rendered(render(columns.map((column) => this.style.bold(column.header))));
     rows.forEach((row, r) => {
-      this.line(render((cells[r] as string[]).map((text, i) => columns[i]?.paint?.(text, row) ?? text)));
+      this.#rendered(render((cells[r] as string[]).map((text, i) => columns[i]?.paint?.(text, row) ?? text)));
     });
   }
 
   /** One record as `label  value` lines, labels aligned. */
   fields(pairs: readonly (readonly [string, string | number | boolean | null | undefined])[]): void {
     const width = Math.max(...pairs.map(([label]) => label.length));
-    for (const [label, value] of pairs) this.line(`${this.style.bold(label.padEnd(width))}  ${cellText(value)}`);
+    for (const [label, value] of pairs) this.#rendered(`${this.style.bold(label.padEnd(width))}  ${cellText(value)}`);
   }
 
   /**

@@ -13,7 +13,7 @@ import { registerSessionCommands } from './commands/session.js';
 import { registerTokenCommands } from './commands/tokens.js';
 import { Context, type CliIo, type ContextOf, type GlobalOptions } from './context.js';
 import { CliError, ExitCode, exitCodeOf } from './errors.js';
-import { Output } from './output.js';
+import { Output, sanitize } from './output.js';
 
 /**
  * The `tessera` program. Every command but serve and migrate reaches the service through the
@@ -98,7 +98,7 @@ function report(error: unknown, out: Output, io: CliIo): void {
     return;
   }
   const known = error instanceof CliError || error instanceof ApiError || error instanceof ConnectionError || isRaw(error);
-  io.stderr.write(`${out.errorStyle.red('tessera:')} ${known ? message : `unexpected error: ${message}`}\n`);
+  io.stderr.write(`${out.errorStyle.red('tessera:')} ${sanitize(known ? message : `unexpected error: ${message}`)}\n`);
 }
 
 /** Errors whose message is already written for people (configuration errors, rule errors). */
