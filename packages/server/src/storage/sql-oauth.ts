@@ -5,12 +5,12 @@ import type { StoredSigningKey } from '../core/access-token-format.js';
 import type { SigningKeyRepository } from '../core/keyring.js';
 import type { RevocationEventRepository, RevocationRepository } from '../core/revocations.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { escapeLike } from './sql-helpers.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 /** Advisory lock serialising appends to the revocation feed. */
 const feedLockKey = 7_262_001;
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 function toStoredKey(row: Selectable<Database['signing_keys']>): StoredSigningKey {
   return {

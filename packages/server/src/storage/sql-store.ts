@@ -3,14 +3,13 @@ import type { AuditEvent, Group, Org, Principal, Role, Session } from '../core/m
 import type { Right } from '../core/rights.js';
 import type { Store } from '../core/store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { escapeLike, json } from './sql-helpers.js';
 import { createPolicyRepository, createPresetRepository, createSavedSearchRepository, createTokenRepository } from './sql-tokens.js';
 import { createAppRepository, createRevocationEventRepository, createRevocationRepository, createSigningKeyRepository } from './sql-oauth.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-const json = (value: unknown) => JSON.stringify(value);
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 function toOrg(row: Selectable<Database['orgs']>): Org {
   return { id: row.id, name: row.name, displayName: row.display_name, createdAt: row.created_at };

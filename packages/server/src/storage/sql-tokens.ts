@@ -3,11 +3,10 @@ import type { ApiToken, Preset, SavedSearch, TokenStatus } from '../core/model.j
 import { TesseraError } from '../core/errors.js';
 import type { PolicyRepository, PresetRepository, SavedSearchRepository, TokenListQuery, TokenRepository, TokenSortColumn, TokenView } from '../core/store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { escapeLike, json } from './sql-helpers.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
-const json = (value: unknown) => JSON.stringify(value);
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 type TokenRow = Selectable<Database['api_tokens']>;
 
