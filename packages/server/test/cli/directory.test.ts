@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { basic, createUser, loginAdmin, userPassword } from '../support/fixtures.js';
-import { adminPassword, startTestServer, type TestServer } from '../support/server.js';
-import { cliFor, occurrences, requestCount, type Cli } from './harness.js';
+import { basic } from '../support/fixtures.js';
+import type { TestServer } from '../support/server.js';
+import { startCliWorld, type CliWorld, occurrences, requestCount, type Cli } from './harness.js';
 
 const newPassword = 'a brand new password';
 
@@ -12,19 +12,15 @@ describe('tessera user, service-account, group, role, org and app, against a rea
   let member: Cli;
   let aliceId: string;
 
+  let world: CliWorld;
   before(async () => {
-    ts = await startTestServer();
-    aliceId = (await createUser(ts, await loginAdmin(ts), 'alice', ['member'])).id;
-    cli = cliFor(ts);
-    member = cliFor(ts);
-    await cli.login('admin', adminPassword);
-    await member.login('alice', userPassword);
+    world = await startCliWorld();
+    ts = world.ts;
+    cli = world.cli;
+    member = world.member;
+    aliceId = world.aliceId;
   });
-  after(async () => {
-    cli.cleanup();
-    member.cleanup();
-    await ts.close();
-  });
+  after(async () => world.close());
 
   it('user: create (password from TESSERA_NEW_PASSWORD or stdin), list, show, edit, delete', async () => {
     const created = await cli.run(['user', 'create', 'bob', '--role', 'member', '--email', 'bob@example.com'], { env: { TESSERA_NEW_PASSWORD: newPassword } });

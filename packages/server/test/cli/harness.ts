@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestServer } from '../support/server.js';
+import { createUser, loginAdmin, userPassword } from '../support/fixtures.js';
+import { adminPassword, startTestServer, type TestServer } from '../support/server.js';
 
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -173,4 +174,39 @@ export async function closedUrl(): Promise<string> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
+}
+
+/** What each CLI test file starts from: a server, its admin, a member alice, and a logged-in CLI for each. */
+export interface CliWorld {
+  readonly ts: TestServer;
+  /** The admin's session token, for setting things up through the API. */
+  readonly admin: string;
+  readonly aliceId: string;
+  /** Logged in as admin. */
+  readonly cli: Cli;
+  /** Logged in as alice (member). */
+  readonly member: Cli;
+  close(): Promise<void>;
+}
+
+export async function startCliWorld(): Promise<CliWorld> {
+  const ts = await startTestServer();
+  const admin = await loginAdmin(ts);
+  const aliceId = (await createUser(ts, admin, 'alice', ['member'])).id;
+  const cli = cliFor(ts);
+  const member = cliFor(ts);
+  await cli.login('admin', adminPassword);
+  await member.login('alice', userPassword);
+  return {
+    ts,
+    admin,
+    aliceId,
+    cli,
+    member,
+    async close() {
+      cli.cleanup();
+      member.cleanup();
+      await ts.close();
+    },
+  };
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createUser, loginAdmin, userPassword } from '../support/fixtures.js';
-import { adminPassword, startTestServer, type TestServer } from '../support/server.js';
-import { cliFor, requestCount, type Cli } from './harness.js';
+import { createUser } from '../support/fixtures.js';
+import type { TestServer } from '../support/server.js';
+import { startCliWorld, type CliWorld, requestCount, type Cli } from './harness.js';
 
 describe('tessera policy and audit, against a real server', () => {
   let ts: TestServer;
@@ -11,20 +11,16 @@ describe('tessera policy and audit, against a real server', () => {
   let admin: string;
   let aliceId: string;
 
+  let world: CliWorld;
   before(async () => {
-    ts = await startTestServer();
-    admin = await loginAdmin(ts);
-    aliceId = (await createUser(ts, admin, 'alice', ['member'])).id;
-    cli = cliFor(ts);
-    member = cliFor(ts);
-    await cli.login('admin', adminPassword);
-    await member.login('alice', userPassword);
+    world = await startCliWorld();
+    ts = world.ts;
+    cli = world.cli;
+    member = world.member;
+    admin = world.admin;
+    aliceId = world.aliceId;
   });
-  after(async () => {
-    cli.cleanup();
-    member.cleanup();
-    await ts.close();
-  });
+  after(async () => world.close());
 
   it('policy show prints the settings for people, --json as the API has them', async () => {
     const human = await cli.run(['policy', 'show']);

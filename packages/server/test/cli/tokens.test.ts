@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { adminPassword, startTestServer, type TestServer } from '../support/server.js';
-import { createUser, loginAdmin, userPassword } from '../support/fixtures.js';
-import { cliFor, closedUrl, occurrences, requestCount, type Cli, type CliResult } from './harness.js';
+import type { TestServer } from '../support/server.js';
+import { cliFor, startCliWorld, type CliWorld, closedUrl, occurrences, requestCount, type Cli, type CliResult } from './harness.js';
 
 const tokenLine = /^Token with id: (\S+) has been (created|rotated), your token is: (\S+) please keep it safe\n$/;
 
@@ -16,20 +15,15 @@ describe('tessera token, against a real server', () => {
   /** Every token string the CLI printed. */
   const printed: string[] = [];
 
+  let world: CliWorld;
   before(async () => {
-    ts = await startTestServer();
-    admin = await loginAdmin(ts);
-    await createUser(ts, admin, 'alice', ['member']);
-    cli = cliFor(ts);
-    member = cliFor(ts);
-    await cli.login('admin', adminPassword);
-    await member.login('alice', userPassword);
+    world = await startCliWorld();
+    ts = world.ts;
+    cli = world.cli;
+    member = world.member;
+    admin = world.admin;
   });
-  after(async () => {
-    cli.cleanup();
-    member.cleanup();
-    await ts.close();
-  });
+  after(async () => world.close());
 
   /** Runs `token create|rotate` for people and reads the one line it prints. */
   async function secretLine(who: Cli, args: string[]): Promise<{ id: string; token: string; result: CliResult }> {
