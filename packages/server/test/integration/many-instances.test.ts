@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createVerifier, type RequestLike, type Verifier } from '@tessera/verify';
+import pg from 'pg';
 import { createPostgresDatabase, databaseTargets } from '../support/databases.js';
-import { basic, createApp, loginAdmin } from '../support/fixtures.js';
+import { assertProblem, basic, createApp, createUser, loginAdmin, userPassword } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /** Instances behind one name, as in production: they share TESSERA_ISSUER. */
@@ -101,6 +102,38 @@ describe('three instances on one PostgreSQL', { skip: onPostgres ? false : 'need
       return !verdict.ok && verdict.status === 401;
     }, 2000);
     console.log(`# app deletion through B refused via C's feed after ${Date.now() - started} ms`);
+  });
+
+  it('holds a limit of 5 when 50 creates for one user race across the three instances', async () => {
+    const [a, b, c] = instances as [TestServer, TestServer, TestServer];
+    const policy = await a.request('PUT', '/api/v1/policy', { token: admin, body: { max_tokens_per_user: 5 } });
+    assert.equal(policy.status, 200, policy.text);
+    const racer = await createUser(a, admin, 'limit-racer');
+    // One session per instance: each instance checks its own caller, the database holds the one limit.
+    const sessions = [racer.token, await b.login('limit-racer', userPassword), await c.login('limit-racer', userPassword)];
+    const started = Date.now();
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        ([a, b, c][i % 3] as TestServer).request('POST', '/api/v1/tokens', { token: sessions[i % 3] as string, body: { name: `race-${i}`, scope: { kind: 'all' } } }),
+      ),
+    );
+    const created = responses.filter((response) => response.status === 201);
+    const refused = responses.filter((response) => response.status !== 201);
+    console.log(`# 50 creates across 3 instances: ${created.length} created, ${refused.length} refused in ${Date.now() - started} ms`);
+    assert.equal(created.length, 5, 'exactly the limit is created');
+    assert.equal(refused.length, 45);
+    for (const response of refused) {
+      assertProblem(response, 409, 'TOKEN_LIMIT_REACHED');
+      assert.match(response.body.detail, /limit-racer already has 5 active tokens, the limit of 5 for users/);
+    }
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM api_tokens WHERE owner_id = $1 AND revoked_at IS NULL', [racer.id]);
+      assert.equal(Number(rows[0]?.n), 5, 'the store holds exactly 5 live tokens');
+    } finally {
+      await client.end();
+    }
   });
 
   it('fails closed when the feed source dies and recovers when it returns, without restart', async () => {
