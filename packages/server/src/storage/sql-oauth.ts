@@ -5,7 +5,7 @@ import type { StoredSigningKey } from '../core/access-token-format.js';
 import type { SigningKeyRepository } from '../core/keyring.js';
 import type { RevocationEventRepository, RevocationRepository } from '../core/revocations.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { escapeLike } from './sql-helpers.js';
+import { escapeLike, mapUniqueViolation } from './sql-helpers.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -117,7 +117,7 @@ export function createAppRepository(db: Db): AppRepository {
   };
   const repo: AppRepository = {
     async create(app, roleIds) {
-      await db
+      const insert = db
         .insertInto('apps')
         .values({
           id: app.id,
@@ -134,6 +134,7 @@ export function createAppRepository(db: Db): AppRepository {
           secret_rotated_at: app.secretRotatedAt,
         })
         .execute();
+      await mapUniqueViolation(insert, '/name', `An app named "${app.name}" already exists; choose another name`);
       await setRoles(app.id, roleIds);
     },
     async get(orgId, id) {
@@ -160,7 +161,7 @@ export function createAppRepository(db: Db): AppRepository {
       return { items: await withRoles(pageRows), nextCursor: more && last ? encodeCursor([last.name, last.id]) : null };
     },
     async update(orgId, id, patch) {
-      const result = await db
+      const rename = db
         .updateTable('apps')
         .set({
           ...(patch.name !== undefined && { name: patch.name }),
@@ -173,6 +174,7 @@ export function createAppRepository(db: Db): AppRepository {
         .where('id', '=', id)
         .where('deleted_at', 'is', null)
         .executeTakeFirst();
+      const result = await mapUniqueViolation(rename, '/name', `An app named "${patch.name ?? ''}" already exists; choose another name`);
       if (result.numUpdatedRows === 0n) return undefined;
       if (patch.roleIds !== undefined) await setRoles(id, patch.roleIds);
       return repo.get(orgId, id);

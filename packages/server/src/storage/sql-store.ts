@@ -3,7 +3,7 @@ import type { AuditEvent, Group, Org, Principal, Role, Session } from '../core/m
 import type { Right } from '../core/rights.js';
 import type { Store } from '../core/store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { escapeLike, json } from './sql-helpers.js';
+import { escapeLike, json, mapUniqueViolation } from './sql-helpers.js';
 import { createPolicyRepository, createPresetRepository, createSavedSearchRepository, createTokenRepository } from './sql-tokens.js';
 import { createAppRepository, createRevocationEventRepository, createRevocationRepository, createSigningKeyRepository } from './sql-oauth.js';
 import type { Database } from './schema.js';
@@ -128,10 +128,11 @@ export function createSqlStore(db: Db): Store {
 
     orgs: {
       async create(org) {
-        await db
-          .insertInto('orgs')
-          .values({ id: org.id, name: org.name, display_name: org.displayName, created_at: org.createdAt })
-          .execute();
+        await mapUniqueViolation(
+          db.insertInto('orgs').values({ id: org.id, name: org.name, display_name: org.displayName, created_at: org.createdAt }).execute(),
+          '/name',
+          `An organization named "${org.name}" already exists; choose another name`,
+        );
         return org;
       },
       async get(id) {
@@ -168,7 +169,7 @@ export function createSqlStore(db: Db): Store {
 
     principals: {
       async create(p) {
-        const row = await db
+        const insert = db
           .insertInto('principals')
           .values({
             id: p.id,
@@ -187,6 +188,7 @@ export function createSqlStore(db: Db): Store {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
+        const row = await mapUniqueViolation(insert, '/username', `The username "${p.username}" is taken in this organization; choose another`);
         return toPrincipal(row);
       },
       async get(orgId, id) {
@@ -284,7 +286,7 @@ export function createSqlStore(db: Db): Store {
 
     roles: {
       async create(role) {
-        await db
+        const insert = db
           .insertInto('roles')
           .values({
             id: role.id,
@@ -296,6 +298,7 @@ export function createSqlStore(db: Db): Store {
             created_at: role.createdAt,
           })
           .execute();
+        await mapUniqueViolation(insert, '/name', `A role named "${role.name}" already exists; choose another name`);
         return role;
       },
       async list(orgId) {
@@ -371,7 +374,7 @@ export function createSqlStore(db: Db): Store {
 
     groups: {
       async create(group) {
-        await db
+        const insert = db
           .insertInto('groups')
           .values({
             id: group.id,
@@ -381,6 +384,7 @@ export function createSqlStore(db: Db): Store {
             created_at: group.createdAt,
           })
           .execute();
+        await mapUniqueViolation(insert, '/name', `A group named "${group.name}" already exists; choose another name`);
         return group;
       },
       async get(orgId, id) {
@@ -398,7 +402,7 @@ export function createSqlStore(db: Db): Store {
       },
       async update(orgId, id, patch) {
         if (patch.name === undefined && patch.description === undefined) return store.groups.get(orgId, id);
-        const row = await db
+        const rename = db
           .updateTable('groups')
           .set({
             ...(patch.name !== undefined && { name: patch.name }),
@@ -408,6 +412,7 @@ export function createSqlStore(db: Db): Store {
           .where('id', '=', id)
           .returningAll()
           .executeTakeFirst();
+        const row = await mapUniqueViolation(rename, '/name', `A group named "${patch.name ?? ''}" already exists; choose another name`);
         return row && toGroup(row);
       },
       async remove(orgId, id) {

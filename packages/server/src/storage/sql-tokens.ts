@@ -1,9 +1,8 @@
 import { sql, type Expression, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
 import type { ApiToken, Preset, SavedSearch, TokenStatus } from '../core/model.js';
-import { TesseraError } from '../core/errors.js';
 import type { PolicyRepository, PresetRepository, SavedSearchRepository, TokenListQuery, TokenRepository, TokenSortColumn, TokenView } from '../core/store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { escapeLike, json } from './sql-helpers.js';
+import { escapeLike, json, mapUniqueViolation } from './sql-helpers.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -88,7 +87,7 @@ export function createTokenRepository(db: Db): TokenRepository {
 
   const repo: TokenRepository = {
     async create(token, secretHash) {
-      await db
+      const insert = db
         .insertInto('api_tokens')
         .values({
           id: token.id,
@@ -109,6 +108,7 @@ export function createTokenRepository(db: Db): TokenRepository {
           updated_at: token.updatedAt,
         })
         .execute();
+      await mapUniqueViolation(insert, '/name', `The owner already has a token named "${token.name}"; choose another name`);
     },
     async get(orgId, id) {
       const row = await withOwner().where('t.org_id', '=', orgId).where('t.id', '=', id).executeTakeFirst();
@@ -186,7 +186,7 @@ export function createTokenRepository(db: Db): TokenRepository {
       return { items: pageRows.map(toView), nextCursor: more && last ? encodeCursor([last.sort_key, last.id]) : null };
     },
     async update(orgId, id, patch) {
-      const result = await db
+      const change = db
         .updateTable('api_tokens')
         .set({
           ...(patch.name !== undefined && { name: patch.name }),
@@ -201,6 +201,7 @@ export function createTokenRepository(db: Db): TokenRepository {
         .where('id', '=', id)
         .where('revoked_at', 'is', null)
         .executeTakeFirst();
+      const result = await mapUniqueViolation(change, '/name', `The owner already has a token named "${patch.name ?? ''}"; choose another name`);
       return result.numUpdatedRows > 0n ? repo.get(orgId, id) : undefined;
     },
     async replaceSecret(id, next, expectedCurrent) {
@@ -281,7 +282,7 @@ export function createPresetRepository(db: Db): PresetRepository {
       return row && toPreset(row);
     },
     async create(preset) {
-      await db
+      const insert = db
         .insertInto('presets')
         .values({
           id: preset.id,
@@ -295,6 +296,7 @@ export function createPresetRepository(db: Db): PresetRepository {
           created_at: preset.createdAt,
         })
         .execute();
+      await mapUniqueViolation(insert, '/name', `A preset named "${preset.name}" already exists; choose another name`);
     },
     async update(orgId, id, patch) {
       const row = await db
@@ -346,29 +348,23 @@ export function createSavedSearchRepository(db: Db): SavedSearchRepository {
       return row && toSavedSearch(row);
     },
     async create(search) {
-      try {
-        await db
-          .insertInto('saved_searches')
-          .values({
-            id: search.id,
-            org_id: search.orgId,
-            owner_id: search.ownerId,
-            name: search.name,
-            query: json(search.query),
-            shared: search.shared,
-            created_at: search.createdAt,
-          })
-          .execute();
-      } catch (error) {
-        if ((error as { code?: string }).code === '23505') {
-          throw new TesseraError('CONFLICT', `You already have a saved search named "${search.name}"; choose another name`, { field: '/name' });
-        }
-        throw error;
-      }
+      const insert = db
+        .insertInto('saved_searches')
+        .values({
+          id: search.id,
+          org_id: search.orgId,
+          owner_id: search.ownerId,
+          name: search.name,
+          query: json(search.query),
+          shared: search.shared,
+          created_at: search.createdAt,
+        })
+        .execute();
+      await mapUniqueViolation(insert, '/name', `You already have a saved search named "${search.name}"; choose another name`);
     },
     async update(orgId, id, patch) {
       if (patch.name === undefined && patch.query === undefined && patch.shared === undefined) return repo.get(orgId, id);
-      const row = await db
+      const change = db
         .updateTable('saved_searches')
         .set({
           ...(patch.name !== undefined && { name: patch.name }),
@@ -379,6 +375,7 @@ export function createSavedSearchRepository(db: Db): SavedSearchRepository {
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirst();
+      const row = await mapUniqueViolation(change, '/name', `You already have a saved search named "${patch.name ?? ''}"; choose another name`);
       return row && toSavedSearch(row);
     },
     async remove(orgId, id) {

@@ -136,6 +136,32 @@ describe('three instances on one PostgreSQL', { skip: onPostgres ? false : 'need
     }
   });
 
+  it('answers a same-name race 201 once and 409 naming the field otherwise, for every named resource', async () => {
+    const [a, b, c] = instances as [TestServer, TestServer, TestServer];
+    const sessions = [admin, await loginAdmin(b), await loginAdmin(c)];
+    const racer = await createUser(a, admin, 'name-racer');
+    const racerSessions = [racer.token, await b.login('name-racer', userPassword), await c.login('name-racer', userPassword)];
+    const races: { what: string; path: string; body: unknown; field: string; as?: string[] }[] = [
+      { what: 'users', path: '/api/v1/users', body: { username: 'twin', password: userPassword, roles: ['member'] }, field: '/username' },
+      { what: 'service accounts', path: '/api/v1/service-accounts', body: { username: 'twin-bot' }, field: '/username' },
+      { what: 'groups', path: '/api/v1/groups', body: { name: 'twins' }, field: '/name' },
+      { what: 'roles', path: '/api/v1/roles', body: { name: 'twin-role', rights: ['tokens.own'] }, field: '/name' },
+      { what: 'apps', path: '/api/v1/apps', body: { name: 'twin-app' }, field: '/name' },
+      { what: 'orgs', path: '/api/v1/orgs', body: { name: 'twin-org', owner: { username: 'twin-owner', password: userPassword } }, field: '/name' },
+      { what: 'presets', path: '/api/v1/presets', body: { name: 'twin-preset', endpoints: ['/plans'], mode: 'refreshable' }, field: '/name' },
+      { what: 'tokens', path: '/api/v1/tokens', body: { name: 'twin-token', scope: { kind: 'all' } }, field: '/name', as: racerSessions },
+    ];
+    for (const race of races) {
+      // Two requests per instance, all at once: each passes the name check before any inserts.
+      const responses = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => ([a, b, c][i % 3] as TestServer).request('POST', race.path, { token: (race.as ?? sessions)[i % 3] as string, body: race.body })),
+      );
+      const statuses = responses.map((response) => response.status).sort();
+      assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409], `${race.what}: ${responses.map((r) => r.text).join('\n')}`);
+      for (const response of responses.filter((r) => r.status === 409)) assertProblem(response, 409, 'CONFLICT', race.field);
+    }
+  });
+
   it('fails closed when the feed source dies and recovers when it returns, without restart', async () => {
     const c = instances[2] as TestServer;
     const token = await mintOn(c);

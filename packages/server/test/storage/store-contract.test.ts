@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { TesseraError } from '../../src/core/errors.js';
 import type { Store } from '../../src/core/store.js';
 import { databaseTargets, type TestDatabase } from '../support/databases.js';
 
@@ -23,6 +24,10 @@ for (const target of databaseTargets) {
       await store.orgs.create({ id: 'org_b', name: 'b', displayName: 'B', createdAt: t0 });
     });
     after(async () => database.dispose());
+
+    /** A unique index's refusal reaches the domain as CONFLICT naming the field (409, not 500). */
+    const conflict = (field: string, message: RegExp) => (error: unknown) =>
+      error instanceof TesseraError && error.code === 'CONFLICT' && error.field === field && message.test(error.message);
 
     const principal = (id: string, orgId: string, username: string) => ({
       id,
@@ -48,9 +53,37 @@ for (const target of databaseTargets) {
     });
 
     it('refuses a duplicate username in one organization but not across organizations', async () => {
-      await assert.rejects(store.principals.create(principal('usr_dup', 'org_a', 'alice')));
+      await assert.rejects(store.principals.create(principal('usr_dup', 'org_a', 'alice')), conflict('/username', /"alice" is taken/));
       const other = await store.principals.create(principal('usr_2', 'org_b', 'alice'));
       assert.equal(other.orgId, 'org_b');
+    });
+
+    it('answers CONFLICT naming the field when a unique name index refuses a write, inside a transaction too', async () => {
+      await assert.rejects(store.orgs.create({ id: 'org_a2', name: 'a', displayName: 'A again', createdAt: t0 }), conflict('/name', /organization named "a"/));
+      await store.roles.create({ id: 'role_twin', orgId: 'org_a', name: 'twin', description: '', rights: ['tokens.own'], builtin: false, createdAt: t0 });
+      await assert.rejects(
+        store.roles.create({ id: 'role_twin2', orgId: 'org_a', name: 'twin', description: '', rights: ['tokens.own'], builtin: false, createdAt: t0 }),
+        conflict('/name', /role named "twin"/),
+      );
+      await store.groups.create({ id: 'grp_twin', orgId: 'org_a', name: 'twins', description: '', createdAt: t0 });
+      await store.groups.create({ id: 'grp_other', orgId: 'org_a', name: 'others', description: '', createdAt: t0 });
+      await assert.rejects(
+        store.transaction((tx) => tx.groups.create({ id: 'grp_twin2', orgId: 'org_a', name: 'twins', description: '', createdAt: t0 })),
+        conflict('/name', /group named "twins"/),
+      );
+      await assert.rejects(store.groups.update('org_a', 'grp_other', { name: 'twins' }), conflict('/name', /group named "twins"/), 'a rename too');
+      assert.equal((await store.groups.get('org_a', 'grp_other'))?.name, 'others');
+      await store.apps.create(
+        { id: 'app_twin', orgId: 'org_a', name: 'twin-app', description: '', clientId: 'cli_twin1', secretHash: Buffer.alloc(32), accessTokenTtlSeconds: null, canIntrospect: false, createdBy: null, createdAt: t0, updatedAt: t0, secretRotatedAt: t0 },
+        [],
+      );
+      await assert.rejects(
+        store.apps.create(
+          { id: 'app_twin2', orgId: 'org_a', name: 'twin-app', description: '', clientId: 'cli_twin2', secretHash: Buffer.alloc(32), accessTokenTtlSeconds: null, canIntrospect: false, createdBy: null, createdAt: t0, updatedAt: t0, secretRotatedAt: t0 },
+          [],
+        ),
+        conflict('/name', /app named "twin-app"/),
+      );
     });
 
     it('paginates principals by keyset with search', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { TesseraError } from '../../src/core/errors.js';
 import type { ApiToken, TokenStatus } from '../../src/core/model.js';
 import { defaultPolicy } from '../../src/core/policy.js';
 import { tokenSortColumns, type Store, type TokenListQuery, type TokenView } from '../../src/core/store.js';
@@ -110,7 +111,9 @@ for (const target of databaseTargets) {
 
     it('keeps names unique per owner among tokens that are not revoked', async () => {
       const first = await insert({ ownerId: 'usr_alice', name: 'dup' });
-      await assert.rejects(insert({ ownerId: 'usr_alice', name: 'dup' }));
+      await assert.rejects(insert({ ownerId: 'usr_alice', name: 'dup' }), (error: unknown) => error instanceof TesseraError && error.code === 'CONFLICT' && error.field === '/name');
+      const other = await insert({ ownerId: 'usr_alice', name: 'other' });
+      await assert.rejects(store.tokens.update('org_a', other.id, { name: 'dup', updatedAt: at(1) }), (error: unknown) => error instanceof TesseraError && error.code === 'CONFLICT', 'a rename too');
       await insert({ ownerId: 'usr_bob', name: 'dup' });
       await store.tokens.revoke('org_a', first.id, 'usr_alice', null, at(1));
       await insert({ ownerId: 'usr_alice', name: 'dup' });
@@ -264,7 +267,7 @@ for (const target of databaseTargets) {
 
       const preset = { id: 'pre_scim', orgId: 'org_a', name: 'scim', description: 'SCIM', endpoints: ['/scim/v2/*'], mode: 'direct' as const, scopeLocked: true, defaultLifetimeSeconds: 86_400, createdAt: t0 };
       await store.presets.create(preset);
-      await assert.rejects(store.presets.create({ ...preset, id: 'pre_scim2' }), 'a name is unique in its organization');
+      await assert.rejects(store.presets.create({ ...preset, id: 'pre_scim2' }), (error: unknown) => error instanceof TesseraError && error.code === 'CONFLICT' && error.field === '/name', 'a name is unique in its organization');
       await store.presets.create({ ...preset, id: 'pre_scim_b', orgId: 'org_b' });
       assert.deepEqual((await store.presets.getByName('org_a', 'scim'))?.endpoints, ['/scim/v2/*']);
       assert.deepEqual((await store.presets.list('org_a')).map((p) => p.id), ['pre_scim']);
