@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
@@ -8,6 +9,7 @@ import { createAuthService, type AuthService } from '../core/auth.js';
 import { bootstrapInstance, defaultOrgName, type BootstrapResult } from '../core/bootstrap.js';
 import { createAppService, type AppService } from '../core/apps.js';
 import { createDirectoryService, type DirectoryService } from '../core/directory.js';
+import { createJobRunner, type JobRunner } from '../core/jobs.js';
 import { createKeyring, type Keyring } from '../core/keyring.js';
 import { createOAuthService, type OAuthService } from '../core/oauth.js';
 import { createRateLimiter, type RateLimiter } from '../core/rate-limiter.js';
@@ -48,6 +50,8 @@ export interface Container {
   readonly revocationHub: RevocationHub;
   /** Token-endpoint request counters (per instance). */
   readonly rateLimiter: RateLimiter;
+  /** Periodic jobs; started by the server once it listens. */
+  readonly jobs: JobRunner;
   readonly bootstrap: BootstrapResult;
   /** The issuer URL; set by the server once it listens when TESSERA_ISSUER is not configured. */
   readonly issuer: { value: string };
@@ -150,7 +154,43 @@ export async function createContainer(config: Config, options: ContainerOptions 
       settings: { issuer: () => issuer.value, audience: config.audience, defaultAccessTokenTtlSeconds: 1800 },
     });
 
+    const hour = 3600;
+    const jobs = createJobRunner({
+      store,
+      clock,
+      instanceId: `${hostname()}:${process.pid}`,
+      tickMs: 15_000,
+      onRun: (name, facts) => logger.debug({ job: name, ...facts }, 'periodic job ran'),
+      onError: (name, error) => logger.error({ err: error, job: name }, 'periodic job failed'),
+      jobs: [
+        // Checked often so a key is replaced within minutes of its due date; the rotation
+        // itself is atomic (replaceActive), the claim only saves the other instances the work.
+        { name: 'signing-key-rotation', everySeconds: Math.min(hour, config.signingKeyRotationSeconds / 4), clusterWide: true, run: async () => ({ rotated: await keyring.rotateIfDue() }) },
+        // Each instance picks up a key another instance rotated in before it signs with a stale one for long.
+        { name: 'signing-key-refresh', everySeconds: 60, clusterWide: false, run: () => keyring.refresh() },
+        { name: 'token-lapse-sweep', everySeconds: 60, clusterWide: true, run: (now) => tokens.sweepLapsed(now) },
+        {
+          name: 'revocation-prune',
+          everySeconds: hour,
+          clusterWide: true,
+          run: async (now) => {
+            await store.revocations.pruneExpired(now);
+            // Followers may resume from anywhere in the retention window, so only older events go.
+            await store.revocationEvents.pruneBefore(new Date(now.getTime() - (maxAccessTokenTtlSeconds + 600) * 1000));
+          },
+        },
+        {
+          name: 'audit-retention',
+          everySeconds: hour,
+          clusterWide: true,
+          run: async (now) =>
+            config.auditRetentionSeconds === 0 ? { deleted: 0 } : { deleted: await store.audit.pruneBefore(new Date(now.getTime() - config.auditRetentionSeconds * 1000)) },
+        },
+      ],
+    });
+
     return {
+      jobs,
       apps,
       tokens,
       usage,
@@ -170,6 +210,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       bootstrap,
       close: async () => {
         revocationHub.stop();
+        await jobs.stop();
         await usage.flush();
         await storage.close();
       },

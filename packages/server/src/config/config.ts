@@ -24,6 +24,8 @@ export interface Config {
   readonly issuer: string | undefined;
   readonly audience: string;
   readonly signingKeyRotationSeconds: number;
+  /** 0 keeps audit events forever. */
+  readonly auditRetentionSeconds: number;
   readonly tokenRateLimitPerAddress: number;
   readonly tokenRateLimitPerToken: number;
   /** Scope presets from TESSERA_PRESETS_FILE, shared by every organization. */
@@ -189,6 +191,7 @@ export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
     issuer: issuer?.replace(/\/$/, ''),
     audience,
     signingKeyRotationSeconds: int('signingKeyRotationDays', 1, 3650) * 86_400,
+    auditRetentionSeconds: int('auditRetentionDays', 0, 36_500) * 86_400,
     tokenRateLimitPerAddress: int('tokenRateLimitPerAddress', 1, 1_000_000),
     tokenRateLimitPerToken: int('tokenRateLimitPerToken', 1, 1_000_000),
     host: raw('host') ?? '127.0.0.1',

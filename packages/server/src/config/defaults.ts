@@ -108,6 +108,12 @@ export const optionDocs = {
     description:
       'Age at which the access-token signing key is replaced. Old public keys stay in the JWKS until every token they signed has expired.',
   },
+  auditRetentionDays: {
+    env: 'TESSERA_AUDIT_RETENTION_DAYS',
+    default: '0',
+    description:
+      'Audit events older than this many days are deleted by an hourly job that runs once across all instances. 0 keeps them forever.',
+  },
   tokenRateLimitPerAddress: {
     env: 'TESSERA_TOKEN_RATE_LIMIT_PER_ADDRESS',
     default: '600',

@@ -24,4 +24,6 @@ export interface RevocationEventRepository {
   after(seq: string, limit: number): Promise<RevocationEvent[]>;
   /** The sequence of the newest event older than `before`, so a new follower starts from the retention window. */
   lastBefore(before: Date): Promise<string>;
+  /** Forgets events older than `before` (past the window any follower can ask for). */
+  pruneBefore(before: Date): Promise<void>;
 }

@@ -124,6 +124,20 @@ export interface TokenRepository {
   revoke(orgId: string, id: string, by: string, reason: string | null, at: Date): Promise<{ token: TokenView; changed: boolean } | undefined>;
   /** Batched last-use bookkeeping: never written per request. */
   recordUsage(entries: readonly { id: string; at: Date; ip: string }[]): Promise<void>;
+  /**
+   * Marks up to `limit` live tokens that have expired, or gone idle under their organization's
+   * idle timeout, since the last sweep, and returns them; each token is marked (and so
+   * reported) once. Changing a token's expiry clears its mark.
+   */
+  markLapsed(now: Date, limit: number): Promise<LapsedToken[]>;
+}
+
+/** A token the lapse sweep found expired or idle. */
+export interface LapsedToken {
+  readonly id: string;
+  readonly orgId: string;
+  readonly ownerId: string;
+  readonly reason: 'expired' | 'idle';
 }
 
 export interface PolicyRepository {
@@ -232,6 +246,17 @@ export interface Store {
   audit: {
     append(event: NewAuditEvent): Promise<AuditEvent>;
     list(query: AuditQuery): Promise<Page<AuditEvent>>;
+    /** Retention: deletes events older than `before`; returns how many. */
+    pruneBefore(before: Date): Promise<number>;
+  };
+
+  jobs: {
+    /**
+     * Claims this period's run of a periodic job for the whole cluster: true for exactly one
+     * caller among instances asking at once, and false for everyone until `everySeconds` have
+     * passed since the claimed run.
+     */
+    claim(name: string, now: Date, everySeconds: number, runBy: string): Promise<boolean>;
   };
 
   tokens: TokenRepository;

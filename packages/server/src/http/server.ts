@@ -29,6 +29,7 @@ export async function startServer(config: Config, options: ContainerOptions = {}
   // Without TESSERA_ISSUER the issuer is this server's own URL, known only now (port 0 in tests).
   if (config.issuer === undefined) container.issuer.value = `http://${host}:${port}`;
   container.revocationHub.start();
+  container.jobs.start();
   let closing: Promise<void> | undefined;
   return {
     container,

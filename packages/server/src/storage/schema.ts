@@ -63,6 +63,8 @@ export interface Database {
     request_id: string | null;
     details: Json<Record<string, unknown>>;
   };
+  // Migration 0005: when each periodic job last ran, cluster-wide.
+  job_runs: { name: string; last_run_at: Timestamp; run_by: string };
   // Migration 0003: signing keys, apps, revoked access tokens and the revocation feed.
   signing_keys: {
     kid: string;
@@ -128,6 +130,9 @@ export interface Database {
     revoke_reason: string | null;
     created_at: Timestamp;
     updated_at: Timestamp;
+    /** Migration 0005: set once the sweep has audited the token's expiry or idleness. */
+    lapsed_at: Timestamp | null;
+    lapse_reason: 'expired' | 'idle' | null;
   };
   policies: { org_id: string; settings: Json<Record<string, unknown>>; updated_at: Timestamp };
   presets: {

@@ -253,5 +253,8 @@ export function createRevocationEventRepository(db: Db): RevocationEventReposito
         .executeTakeFirst();
       return row?.seq == null ? '0' : String(row.seq);
     },
+    async pruneBefore(before) {
+      await db.deleteFrom('revocation_events').where('occurred_at', '<', before).execute();
+    },
   };
 }

@@ -190,7 +190,8 @@ export function createTokenRepository(db: Db): TokenRepository {
         .updateTable('api_tokens')
         .set({
           ...(patch.name !== undefined && { name: patch.name }),
-          ...(patch.expiresAt !== undefined && { expires_at: patch.expiresAt }),
+          // A new expiry may bring a lapsed token back; the sweep then audits its next lapse.
+          ...(patch.expiresAt !== undefined && { expires_at: patch.expiresAt, lapsed_at: null, lapse_reason: null }),
           ...(patch.scopeKind !== undefined && { scope_kind: patch.scopeKind }),
           ...(patch.endpoints !== undefined && { endpoints: json(patch.endpoints) }),
           ...(patch.roles !== undefined && { roles: json(patch.roles) }),
@@ -234,10 +235,42 @@ export function createTokenRepository(db: Db): TokenRepository {
       if (entries.length === 0) return;
       // One statement for the whole batch; a later use never moves last_used_at backwards.
       await sql`
-        UPDATE api_tokens AS t SET last_used_at = u.at, last_used_ip = u.ip
+        UPDATE api_tokens AS t SET last_used_at = u.at, last_used_ip = u.ip,
+          -- a token used again (its organization lengthened the idle timeout) is no longer idle
+          lapsed_at = CASE WHEN t.lapse_reason = 'idle' THEN NULL ELSE t.lapsed_at END,
+          lapse_reason = CASE WHEN t.lapse_reason = 'idle' THEN NULL ELSE t.lapse_reason END
         FROM (SELECT * FROM jsonb_to_recordset(${json(entries.map((e) => ({ id: e.id, at: e.at.toISOString(), ip: e.ip })))}::jsonb)
               AS x(id text, at timestamptz, ip text)) AS u
         WHERE t.id = u.id AND (t.last_used_at IS NULL OR t.last_used_at < u.at)`.execute(db);
+    },
+    async markLapsed(now, limit) {
+      // Expiry first: a token both expired and idle is reported as expired. SKIP LOCKED keeps a
+      // sweep from waiting on rows a request is updating; they are picked up next time.
+      const expired = await sql<{ id: string; org_id: string; owner_id: string }>`
+        UPDATE api_tokens SET lapsed_at = ${now}, lapse_reason = 'expired'
+        WHERE id IN (
+          SELECT id FROM api_tokens
+          WHERE revoked_at IS NULL AND lapsed_at IS NULL AND expires_at <= ${now}
+          ORDER BY expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING id, org_id, owner_id`.execute(db);
+      const room = limit - expired.rows.length;
+      const idle =
+        room <= 0
+          ? { rows: [] }
+          : await sql<{ id: string; org_id: string; owner_id: string }>`
+        UPDATE api_tokens SET lapsed_at = ${now}, lapse_reason = 'idle'
+        WHERE id IN (
+          SELECT t.id FROM api_tokens AS t JOIN policies AS p ON p.org_id = t.org_id
+          WHERE t.revoked_at IS NULL AND t.lapsed_at IS NULL
+            AND (t.expires_at IS NULL OR t.expires_at > ${now})
+            AND jsonb_typeof(p.settings -> 'idleTimeoutSeconds') = 'number'
+            AND coalesce(t.last_used_at, t.created_at) <= ${now}::timestamptz - make_interval(secs => (p.settings ->> 'idleTimeoutSeconds')::double precision)
+          LIMIT ${room} FOR UPDATE OF t SKIP LOCKED)
+        RETURNING id, org_id, owner_id`.execute(db);
+      return [
+        ...expired.rows.map((row) => ({ id: row.id, orgId: row.org_id, ownerId: row.owner_id, reason: 'expired' as const })),
+        ...idle.rows.map((row) => ({ id: row.id, orgId: row.org_id, ownerId: row.owner_id, reason: 'idle' as const })),
+      ];
     },
   };
   return repo;

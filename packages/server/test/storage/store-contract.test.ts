@@ -216,5 +216,23 @@ for (const target of databaseTargets) {
       assert.equal(family.items.length, 5);
       assert.equal((await store.audit.list({ orgId: 'org_b', limit: 10 })).items.length, 0);
     });
+
+    it('prunes audit events older than the retention cut-off, and only those', async () => {
+      const at = (days: number) => new Date(t0.getTime() + days * 86_400_000);
+      for (const day of [10, 20, 30]) {
+        await store.audit.append({ orgId: 'org_b', occurredAt: at(day), action: 'retention.probe', outcome: 'success', actorPrincipalId: null, actorTokenId: null, targetType: null, targetId: null, clientIp: null, userAgent: null, requestId: `d${day}`, details: {} });
+      }
+      assert.ok((await store.audit.pruneBefore(at(25))) >= 2);
+      const left = await store.audit.list({ orgId: 'org_b', limit: 10, action: 'retention.probe' });
+      assert.deepEqual(left.items.map((e) => e.requestId), ['d30']);
+    });
+
+    it('lets exactly one of many concurrent claims run a periodic job per period', async () => {
+      const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => store.jobs.claim('contract-job', t0, 60, `instance-${i}`)));
+      assert.equal(claims.filter(Boolean).length, 1);
+      assert.equal(await store.jobs.claim('contract-job', new Date(t0.getTime() + 59_000), 60, 'late'), false, 'not again within the period');
+      assert.equal(await store.jobs.claim('contract-job', new Date(t0.getTime() + 60_000), 60, 'next'), true, 'due again after it');
+      assert.equal(await store.jobs.claim('another-job', t0, 60, 'x'), true, 'jobs are claimed independently');
+    });
   });
 }

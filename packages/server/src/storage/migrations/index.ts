@@ -3,6 +3,7 @@ import * as foundation from './0001-foundation.js';
 import * as tokens from './0002-tokens.js';
 import * as oauth from './0003-oauth.js';
 import * as tokenListIndexes from './0004-token-list-indexes.js';
+import * as jobs from './0005-jobs.js';
 
 /**
  * Forward-only, versioned migrations, listed in code rather than read from a folder so the
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0002-tokens': tokens,
   '0003-oauth': oauth,
   '0004-token-list-indexes': tokenListIndexes,
+  '0005-jobs': jobs,
 };
 
 export const migrationProvider: MigrationProvider = {
