@@ -2,6 +2,7 @@
  * The dependency rule (STYLE.md, docs/architecture.md), checked by `npm run lint` in CI:
  *   rules → nothing · core → rules · storage → core · app → core, storage, config
  *   http, cli → app, core, rules · verify, console → rules, nothing of server
+ *   examples → @tessera/verify and @tessera/rules only
  */
 const server = '^packages/server/src';
 module.exports = {
@@ -57,6 +58,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^packages/(verify|console)' },
       to: { path: '^packages/server' },
+    },
+    {
+      name: 'examples-use-only-the-sdk',
+      comment: 'An example is what a customer writes: of Tessera it imports @tessera/verify and @tessera/rules, by their entry points, and nothing of the server.',
+      severity: 'error',
+      from: { path: '^examples/[^/]+/src' },
+      to: { path: '^(packages/|@tessera/)', pathNot: '^(packages/(verify|rules)/src/index\\.ts|@tessera/(verify|rules))$' },
     },
     {
       name: 'no-circular',

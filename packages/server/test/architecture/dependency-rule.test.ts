@@ -11,7 +11,7 @@ const depcruise = join(root, 'node_modules/.bin/depcruise');
 const config = join(root, '.dependency-cruiser.cjs');
 
 /** Runs the project's dependency rule over a small tree laid out like the repository. */
-function cruise(files: Record<string, string>): { status: number | null; output: string } {
+function cruise(files: Record<string, string>, roots = ['packages']): { status: number | null; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-deprule-'));
   dirs.push(dir);
   for (const [path, text] of Object.entries(files)) {
@@ -19,7 +19,7 @@ function cruise(files: Record<string, string>): { status: number | null; output:
     writeFileSync(join(dir, path), text);
   }
   writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' } }));
-  const result = spawnSync(depcruise, ['--config', config, 'packages'], { cwd: dir, encoding: 'utf8' });
+  const result = spawnSync(depcruise, ['--config', config, ...roots], { cwd: dir, encoding: 'utf8' });
   return { status: result.status, output: result.stdout + result.stderr };
 }
 
@@ -28,7 +28,7 @@ after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }))
 
 describe('the dependency rule', () => {
   it('passes on the repository itself', () => {
-    const result = spawnSync(depcruise, ['--config', config, 'packages'], { cwd: root, encoding: 'utf8' });
+    const result = spawnSync(depcruise, ['--config', config, 'packages', 'examples'], { cwd: root, encoding: 'utf8' });
     assert.equal(result.status, 0, result.stdout + result.stderr);
   });
 
@@ -57,6 +57,32 @@ describe('the dependency rule', () => {
     });
     assert.notEqual(result.status, 0);
     assert.match(result.output, /verify-and-console-know-nothing-of-server/);
+  });
+
+  it('fails when an example imports server code or SDK internals', () => {
+    const result = cruise(
+      {
+        'packages/server/src/http/server.ts': 'export const server = 1;\n',
+        'packages/verify/src/verdict.ts': 'export const refuse = 1;\n',
+        'examples/api/src/main.ts':
+          "import { server } from '../../../packages/server/src/http/server.js';\nimport { refuse } from '../../../packages/verify/src/verdict.js';\nexport const e = [server, refuse];\n",
+      },
+      ['packages', 'examples'],
+    );
+    assert.notEqual(result.status, 0);
+    assert.match(result.output, /examples-use-only-the-sdk: examples\/api\/src\/main\.ts → packages\/server\/src\/http\/server\.ts/);
+    assert.match(result.output, /examples-use-only-the-sdk: examples\/api\/src\/main\.ts → packages\/verify\/src\/verdict\.ts/);
+  });
+
+  it('accepts an example importing the SDK by its entry point', () => {
+    const result = cruise(
+      {
+        'packages/verify/src/index.ts': 'export const createVerifier = 1;\n',
+        'examples/api/src/main.ts': "import { createVerifier } from '../../../packages/verify/src/index.js';\nexport const e = createVerifier;\n",
+      },
+      ['packages', 'examples'],
+    );
+    assert.equal(result.status, 0, result.output);
   });
 
   it('accepts core importing only its own modules', () => {
