@@ -1,0 +1,108 @@
+/**
+ * npm run bench:oauth — the OAuth token service under load (issue 4). For each database (a
+ * PostgreSQL database of its own, created from TESSERA_BENCH_DATABASE_URL — default
+ * postgres://postgres@127.0.0.1:5432/postgres — and dropped at the end; then the embedded
+ * PGlite), the real server is started in this process and driven over loopback by autocannon
+ * in a separate process: the refresh grant, the client-credentials grant and introspection of
+ * an access token, each as a ratio to GET /healthz of the same server measured in the same run.
+ * Absolute figures on a shared machine are noise; the ratios are the evidence.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig, startServer, type RunningServer } from '@tessera/server';
+import { printTable, ratio, runLoad, type LoadResult } from './lib/load.js';
+
+const adminUrl = process.env['TESSERA_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
+const adminPassword = 'bench admin password';
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const form = 'application/x-www-form-urlencoded';
+
+async function call(server: RunningServer, method: string, path: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
+  const response = await fetch(server.url + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+    body: JSON.stringify(body),
+  });
+  const parsed = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(parsed)}`);
+  return parsed;
+}
+
+async function measure(server: RunningServer): Promise<Record<string, string | number>[]> {
+  const session = (await call(server, 'POST', '/api/v1/sessions', { username: 'admin', password: adminPassword })).session_token as string;
+  const apiToken = await call(server, 'POST', '/api/v1/tokens', { name: 'bench', scope: { kind: 'all' }, expires: '30D' }, session);
+  const worker = await call(server, 'POST', '/api/v1/apps', { name: 'bench-worker', roles: ['member'] }, session);
+  const resourceServer = await call(server, 'POST', '/api/v1/apps', { name: 'bench-api', can_introspect: true }, session);
+  const accessToken = apiToken.access_token as string;
+
+  const runs: { what: string; load: Parameters<typeof runLoad>[0] }[] = [
+    { what: 'GET /healthz (baseline)', load: { url: `${server.url}/healthz` } },
+    {
+      what: 'refresh_token grant',
+      load: { url: `${server.url}/oauth/token`, method: 'POST', headers: { 'content-type': form }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: apiToken.token as string }).toString() },
+    },
+    {
+      what: 'client_credentials grant',
+      load: {
+        url: `${server.url}/oauth/token`,
+        method: 'POST',
+        headers: { 'content-type': form, authorization: basic(worker.client_id as string, worker.client_secret as string) },
+        body: 'grant_type=client_credentials',
+      },
+    },
+    {
+      what: 'introspection of an access token',
+      load: {
+        url: `${server.url}/oauth/introspect`,
+        method: 'POST',
+        headers: { 'content-type': form, authorization: basic(resourceServer.client_id as string, resourceServer.client_secret as string) },
+        body: new URLSearchParams({ token: accessToken }).toString(),
+      },
+    },
+  ];
+  // Warm up every route once (JIT, caches, connection pool) before measuring.
+  for (const run of runs) await runLoad({ ...run.load, seconds: 1 });
+  const results: LoadResult[] = [];
+  for (const run of runs) {
+    const result = await runLoad({ ...run.load, seconds });
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${run.what}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+    results.push(result);
+  }
+  const baseline = (results[0] as LoadResult).requestsPerSecond;
+  return runs.map((run, i) => {
+    const result = results[i] as LoadResult;
+    return { route: run.what, 'req/s': Math.round(result.requestsPerSecond), 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms, ratio: ratio(result.requestsPerSecond, baseline) };
+  });
+}
+
+// The limits are for abuse, not for a benchmark that hammers one token from one address.
+const env = { TESSERA_LOG_LEVEL: 'silent', TESSERA_TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000', TESSERA_TOKEN_RATE_LIMIT_PER_TOKEN: '1000000' };
+
+// PostgreSQL.
+const name = `tessera_bench_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${name}`);
+try {
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const server = await startServer(loadConfig(env, { port: 0, databaseUrl: url.toString(), adminPassword, secretKey: randomBytes(32) }));
+  try {
+    printTable(`On PostgreSQL (${seconds} s per route, 32 connections, load from a separate process)`, await measure(server));
+  } finally {
+    await server.close();
+  }
+} finally {
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+}
+
+// PGlite, in memory.
+const embedded = await startServer(loadConfig(env, { port: 0, adminPassword, secretKey: randomBytes(32) }), { inMemory: true });
+try {
+  printTable(`On PGlite (${seconds} s per route, 32 connections, load from a separate process)`, await measure(embedded));
+} finally {
+  await embedded.close();
+}
+console.log('\nTargets on PostgreSQL: refresh grant ≥ 0.20 of the baseline; introspection of an access token ≥ 0.35.');
