@@ -4,6 +4,14 @@
  * (the server's own rules), the revocation feed, and thin adapters for Node http, Express,
  * Fastify and fetch-style frameworks such as Hono.
  *
+ * @example
+ * ```ts
+ * import { createVerifier, fastifyAuth } from '@tessera/verify';
+ *
+ * const verifier = createVerifier({ issuer: 'https://tessera.example.com', audience: 'api', revocations: { clientId, clientSecret } });
+ * await app.register(fastifyAuth(verifier));
+ * ```
+ *
  * @packageDocumentation
  */
 export { createVerifier, type Verifier, type VerifierOptions } from './verifier.js';

@@ -1,6 +1,13 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
-/** One revocation as the server streams it. */
+/**
+ * One revocation as the server streams it (`event: revocation` on `GET /oauth/revocations`).
+ *
+ * @example
+ * ```ts
+ * const revocation: Revocation = { kind: 'token', id: 'Jx4kT9sQ2mWb', at: 1767225600 };
+ * ```
+ */
 export interface Revocation {
   /** `token`: an API token and every access token minted from it; `access_token`: one jti; `principal`: a disabled owner. */
   readonly kind: 'token' | 'access_token' | 'principal';
@@ -9,6 +16,19 @@ export interface Revocation {
   readonly at: number;
 }
 
+/**
+ * Options of {@link RevocationFeed}. {@link createVerifier} fills them from its `revocations`
+ * option; use them directly only to follow the feed yourself.
+ *
+ * @example
+ * ```ts
+ * const options: RevocationFeedOptions = {
+ *   url: 'https://tessera.example.com/oauth/revocations',
+ *   clientId, clientSecret,                       // an app with can_introspect
+ *   onStatus: (status, detail) => log.info({ status, detail }, 'revocation feed'),
+ * };
+ * ```
+ */
 export interface RevocationFeedOptions {
   /** The server's feed URL, e.g. `https://tessera.example.com/oauth/revocations`. */
   readonly url: string;
@@ -26,6 +46,18 @@ export interface RevocationFeedOptions {
  * memory. After a reconnect it resumes from the last event id it saw (`Last-Event-ID`), so no
  * revocation is missed. `lastContact` moves on every event and heartbeat; the verifier fails
  * closed when it is older than its staleness bound.
+ *
+ * {@link createVerifier} runs one for you with its `revocations` option; use the class directly
+ * to share revocation state with code that is not behind a verifier.
+ *
+ * @example
+ * ```ts
+ * const feed = new RevocationFeed({ url: `${tesseraUrl}/oauth/revocations`, clientId, clientSecret });
+ * feed.start();
+ * await feed.ready();
+ * if (feed.isRevoked({ jti: claims.jti, tid: claims.tid, sub: claims.sub, iat: claims.iat })) refuse();
+ * feed.stop();
+ * ```
  */
 export class RevocationFeed {
   readonly #options: RevocationFeedOptions;
@@ -55,10 +87,12 @@ export class RevocationFeed {
     return this.#firstSync;
   }
 
+  /** Connects and keeps reconnecting (resuming from the last event id) until {@link RevocationFeed.stop}. */
   start(): void {
     void this.#run();
   }
 
+  /** Closes the stream and stops reconnecting. */
   stop(): void {
     this.#stopped = true;
     this.#controller?.abort();

@@ -5,6 +5,22 @@ import type { RequestLike } from './request.js';
 import { RevocationFeed } from './revocation-feed.js';
 import { refuse, type Auth, type Verdict } from './verdict.js';
 
+/**
+ * Options of {@link createVerifier}. Only `issuer` and `audience` are required; follow the
+ * revocation feed (`revocations`) in production so revoked tokens stop working within seconds.
+ *
+ * @example
+ * ```ts
+ * const options: VerifierOptions = {
+ *   issuer: 'https://tessera.example.com',             // Tessera's TESSERA_ISSUER
+ *   audience: 'api',                                   // Tessera's TESSERA_AUDIENCE
+ *   trustedProxies: ['10.0.0.0/8'],                    // your load balancers
+ *   introspection: { clientId, clientSecret },         // accept direct API tokens too
+ *   revocations: { clientId, clientSecret, maxStalenessSeconds: 30 },
+ * };
+ * const verifier = createVerifier(options);
+ * ```
+ */
 export interface VerifierOptions {
   /** The Tessera issuer URL, exactly as in the tokens' `iss` (e.g. `https://tessera.example.com`). */
   readonly issuer: string;
@@ -53,6 +69,19 @@ export interface VerifierOptions {
   readonly now?: () => number;
 }
 
+/**
+ * Verifies requests against Tessera; made by {@link createVerifier}. One verifier serves every
+ * request of the process: it caches keys and verified tokens and follows one revocation feed.
+ *
+ * @example
+ * ```ts
+ * const verifier = createVerifier({ issuer, audience: 'api', revocations: { clientId, clientSecret } });
+ * await verifier.ready();                      // the feed's backlog is in: no revoked token slips through
+ * const verdict = await verifier.verify(fromNodeRequest(req));
+ * if (verdict.ok) console.log(verdict.auth.sub, verdict.auth.tokenId);
+ * process.once('SIGTERM', () => verifier.close());
+ * ```
+ */
 export interface Verifier {
   /** Verifies one request: credentials, signature, claims, revocation, scope and client address. */
   verify(request: RequestLike): Promise<Verdict>;
@@ -90,16 +119,26 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
 
 /**
  * Creates a verifier for Tessera access tokens (and, with `introspection`, direct API tokens).
+ * It checks the signature against the issuer's JWKS (fetched once, refetched on an unknown
+ * `kid` at most every `jwksCooldownSeconds`), issuer, audience, expiry with `clockSkewSeconds`
+ * of allowance, revocation, the client address against the token's IP allowlist and the method
+ * and path against its endpoint scope. Expected refusals are {@link Verdict} values; `verify`
+ * rejects only when it cannot answer at all (introspection unreachable): `protect` answers 503,
+ * the other adapters hand the error to the framework's error handling.
  *
+ * @param options - see {@link VerifierOptions}; `issuer` and `audience` are required.
  * @example
  * ```ts
+ * import { createVerifier, fromNodeRequest, sendRefusal } from '@tessera/verify';
+ *
  * const verifier = createVerifier({
  *   issuer: 'https://tessera.example.com',
  *   audience: 'api',
- *   revocations: { clientId: 'cl_...', clientSecret: process.env.TESSERA_FEED_SECRET! },
+ *   revocations: { clientId: process.env.TESSERA_CLIENT_ID!, clientSecret: process.env.TESSERA_CLIENT_SECRET! },
  * });
  * const verdict = await verifier.verify(fromNodeRequest(req));
- * if (!verdict.ok) { res.writeHead(verdict.status, { 'www-authenticate': verdict.wwwAuthenticate ?? '' }); }
+ * if (!verdict.ok) return sendRefusal(res, verdict);   // 401, 403, 400 or 503 with WWW-Authenticate
+ * console.log(`${verdict.auth.sub} of ${verdict.auth.org}`);
  * ```
  */
 export function createVerifier(options: VerifierOptions): Verifier {

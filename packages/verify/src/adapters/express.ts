@@ -6,10 +6,15 @@ import { sendRefusal } from './node.js';
 
 /**
  * Express middleware: refuses unverified requests (RFC 6750) and puts `auth` on `res.locals.auth`.
+ * Scope is checked against `req.originalUrl`, so it holds under mounted routers too.
  *
  * @example
  * ```ts
- * app.use(expressAuth(verifier));
+ * import express from 'express';
+ * import { createVerifier, expressAuth } from '@tessera/verify';
+ *
+ * const app = express();
+ * app.use(expressAuth(createVerifier({ issuer: 'https://tessera.example.com', audience: 'api' })));
  * app.get('/plans', (req, res) => res.json({ sub: res.locals.auth.sub }));
  * ```
  */

@@ -21,9 +21,17 @@ interface FastifyReplyLike {
  * Fastify plugin: verifies in `onRequest`, before any body is read or parsed, so unauthenticated
  * requests cost no parsing. Verified requests carry `request.auth`.
  *
+ * The plugin is not encapsulated: it protects the scope it is registered in. Register it inside a
+ * child plugin to leave routes such as `/healthz` open, and declare `auth` on `FastifyRequest`
+ * (`declare module 'fastify' { interface FastifyRequest { auth: Auth | null } }`) for types.
+ *
  * @example
  * ```ts
- * await app.register(fastifyAuth(verifier));
+ * import Fastify from 'fastify';
+ * import { createVerifier, fastifyAuth } from '@tessera/verify';
+ *
+ * const app = Fastify();
+ * await app.register(fastifyAuth(createVerifier({ issuer: 'https://tessera.example.com', audience: 'api' })));
  * app.get('/plans', async (request) => ({ sub: request.auth.sub }));
  * ```
  */

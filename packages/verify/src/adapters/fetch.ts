@@ -2,7 +2,15 @@ import { fromFetchRequest } from '../request.js';
 import { refusalBody, type Auth, type Verdict } from '../verdict.js';
 import type { Verifier } from '../verifier.js';
 
-/** A refusal as a fetch `Response`. */
+/**
+ * A refusal as a fetch `Response`, with the same status, headers and body as {@link sendRefusal}.
+ *
+ * @example
+ * ```ts
+ * const verdict = await verifier.verify(fromFetchRequest(request, peer));
+ * if (!verdict.ok) return refusalResponse(verdict);
+ * ```
+ */
 export function refusalResponse(verdict: Extract<Verdict, { ok: false }>): Response {
   const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' });
   if (verdict.wwwAuthenticate) headers.set('www-authenticate', verdict.wwwAuthenticate);
@@ -21,6 +29,12 @@ interface ContextLike {
  *
  * @example
  * ```ts
+ * import { Hono } from 'hono';
+ * import { serve, type HttpBindings } from '@hono/node-server';
+ * import { createVerifier, fetchAuth, type Auth } from '@tessera/verify';
+ *
+ * const verifier = createVerifier({ issuer: 'https://tessera.example.com', audience: 'api' });
+ * const app = new Hono<{ Bindings: HttpBindings; Variables: { auth: Auth } }>();
  * app.use('*', fetchAuth(verifier, (c) => c.env.incoming.socket.remoteAddress));
  * app.get('/plans', (c) => c.json({ sub: c.get('auth').sub }));
  * ```
