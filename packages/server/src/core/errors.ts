@@ -17,6 +17,7 @@ export const errorCodes = {
   EXPIRY_TOO_LONG: 'Expiry beyond the maximum',
   PAYLOAD_TOO_LARGE: 'Request body too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+  UNAVAILABLE: 'Service unavailable',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -17,6 +17,7 @@ import { tokenRoutes } from './api/tokens.js';
 import { principalRoutes } from './api/principals.js';
 import { roleRoutes } from './api/roles.js';
 import { sessionRoutes } from './api/sessions.js';
+import { consoleRoutes } from './console.js';
 import { handleError, handleNotFound } from './error-mapper.js';
 import { oauthRoutes } from './oauth/index.js';
 import { opsRoutes } from './ops.js';
@@ -129,6 +130,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   );
 
   await app.register(oauthRoutes(container));
+  await app.register(consoleRoutes());
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -22,6 +22,7 @@ const statusOf: Record<ErrorCode, number> = {
   EXPIRY_TOO_LONG: 400,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  UNAVAILABLE: 503,
 };
 
 export interface Problem {
@@ -168,7 +169,7 @@ export function toProblem(error: unknown, requestId: string): { status: number; 
 /** Fastify error handler: logs unexpected errors (without request bodies) and answers a problem. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { status, problem, headers } = toProblem(error, String(request.id));
-  if (status >= 500) request.log.error({ err: error }, 'unexpected error');
+  if (status >= 500 && !(error instanceof TesseraError)) request.log.error({ err: error }, 'unexpected error');
   return reply.code(status).headers(headers).type('application/problem+json').send(problem);
 }
 

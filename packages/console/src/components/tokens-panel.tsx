@@ -1,0 +1,140 @@
+import { useState } from 'preact/hooks';
+import { api, query, type Page, type Policy, type Preset, type Token } from '../api.js';
+import { expiryLabel, formatDateTime, scopeLabel } from '../format.js';
+import { useLoad } from '../use-load.js';
+import { ProblemAlert } from './form.js';
+import { ActionMenu } from './menu.js';
+import { Pager, useCursorPages } from './pager.js';
+import { AddTokenDialog, EditTokenDialog, RevokeTokenDialog, RotateTokenDialog, type TokenOwner } from './token-dialogs.js';
+
+export function StatusBadge(props: { status: Token['status'] }) {
+  return <span class={`badge status-${props.status}`}>{props.status}</span>;
+}
+
+/** Presets and policy, which the token dialogs need; both are readable by every member. */
+export function useTokenSettings() {
+  return useLoad(async () => {
+    const [presets, policy] = await Promise.all([api.get<{ items: Preset[] }>('/presets'), api.get<Policy>('/policy')]);
+    return { presets: presets.items, policy };
+  }, 'settings');
+}
+
+type Open = { kind: 'add' } | { kind: 'edit' | 'rotate' | 'revoke'; token: Token } | undefined;
+
+/**
+ * The Access tokens tab of a person: their tokens (never a secret) with Add, Edit, Rotate and
+ * Revoke. Own tokens come from GET /tokens, another principal's from GET /tokens?all=true&owner=.
+ */
+export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canWrite: boolean }) {
+  const { owner } = props;
+  const pages = useCursorPages(owner.id);
+  const [round, setRound] = useState(0);
+  const list = useLoad(
+    () => api.get<Page<Token>>(`/tokens${query({ ...(owner.self ? {} : { all: true, owner: owner.id }), cursor: pages.cursor, limit: 25 })}`),
+    `${owner.id}|${pages.cursor ?? ''}|${round}`,
+  );
+  const settings = useTokenSettings();
+  const [open, setOpen] = useState<Open>();
+  const refresh = () => {
+    setOpen(undefined);
+    setRound((r) => r + 1);
+  };
+  const presets = settings.data?.presets ?? [];
+  const policy = settings.data?.policy;
+
+  return (
+    <section aria-labelledby="tokens-heading">
+      <div class="section-header">
+        <h2 id="tokens-heading">Access tokens</h2>
+        {props.canCreate && (
+          <button type="button" class="primary" onClick={() => setOpen({ kind: 'add' })}>
+            Add token
+          </button>
+        )}
+      </div>
+      <ProblemAlert problem={list.problem} />
+      {list.data && list.data.items.length === 0 && pages.page === 1 && (
+        <div class="empty">
+          <p>{owner.self ? 'You have no API tokens yet.' : `${owner.username} has no API tokens yet.`}</p>
+          {props.canCreate && <p>Use “Add token” to create one; its secret is shown once, right after it is created.</p>}
+        </div>
+      )}
+      {list.data && list.data.items.length > 0 && (
+        <div class="table-wrap">
+          <table data-testid="tokens-table">
+            <caption class="visually-hidden">Access tokens of {owner.username}</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Scope</th>
+                <th scope="col">Created</th>
+                <th scope="col">Expires / renewable until</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Status</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((token) => (
+                <tr key={token.id} data-token-id={token.id}>
+                  <td>
+                    <strong>{token.name}</strong>
+                    <div class="muted">
+                      <code>{token.display_prefix}…</code>
+                    </div>
+                  </td>
+                  <td>
+                    {scopeLabel(token)}
+                    {token.ip_allowlist.length > 0 && <div class="muted">IP: {token.ip_allowlist.join(', ')}</div>}
+                  </td>
+                  <td>{formatDateTime(token.created_at)}</td>
+                  <td>
+                    {token.expires_at ? (
+                      <>
+                        <span class="muted">{expiryLabel(token)}</span> {formatDateTime(token.expires_at)}
+                      </>
+                    ) : (
+                      'Never'
+                    )}
+                  </td>
+                  <td>
+                    {token.last_used_at ? (
+                      <>
+                        {formatDateTime(token.last_used_at)}
+                        <div class="muted">{token.last_used_ip}</div>
+                      </>
+                    ) : (
+                      'Never used'
+                    )}
+                  </td>
+                  <td>
+                    <StatusBadge status={token.status} />
+                  </td>
+                  <td>
+                    {props.canWrite && (
+                      <ActionMenu
+                        label={`Actions for ${token.name}`}
+                        items={[
+                          { label: 'Edit', onSelect: () => setOpen({ kind: 'edit', token }), disabled: token.status === 'revoked' },
+                          { label: 'Rotate', onSelect: () => setOpen({ kind: 'rotate', token }), disabled: token.status === 'revoked' },
+                          { label: 'Revoke', onSelect: () => setOpen({ kind: 'revoke', token }), danger: true, disabled: token.status === 'revoked' },
+                        ]}
+                      />
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Pager label="Tokens" page={pages.page} nextCursor={list.data?.next_cursor} onNext={pages.next} onPrevious={pages.previous} />
+      {open?.kind === 'add' && <AddTokenDialog owner={owner} presets={presets} policy={policy} onClose={() => setOpen(undefined)} onCreated={refresh} />}
+      {open?.kind === 'edit' && <EditTokenDialog token={open.token} ownerRoles={owner.roles} presets={presets} policy={policy} onClose={() => setOpen(undefined)} onSaved={refresh} />}
+      {open?.kind === 'rotate' && <RotateTokenDialog token={open.token} onClose={() => setOpen(undefined)} onDone={refresh} />}
+      {open?.kind === 'revoke' && <RevokeTokenDialog token={open.token} onClose={() => setOpen(undefined)} onDone={refresh} />}
+    </section>
+  );
+}

@@ -1,0 +1,1 @@
+export function ApiTokensPage(props: { search: URLSearchParams }) { void props; return <h1>ApiTokensPage</h1>; }

@@ -1,0 +1,1 @@
+export function AppsPage() { return <h1>AppsPage</h1>; }

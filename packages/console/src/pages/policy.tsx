@@ -1,0 +1,1 @@
+export function PolicyPage() { return <h1>PolicyPage</h1>; }
