@@ -1,1 +1,199 @@
-export function AppsPage() { return <h1>AppsPage</h1>; }
+import { useState } from 'preact/hooks';
+import { api, problemOf, query, type App, type Page, type Problem } from '../api.js';
+import { ConfirmDialog, Dialog } from '../components/dialog.js';
+import { Field, ProblemAlert, fieldOfProblem } from '../components/form.js';
+import { ActionMenu } from '../components/menu.js';
+import { OneTimeDialog } from '../components/one-time-dialog.js';
+import { Pager, useCursorPages } from '../components/pager.js';
+import { RolesPicker } from '../components/roles-picker.js';
+import { formatDateTime, formatSeconds } from '../format.js';
+import { useLoad } from '../use-load.js';
+
+type AppWithSecret = App & { client_secret: string };
+
+/** Create or edit an app: name, description, roles, access-token TTL, introspection. */
+function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: AppWithSecret) => void }) {
+  const editing = props.app;
+  const [form, setForm] = useState({
+    name: editing?.name ?? '',
+    description: editing?.description ?? '',
+    roles: editing?.roles ?? [],
+    ttl: editing?.access_token_ttl_seconds?.toString() ?? '',
+    can_introspect: editing?.can_introspect ?? false,
+  });
+  const [problem, setProblem] = useState<Problem>();
+  const set = (patch: Partial<typeof form>) => {
+    setForm((f) => ({ ...f, ...patch }));
+    setProblem(undefined);
+  };
+  const ttlNumber = form.ttl.trim() === '' ? null : Number(form.ttl);
+  const ttlError = ttlNumber !== null && (!Number.isInteger(ttlNumber) || ttlNumber < 60 || ttlNumber > 86400) ? 'The access-token lifetime is a whole number of seconds from 60 to 86400; leave it empty to use the policy' : undefined;
+  const at = fieldOfProblem(problem, { '/name': 'name', '/description': 'description', '/roles': 'roles', '/access_token_ttl_seconds': 'ttl' });
+  return (
+    <Dialog title={editing ? `Edit app ${editing.name}` : 'Add app'} onClose={props.onClose} wide>
+      <form
+        noValidate
+        onSubmit={async (event) => {
+          event.preventDefault();
+          if (ttlError) return;
+          const body = { name: form.name.trim(), description: form.description, roles: form.roles, access_token_ttl_seconds: ttlNumber, can_introspect: form.can_introspect };
+          try {
+            if (editing) {
+              await api.patch<App>(`/apps/${encodeURIComponent(editing.id)}`, body);
+              props.onSaved();
+            } else {
+              props.onSaved(await api.post<AppWithSecret>('/apps', body));
+            }
+          } catch (error) {
+            setProblem(problemOf(error));
+          }
+        }}
+      >
+        {problem && !at && <ProblemAlert problem={problem} />}
+        <Field label="Name" error={at === 'name' ? problem?.detail : undefined}>
+          {(attrs) => <input {...attrs} required maxLength={100} value={form.name} onInput={(e) => set({ name: e.currentTarget.value })} />}
+        </Field>
+        <Field label="Description" error={at === 'description' ? problem?.detail : undefined}>
+          {(attrs) => <textarea {...attrs} rows={2} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} />}
+        </Field>
+        <RolesPicker legend="Roles (what its access tokens may do)" chosen={form.roles} onChange={(roles) => set({ roles })} error={at === 'roles' ? problem?.detail : undefined} />
+        <Field label="Access-token lifetime (seconds)" error={ttlError ?? (at === 'ttl' ? problem?.detail : undefined)} hint="60 to 86400; empty: the organization policy.">
+          {(attrs) => <input {...attrs} inputMode="numeric" value={form.ttl} onInput={(e) => set({ ttl: e.currentTarget.value })} />}
+        </Field>
+        <label class="check">
+          <input type="checkbox" checked={form.can_introspect} onChange={(e) => set({ can_introspect: e.currentTarget.checked })} /> May call token introspection (RFC 7662)
+        </label>
+        <div class="actions">
+          <button type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="primary">
+            {editing ? 'Save' : 'Create app'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** Security → Apps: OAuth clients for client_credentials; secrets are shown once. */
+export function AppsPage() {
+  const pages = useCursorPages('apps');
+  const [round, setRound] = useState(0);
+  const list = useLoad(() => api.get<Page<App>>(`/apps${query({ cursor: pages.cursor, limit: 50 })}`), `${pages.cursor ?? ''}|${round}`);
+  const [open, setOpen] = useState<{ kind: 'add' } | { kind: 'edit' | 'regenerate' | 'delete'; app: App } | { kind: 'secret'; app: AppWithSecret }>();
+  const [problem, setProblem] = useState<Problem>();
+  const done = () => {
+    setOpen(undefined);
+    setRound((r) => r + 1);
+  };
+  return (
+    <>
+      <div class="section-header">
+        <h1>Apps</h1>
+        <button type="button" class="primary" onClick={() => setOpen({ kind: 'add' })}>
+          Add app
+        </button>
+      </div>
+      <p class="muted">Server-to-server clients: they get access tokens at /oauth/token with grant_type=client_credentials.</p>
+      <ProblemAlert problem={list.problem} />
+      {list.data && list.data.items.length === 0 && (
+        <div class="empty">
+          <p>No apps yet. Use “Add app” to register a service that calls your API on its own behalf.</p>
+        </div>
+      )}
+      {list.data && list.data.items.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Client id</th>
+                <th scope="col">Roles</th>
+                <th scope="col">Access-token lifetime</th>
+                <th scope="col">Secret set</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((app) => (
+                <tr key={app.id}>
+                  <td>
+                    <strong>{app.name}</strong>
+                    {app.description && <div class="muted">{app.description}</div>}
+                  </td>
+                  <td>
+                    <code>{app.client_id}</code>
+                  </td>
+                  <td>{app.roles.join(', ') || 'none'}</td>
+                  <td>{app.access_token_ttl_seconds === null ? 'policy' : formatSeconds(app.access_token_ttl_seconds)}</td>
+                  <td>{formatDateTime(app.secret_rotated_at)}</td>
+                  <td>
+                    <ActionMenu
+                      label={`Actions for ${app.name}`}
+                      items={[
+                        { label: 'Edit', onSelect: () => setOpen({ kind: 'edit', app }) },
+                        { label: 'Regenerate secret', onSelect: () => setOpen({ kind: 'regenerate', app }) },
+                        { label: 'Delete', onSelect: () => setOpen({ kind: 'delete', app }), danger: true },
+                      ]}
+                    />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Pager label="Apps" page={pages.page} nextCursor={list.data?.next_cursor} onNext={pages.next} onPrevious={pages.previous} />
+      {open?.kind === 'add' && <AppDialog onClose={() => setOpen(undefined)} onSaved={(created) => (created ? setOpen({ kind: 'secret', app: created }) : done())} />}
+      {open?.kind === 'edit' && <AppDialog app={open.app} onClose={() => setOpen(undefined)} onSaved={done} />}
+      {open?.kind === 'secret' && (
+        <OneTimeDialog
+          title={`Client secret of ${open.app.name}`}
+          secrets={[
+            { label: 'Client id', value: open.app.client_id, testId: 'client-id' },
+            { label: 'Client secret', value: open.app.client_secret, testId: 'client-secret' },
+          ]}
+          onClose={done}
+        />
+      )}
+      {open?.kind === 'regenerate' && (
+        <ConfirmDialog
+          title={`Regenerate the secret of ${open.app.name}?`}
+          message="The current secret stops working at once; the app needs the new one."
+          confirmLabel="Regenerate secret"
+          danger
+          error={problem?.detail}
+          onClose={() => setOpen(undefined)}
+          onConfirm={async () => {
+            try {
+              setOpen({ kind: 'secret', app: await api.post<AppWithSecret>(`/apps/${encodeURIComponent(open.app.id)}/secret`) });
+            } catch (error) {
+              setProblem(problemOf(error));
+            }
+          }}
+        />
+      )}
+      {open?.kind === 'delete' && (
+        <ConfirmDialog
+          title={`Delete ${open.app.name}?`}
+          message="Its access tokens stop working when they expire, and it cannot get new ones."
+          confirmLabel="Delete app"
+          danger
+          error={problem?.detail}
+          onClose={() => setOpen(undefined)}
+          onConfirm={async () => {
+            try {
+              await api.delete(`/apps/${encodeURIComponent(open.app.id)}`);
+              done();
+            } catch (error) {
+              setProblem(problemOf(error));
+            }
+          }}
+        />
+      )}
+    </>
+  );
+}
