@@ -77,7 +77,7 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '(^|/)(dist|node_modules|test-output)/' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { conditionNames: ['development', 'import', 'types', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: { conditionNames: ['development', 'import', 'types', 'default'], extensions: ['.ts', '.tsx', '.js'] },
     tsConfig: { fileName: 'tsconfig.json' },
   },
 };

@@ -59,6 +59,16 @@ describe('the dependency rule', () => {
     assert.match(result.output, /verify-and-console-know-nothing-of-server/);
   });
 
+  it('fails when a console .tsx module reaches the server', () => {
+    const result = cruise({
+      'packages/server/src/core/tokens.ts': 'export const t = 1;\n',
+      'packages/console/src/main.tsx': "import { page } from './pages/page.js';\nexport const m = page;\n",
+      'packages/console/src/pages/page.tsx': "import { t } from '../../../server/src/core/tokens.js';\nexport const page = t;\n",
+    });
+    assert.notEqual(result.status, 0);
+    assert.match(result.output, /verify-and-console-know-nothing-of-server: packages\/console\/src\/pages\/page\.tsx → packages\/server\/src\/core\/tokens\.ts/);
+  });
+
   it('fails when an example imports server code or SDK internals', () => {
     const result = cruise(
       {
