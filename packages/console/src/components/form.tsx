@@ -2,6 +2,8 @@ import type { ComponentChildren } from 'preact';
 import { useId } from 'preact/hooks';
 import type { Problem } from '../api.js';
 
+export { fieldOfProblem } from '../problem-field.js';
+
 /**
  * A labelled input with its error beside it. The error is either an inline check from
  * @tessera/rules or the `detail` of the server's problem whose `field` names this input.
@@ -32,19 +34,6 @@ export function Field(props: {
       )}
     </div>
   );
-}
-
-/**
- * Which form input a problem's `field` (a JSON pointer such as `/ip_allowlist/0` or
- * `/scope/endpoints`) belongs to, among the inputs the form names; undefined for the form as a whole.
- */
-export function fieldOfProblem(problem: Problem | undefined, fields: Record<string, string>): string | undefined {
-  const pointer = problem?.field;
-  if (!pointer) return undefined;
-  const candidates = Object.keys(fields).sort((a, b) => b.length - a.length);
-  const clean = pointer.startsWith('/') ? pointer : `/${pointer}`;
-  const hit = candidates.find((prefix) => clean === prefix || clean.startsWith(`${prefix}/`));
-  return hit === undefined ? undefined : fields[hit];
 }
 
 /** A problem for the page or form as a whole: its detail, and what to do when it is a 401/403. */
