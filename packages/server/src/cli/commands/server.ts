@@ -25,6 +25,7 @@ export function registerServerCommands(program: Command, contextOf: ContextOf): 
             '',
             `Tessera is listening on ${server.url}`,
             `  REST API  ${server.url}/api/v1   (OpenAPI: ${server.url}/openapi.json)`,
+            `  Console   ${server.url}/console`,
             `  Database  ${config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`}`,
             '',
           ].join('\n'),
