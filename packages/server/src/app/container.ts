@@ -8,6 +8,7 @@ import { decodeSecretKey } from '../config/config.js';
 import { createAuthService, type AuthService } from '../core/auth.js';
 import { bootstrapInstance, defaultOrgName, type BootstrapResult } from '../core/bootstrap.js';
 import { createAppService, type AppService } from '../core/apps.js';
+import { followChanges } from '../core/changes.js';
 import { createDirectoryService, type DirectoryService } from '../core/directory.js';
 import { createJobRunner, type JobRunner } from '../core/jobs.js';
 import { createKeyring, type Keyring } from '../core/keyring.js';
@@ -92,6 +93,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     databaseUrl: config.databaseUrl,
     dataDir: inMemory ? undefined : join(config.dataDir, 'pglite'),
     pgliteDump: options.pgliteDump,
+    onChangeFeedError: (error) => logger.warn({ err: error }, 'change feed: listening connection failed; reconnecting'),
   });
   try {
     const applied = await storage.migrate();
@@ -118,6 +120,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const tokens = createTokenService({ store, clock, random, secretKey, tokenPrefix: config.tokenPrefix, configPresets: config.presets, usage });
     const keyring = createKeyring({
       repo: store.signingKeys,
+      changes: store.changes,
       clock,
       random,
       settings: {
@@ -135,6 +138,12 @@ export async function createContainer(config: Config, options: ContainerOptions 
       retentionSeconds: maxAccessTokenTtlSeconds + 300,
       onError: (error) => logger.warn({ err: error }, 'revocation feed poll failed'),
     });
+    // SPEC 8: what another instance changed is dropped from memory here at once, not at the next refresh or poll.
+    const unfollowChanges = followChanges(
+      storage.changes,
+      { signing_keys: () => keyring.refresh(), revocations: () => revocationHub.wake() },
+      (error) => logger.warn({ err: error }, 'acting on a change from another instance failed'),
+    );
     const oauth = createOAuthService({
       store,
       clock,
@@ -209,6 +218,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       directory,
       bootstrap,
       close: async () => {
+        unfollowChanges();
         revocationHub.stop();
         await jobs.stop();
         await usage.flush();

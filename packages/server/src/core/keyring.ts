@@ -1,4 +1,5 @@
 import { generateSigningKey, openSigningKey, type SigningKey, type StoredSigningKey } from './access-token-format.js';
+import type { ChangePublisher } from './changes.js';
 import { randomBase62, type Clock, type Random } from './ports.js';
 
 /** Storage of signing keys (part of the Store port). */
@@ -26,10 +27,10 @@ export interface KeyringSettings {
 
 /**
  * The service's signing keys, cached in memory. Signing never touches the database; the cache
- * is refreshed on a schedule and when a token names a key this instance has not seen (another
- * instance rotated).
+ * is refreshed on a schedule, when a token names a key this instance has not seen, and (wired
+ * by the container) when another instance announces a rotation on `changes`.
  */
-export function createKeyring(deps: { repo: SigningKeyRepository; clock: Clock; random: Random; settings: KeyringSettings }) {
+export function createKeyring(deps: { repo: SigningKeyRepository; changes: ChangePublisher; clock: Clock; random: Random; settings: KeyringSettings }) {
   const { repo, clock, random, settings } = deps;
   let keys = new Map<string, SigningKey>();
   let stored: StoredSigningKey[] = [];
@@ -49,9 +50,12 @@ export function createKeyring(deps: { repo: SigningKeyRepository; clock: Clock; 
   async function rotate(): Promise<void> {
     const now = clock.now();
     const fresh = generateSigningKey(settings.secretKey, `k${randomBase62(random, 15)}`, random.bytes(12), now);
-    await repo.replaceActive(activeKid ?? null, fresh, now);
+    const won = await repo.replaceActive(activeKid ?? null, fresh, now);
     // Whether this instance won or another did, the stored state is now the truth.
     await load();
+    // Every other instance would otherwise sign with the retired key and publish a JWKS without
+    // the new one until its next scheduled refresh.
+    if (won) await deps.changes.publish('signing_keys', fresh.kid);
   }
 
   const keyring = {

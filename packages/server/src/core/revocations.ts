@@ -17,7 +17,10 @@ export interface RevocationEvent {
   readonly occurredAt: Date;
 }
 
-/** The feed's storage, appended in the same transaction as each revocation. */
+/**
+ * The feed's storage, appended in the same transaction as each revocation. An append also
+ * announces itself on the change feed (topic `revocations`) when that transaction commits.
+ */
 export interface RevocationEventRepository {
   append(event: Omit<RevocationEvent, 'seq'>): Promise<void>;
   /** Events after `seq` (all organizations), oldest first, at most `limit`. */

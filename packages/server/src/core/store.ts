@@ -1,4 +1,5 @@
 import type { ApiToken, App, AuditEvent, Group, NewApp, NewAuditEvent, Org, Page, Preset, Principal, PrincipalKind, PrincipalStatus, Role, SavedSearch, Session, TokenSecrets, TokenStatus } from './model.js';
+import type { ChangePublisher } from './changes.js';
 import type { Policy } from './policy.js';
 import type { SigningKeyRepository } from './keyring.js';
 import type { RevocationEventRepository, RevocationRepository } from './revocations.js';
@@ -268,4 +269,6 @@ export interface Store {
   revocations: RevocationRepository;
   /** Appends must run inside a transaction (they hold a lock until commit). */
   revocationEvents: RevocationEventRepository;
+  /** Announces changes to every instance's in-memory state; through `tx`, at its commit. */
+  changes: ChangePublisher;
 }

@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
 import { Migrator } from 'kysely/migration';
+import type { ChangeFeed } from '../core/changes.js';
 import type { Store } from '../core/store.js';
+import { changeChannel, createChangeHub, type ChangeHub } from './changes.js';
 import { openPglite } from './drivers/pglite.js';
-import { openPostgres } from './drivers/postgres.js';
+import { listenPostgres, openPostgres } from './drivers/postgres.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { createSqlStore } from './sql-store.js';
@@ -14,11 +16,15 @@ export interface StorageOptions {
   readonly dataDir?: string | undefined;
   /** Start PGlite from this dump instead of an empty database (tests). */
   readonly pgliteDump?: Blob | undefined;
+  /** Problems of the change listener that do not stop it (a dropped connection, a failing subscriber). */
+  readonly onChangeFeedError?: ((error: unknown) => void) | undefined;
 }
 
 export interface Storage {
   readonly store: Store;
   readonly driver: 'pglite' | 'postgres';
+  /** Changes made through any instance on this database, this one's included (SPEC 8). */
+  readonly changes: ChangeFeed;
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   close(): Promise<void>;
@@ -28,9 +34,21 @@ export interface Storage {
 
 /** Opens the configured database. Nothing outside `storage/` knows which driver runs. */
 export async function openStorage(options: StorageOptions): Promise<Storage> {
+  const changes = createChangeHub(options.onChangeFeedError);
   if (options.databaseUrl !== undefined) {
     const db = openPostgres(options.databaseUrl);
-    return storage(db, 'postgres', async () => {
+    let listener: Awaited<ReturnType<typeof listenPostgres>>;
+    try {
+      listener = await listenPostgres(options.databaseUrl, changeChannel, {
+        onNotification: (payload) => changes.deliver(payload),
+        onReconnect: () => changes.reconnected(),
+        onError: options.onChangeFeedError,
+      });
+    } catch (error) {
+      await db.destroy();
+      throw error;
+    }
+    return storage(db, 'postgres', changes, () => listener.close(), async () => {
       throw new Error('dump is only available on PGlite');
     });
   }
@@ -38,20 +56,26 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
     ...(options.pgliteDump !== undefined && { loadDataDir: options.pgliteDump }),
   });
-  return storage(db, 'pglite', () => pglite.dumpDataDir('none'));
+  // Before anything else uses the connection: a LISTEN inside someone's transaction would share its fate.
+  const unlisten = await pglite.listen(changeChannel, (payload) => changes.deliver(payload));
+  return storage(db, 'pglite', changes, unlisten, () => pglite.dumpDataDir('none'));
 }
 
-function storage(db: Kysely<Database>, driver: Storage['driver'], dump: () => Promise<Blob>): Storage {
+function storage(db: Kysely<Database>, driver: Storage['driver'], changes: ChangeHub, stopListening: () => Promise<void>, dump: () => Promise<Blob>): Storage {
   return {
     store: createSqlStore(db),
     driver,
+    changes,
     async migrate() {
       const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'tessera_migrations', migrationLockTableName: 'tessera_migrations_lock' });
       const { error, results } = await migrator.migrateToLatest();
       if (error) throw error instanceof Error ? error : new Error(String(error));
       return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     },
-    close: () => db.destroy(),
+    async close() {
+      await stopListening();
+      await db.destroy();
+    },
     dump,
   };
 }

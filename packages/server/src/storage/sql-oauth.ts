@@ -5,6 +5,7 @@ import type { StoredSigningKey } from '../core/access-token-format.js';
 import type { SigningKeyRepository } from '../core/keyring.js';
 import type { RevocationEventRepository, RevocationRepository } from '../core/revocations.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { createChangePublisher } from './changes.js';
 import { escapeLike, mapUniqueViolation } from './sql-helpers.js';
 import type { Database } from './schema.js';
 
@@ -234,6 +235,8 @@ export function createRevocationEventRepository(db: Db): RevocationEventReposito
         .insertInto('revocation_events')
         .values({ org_id: event.orgId, kind: event.kind, subject_id: event.subjectId, occurred_at: event.occurredAt })
         .execute();
+      // Every instance's feed polls at once instead of at its next interval (heard at commit).
+      await createChangePublisher(db).publish('revocations', event.orgId);
     },
     async after(seq, limit) {
       const rows = await db

@@ -5,6 +5,7 @@ import type { Store } from '../core/store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { escapeLike, json, mapUniqueViolation } from './sql-helpers.js';
 import { createPolicyRepository, createPresetRepository, createSavedSearchRepository, createTokenRepository } from './sql-tokens.js';
+import { createChangePublisher } from './changes.js';
 import { createAppRepository, createRevocationEventRepository, createRevocationRepository, createSigningKeyRepository } from './sql-oauth.js';
 import type { Database } from './schema.js';
 
@@ -121,6 +122,7 @@ export function createSqlStore(db: Db): Store {
     signingKeys: createSigningKeyRepository(db),
     revocations: createRevocationRepository(db),
     revocationEvents: createRevocationEventRepository(db),
+    changes: createChangePublisher(db),
     async transaction(work) {
       if (db.isTransaction) return work(store);
       return (db as Kysely<Database>).transaction().execute((trx) => work(createSqlStore(trx)));

@@ -162,6 +162,29 @@ describe('three instances on one PostgreSQL', { skip: onPostgres ? false : 'need
     }
   });
 
+  const kidsOf = async (instance: TestServer) => ((await instance.request('GET', '/.well-known/jwks.json')).body.keys as { kid: string }[]).map((key) => key.kid);
+  const kidOf = (jwt: string) => (JSON.parse(Buffer.from(jwt.split('.')[0] as string, 'base64url').toString('utf8')) as { kid: string }).kid;
+
+  it('an organization allowlist set through A is enforced by B at once', async () => {
+    const [a, b] = instances as [TestServer, TestServer, TestServer];
+    const holder = await createUser(a, admin, 'allowlisted');
+    const api = await a.request('POST', '/api/v1/tokens', { token: holder.token, body: { name: 'from-b', scope: { kind: 'all' } } });
+    assert.equal(api.status, 201, api.text);
+    const refreshOnB = () => b.form('/oauth/token', { grant_type: 'refresh_token', refresh_token: api.body.token as string });
+    assert.equal((await refreshOnB()).status, 200, 'usable from 127.0.0.1 before');
+    try {
+      const started = Date.now();
+      assert.equal((await a.request('PUT', '/api/v1/policy', { token: admin, body: { ip_allowlist: ['10.0.0.0/8'] } })).status, 200);
+      const refused = await refreshOnB();
+      const elapsed = Date.now() - started;
+      console.log(`# organization allowlist set through A refused on B after ${elapsed} ms (first request)`);
+      assert.equal(refused.status, 400, refused.text);
+      assert.equal(refused.body.error, 'invalid_grant');
+    } finally {
+      assert.equal((await a.request('PUT', '/api/v1/policy', { token: admin, body: { ip_allowlist: [] } })).status, 200);
+    }
+  });
+
   it('fails closed when the feed source dies and recovers when it returns, without restart', async () => {
     const c = instances[2] as TestServer;
     const token = await mintOn(c);
@@ -181,5 +204,43 @@ describe('three instances on one PostgreSQL', { skip: onPostgres ? false : 'need
     await until(async () => (await verifier.verify(call(token))).ok, 5000);
     const verdict = await verifier.verify(call(revokedWhileDown));
     assert.ok(!verdict.ok && verdict.status === 401, 'the revocation made while cut off arrived after the reconnect');
+  });
+
+  // Last: the SDK above caches the key set (30 s cooldown on unknown kids), so rotations come after its tests.
+  it('a signing key rotated through A is published and used by B and C at once, not at their next refresh (60 s)', async () => {
+    const [a, b, c] = instances as [TestServer, TestServer, TestServer];
+    const started = Date.now();
+    await a.server.container.keyring.rotate();
+    const kid = a.server.container.keyring.active().kid;
+    const elapsed = await until(async () => (await kidsOf(b)).includes(kid) && (await kidsOf(c)).includes(kid), 1000);
+    console.log(`# key rotated through A published by B and C after ${Date.now() - started} ms (poll ${elapsed} ms)`);
+    assert.equal(b.server.container.keyring.active().kid, kid, 'B signs with the new key');
+    const minted = await mintOn(b);
+    assert.equal(kidOf(minted), kid);
+    const introspected = await c.form('/oauth/introspect', { token: minted }, { authorization: basic(feedApp.clientId, feedApp.clientSecret) });
+    assert.equal(introspected.body.active, true, 'C verifies it');
+  });
+
+  it('after its listening connection drops, an instance reconnects and reloads what it may have missed', async () => {
+    const [a, b] = instances as [TestServer, TestServer, TestServer];
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    let started: number;
+    let kid: string;
+    try {
+      const { rows } = await client.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tessera-changes'",
+      );
+      assert.equal(rows.length, 3, 'one listening connection per instance');
+      // Rotated while nobody listens: the notification is lost; the reload after reconnecting is what brings B the key.
+      started = Date.now();
+      await a.server.container.keyring.rotate();
+      kid = a.server.container.keyring.active().kid;
+    } finally {
+      await client.end();
+    }
+    await until(async () => (await kidsOf(b)).includes(kid), 5000);
+    console.log(`# key rotated while the listeners were cut off reached B after ${Date.now() - started} ms (reconnect and reload)`);
+    assert.equal(b.server.container.keyring.active().kid, kid);
   });
 });
