@@ -246,6 +246,8 @@ export interface Store {
 
   audit: {
     append(event: NewAuditEvent): Promise<AuditEvent>;
+    /** Many events in as few statements as possible (the batched exchange and denial events). */
+    appendMany(events: readonly NewAuditEvent[]): Promise<void>;
     list(query: AuditQuery): Promise<Page<AuditEvent>>;
     /** Retention: deletes events older than `before`; returns how many. */
     pruneBefore(before: Date): Promise<number>;

@@ -13,7 +13,7 @@ function fakeStore() {
       const batch = { uses: [] as { id: string; at: Date; ip: string }[], events: [] as NewAuditEvent[] };
       const tx = {
         tokens: { recordUsage: async (entries: { id: string; at: Date; ip: string }[]) => void batch.uses.push(...entries) },
-        audit: { append: async (event: NewAuditEvent) => void batch.events.push(event) },
+        audit: { appendMany: async (events: readonly NewAuditEvent[]) => void batch.events.push(...events) },
       } as unknown as Store;
       if (failNext) {
         failNext = false;

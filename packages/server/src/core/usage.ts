@@ -51,7 +51,7 @@ export function createUsageRecorder(deps: {
         try {
           await deps.store.transaction(async (tx) => {
             await tx.tokens.recordUsage(batch);
-            for (const event of audit) await tx.audit.append(event);
+            await tx.audit.appendMany(audit);
           });
         } catch (error) {
           deps.onError(error);

@@ -219,12 +219,13 @@ for (const target of databaseTargets) {
 
     it('prunes audit events older than the retention cut-off, and only those', async () => {
       const at = (days: number) => new Date(t0.getTime() + days * 86_400_000);
-      for (const day of [10, 20, 30]) {
-        await store.audit.append({ orgId: 'org_b', occurredAt: at(day), action: 'retention.probe', outcome: 'success', actorPrincipalId: null, actorTokenId: null, targetType: null, targetId: null, clientIp: null, userAgent: null, requestId: `d${day}`, details: {} });
-      }
+      // Appended as one batch, as the usage recorder writes exchange and denial events.
+      await store.audit.appendMany(
+        [10, 20, 30].map((day) => ({ orgId: 'org_b', occurredAt: at(day), action: 'retention.probe', outcome: 'success' as const, actorPrincipalId: null, actorTokenId: null, targetType: null, targetId: null, clientIp: null, userAgent: null, requestId: `d${day}`, details: { day } })),
+      );
       assert.ok((await store.audit.pruneBefore(at(25))) >= 2);
       const left = await store.audit.list({ orgId: 'org_b', limit: 10, action: 'retention.probe' });
-      assert.deepEqual(left.items.map((e) => e.requestId), ['d30']);
+      assert.deepEqual(left.items.map((e) => [e.requestId, e.details['day']]), [['d30', 30]]);
     });
 
     it('lets exactly one of many concurrent claims run a periodic job per period', async () => {
