@@ -4,8 +4,10 @@
  *
  * - `signing_keys`: the active signing key was replaced (key: the new kid).
  * - `revocations`: an event was appended to the revocation feed (key: the organization).
+ * - `tokens`, `principals`, `policies`, `apps`: rows the storage read cache holds changed (key:
+ *   the token id; the organization for the others). Published by the cached Store itself.
  */
-export const changeTopics = ['signing_keys', 'revocations'] as const;
+export const changeTopics = ['signing_keys', 'revocations', 'tokens', 'principals', 'policies', 'apps'] as const;
 export type ChangeTopic = (typeof changeTopics)[number];
 
 export interface Change {

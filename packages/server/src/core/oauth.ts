@@ -1,5 +1,5 @@
 import { isIpAllowed, parseEndpointPatterns, parseIpAllowlist, parseToken, type EndpointPattern } from '@tessera/rules';
-import { signAccessToken, verifyAccessToken, type AccessTokenClaims } from './access-token-format.js';
+import { signAccessToken, verifyAccessToken, type AccessTokenClaims, type DecodedAccessToken } from './access-token-format.js';
 import type { AppService } from './apps.js';
 import type { App } from './model.js';
 import { auditOf, type RequestContext } from './context.js';
@@ -115,6 +115,37 @@ export function createOAuthService(deps: {
     return { token, expiresIn: ttlSeconds };
   }
 
+  /**
+   * Access tokens whose signature, type and issuer have been checked, by their exact text:
+   * resource servers introspect the same token many times, and an Ed25519 verification costs
+   * more than everything else introspection does. Expiry and the signing key's publication
+   * are checked again on every use; revocation and the API token's state are never cached here.
+   */
+  const verified = new Map<string, { claims: AccessTokenClaims; kid: string }>();
+  const maxVerified = 10_000;
+
+  async function decodeAccessToken(token: string, now: Date): Promise<DecodedAccessToken> {
+    const known = verified.get(token);
+    if (known !== undefined) {
+      if (known.claims.exp > Math.floor(now.getTime() / 1000) && known.claims.iss === settings.issuer() && keyring.find(known.kid)) {
+        return { valid: true, claims: known.claims, kid: known.kid };
+      }
+      verified.delete(token);
+    }
+    let decoded = verifyAccessToken(token, (kid) => keyring.find(kid), { issuer: settings.issuer(), now });
+    if (!decoded.valid && decoded.reason === 'unknown_key') {
+      // Another instance may have rotated the key: reload, at most once a second.
+      await keyring.refresh(1000);
+      decoded = verifyAccessToken(token, (kid) => keyring.find(kid), { issuer: settings.issuer(), now });
+    }
+    if (decoded.valid) {
+      // Oldest out first (Map keeps insertion order).
+      if (verified.size >= maxVerified) verified.delete(verified.keys().next().value as string);
+      verified.set(token, { claims: decoded.claims, kid: decoded.kid });
+    }
+    return decoded;
+  }
+
   /** An access token for a verified API token (SPEC 5.2), with the scope it may narrow to. */
   async function issueForToken(token: ExchangeableToken, scopeKind = token.scopeKind, endpoints = token.endpoints) {
     const policy = await tokens.policy(token.orgId);
@@ -212,11 +243,7 @@ export function createOAuthService(deps: {
      */
     async validateAccessToken(token: string): Promise<AccessTokenClaims | undefined> {
       const now = clock.now();
-      let decoded = verifyAccessToken(token, (kid) => keyring.find(kid), { issuer: settings.issuer(), now });
-      if (!decoded.valid && decoded.reason === 'unknown_key') {
-        await keyring.refresh(1000);
-        decoded = verifyAccessToken(token, (kid) => keyring.find(kid), { issuer: settings.issuer(), now });
-      }
+      const decoded = await decodeAccessToken(token, now);
       if (!decoded.valid) return undefined;
       const claims = decoded.claims;
       if (await store.revocations.isAccessTokenRevoked(claims.jti)) return undefined;
@@ -268,12 +295,7 @@ export function createOAuthService(deps: {
         };
       }
 
-      let decoded = verifyAccessToken(token, (kid) => keyring.find(kid), { issuer: settings.issuer(), now });
-      if (!decoded.valid && decoded.reason === 'unknown_key') {
-        // Another instance may have rotated the key: reload, at most once a second.
-        await keyring.refresh(1000);
-        decoded = verifyAccessToken(token, (kid) => keyring.find(kid), { issuer: settings.issuer(), now });
-      }
+      const decoded = await decodeAccessToken(token, now);
       if (!decoded.valid) return inactive(decoded.reason);
       const claims = decoded.claims;
       if (claims.org !== caller.orgId) return inactive('other_organization', claims.tid);

@@ -7,6 +7,7 @@ import { openPglite } from './drivers/pglite.js';
 import { listenPostgres, openPostgres } from './drivers/postgres.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
+import { withReadCache } from './cached-store.js';
 import { createSqlStore } from './sql-store.js';
 
 export interface StorageOptions {
@@ -62,8 +63,10 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 }
 
 function storage(db: Kysely<Database>, driver: Storage['driver'], changes: ChangeHub, stopListening: () => Promise<void>, dump: () => Promise<Blob>): Storage {
+  // The token endpoint's hot path reads through this cache; writes through it invalidate on every instance.
+  const cached = withReadCache(createSqlStore(db), changes);
   return {
-    store: createSqlStore(db),
+    store: cached.store,
     driver,
     changes,
     async migrate() {
@@ -73,6 +76,7 @@ function storage(db: Kysely<Database>, driver: Storage['driver'], changes: Chang
       return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     },
     async close() {
+      cached.close();
       await stopListening();
       await db.destroy();
     },
