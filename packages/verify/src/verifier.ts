@@ -122,9 +122,9 @@ export function basicAuthorization(clientId: string, clientSecret: string): stri
  * It checks the signature against the issuer's JWKS (fetched once, refetched on an unknown
  * `kid` at most every `jwksCooldownSeconds`), issuer, audience, expiry with `clockSkewSeconds`
  * of allowance, revocation, the client address against the token's IP allowlist and the method
- * and path against its endpoint scope. Expected refusals are {@link Verdict} values; `verify`
- * rejects only when it cannot answer at all (introspection unreachable): `protect` answers 503,
- * the other adapters hand the error to the framework's error handling.
+ * and path against its endpoint scope. Every answer is a {@link Verdict} value, refusals
+ * included; `verify` does not reject: when Tessera cannot be reached (JWKS or introspection)
+ * the verdict is a 503 `temporarily_unavailable`, which every adapter sends as it is.
  *
  * @param options - see {@link VerifierOptions}; `issuer` and `audience` are required.
  * @example
@@ -235,8 +235,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
         key = KeyObject.from((await jwks(header as { alg: string; kid: string }, undefined as never)) as CryptoKey);
         keyObjects.set(header['kid'], key);
       } catch (error) {
-        if (error instanceof joseErrors.JOSEError || error instanceof TypeError) return notValid();
-        throw error;
+        // No such key in the issuer's JWKS (or asked again within the cooldown): a forged or
+        // foreign token. Anything else (JWKS unreachable, timed out, unreadable) is our outage,
+        // not the caller's fault: 503, so clients retry instead of discarding a good token.
+        if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys || error instanceof joseErrors.JOSENotSupported) return notValid();
+        return unreachable();
       }
     }
     const signature = Buffer.from(encodedSignature, 'base64url');
@@ -273,7 +276,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       },
       body: new URLSearchParams({ token, token_type_hint: 'api_token' }).toString(),
     });
-    if (!response.ok) return refuse(realm, 503, 'temporarily_unavailable', 'The token service could not be reached');
+    if (!response.ok) return unreachable();
     const body = (await response.json()) as Record<string, unknown> & JWTPayload;
     if (body['active'] !== true) return notValid();
     const checked = fromClaims(body);
@@ -283,6 +286,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   const bearer = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
+  const unreachable = (): Verdict => refuse(realm, 503, 'temporarily_unavailable', 'The token service could not be reached; try again shortly');
 
   /** Revocation, client address and scope: everything after the credential itself is known good. */
   function authorize(request: RequestLike, cacheKey: string, checked: Checked): Verdict {
@@ -336,7 +340,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const authorization = request.header('authorization') as string;
       const token = (bearer.exec(authorization) as RegExpExecArray)[1] as string;
       const direct = parseToken(token, prefix);
-      const result = direct.ok ? await checkDirect(token) : token.split('.').length === 3 ? await checkJwt(token) : notValid();
+      let result: Checked | Verdict;
+      try {
+        result = direct.ok ? await checkDirect(token) : token.split('.').length === 3 ? await checkJwt(token) : notValid();
+      } catch {
+        // Introspection or the JWKS could not be reached: every adapter answers 503 alike.
+        result = unreachable();
+      }
       if ('ok' in result) return result;
       remember(authorization, result);
       return authorize(request, authorization, result);

@@ -116,6 +116,24 @@ describe('adapters', () => {
     });
   }
 
+  // Tessera down: a valid token whose key this server has not fetched yet cannot be checked.
+  // Every adapter must answer 503 with Retry-After, never 500 or a misleading 401.
+  for (const [name, start] of Object.entries(adapters)) {
+    it(`${name} answers 503 temporarily_unavailable with Retry-After when the JWKS cannot be reached`, async () => {
+      const offline = createVerifier({ issuer: issuer.issuer, audience: 'api', jwksUri: 'http://127.0.0.1:9/jwks.json' });
+      const server = await start(offline);
+      try {
+        const response = await fetch(`${server.url}/plans`, { headers: { authorization: `Bearer ${await issuer.sign()}` } });
+        assert.equal(response.status, 503);
+        assert.equal(response.headers.get('retry-after'), '1');
+        assert.equal(((await response.json()) as { error: string }).error, 'temporarily_unavailable');
+      } finally {
+        offline.close();
+        await server.close();
+      }
+    });
+  }
+
   it('fastify refuses in onRequest, before any body is parsed', async () => {
     const server = await adapters['fastify']!(verifier);
     try {

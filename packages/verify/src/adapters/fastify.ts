@@ -47,11 +47,13 @@ export function fastifyAuth(verifier: Verifier) {
         }
         reply.code(verdict.status).header('cache-control', 'no-store');
         if (verdict.wwwAuthenticate) reply.header('www-authenticate', verdict.wwwAuthenticate);
+        if (verdict.status === 503) reply.header('retry-after', '1');
         reply.send(refusalBody(verdict));
       };
       const like = fromNodeRequest({ method: request.raw.method, url: request.url, headers: request.raw.headers, socket: request.raw.socket });
       const known = verifier.verifySync(like);
       if (known) return finish(known);
+      // verify() answers every outcome as a verdict, an unreachable Tessera included (503).
       verifier.verify(like).then(finish, done);
     });
   };

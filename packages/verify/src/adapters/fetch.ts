@@ -14,6 +14,7 @@ import type { Verifier } from '../verifier.js';
 export function refusalResponse(verdict: Extract<Verdict, { ok: false }>): Response {
   const headers = new Headers({ 'content-type': 'application/json', 'cache-control': 'no-store' });
   if (verdict.wwwAuthenticate) headers.set('www-authenticate', verdict.wwwAuthenticate);
+  if (verdict.status === 503) headers.set('retry-after', '1');
   return new Response(JSON.stringify(refusalBody(verdict)), { status: verdict.status, headers });
 }
 
