@@ -127,6 +127,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
         secretKey,
         rotationSeconds: config.signingKeyRotationSeconds,
         retentionSeconds: maxAccessTokenTtlSeconds + 300,
+        // Beyond @tessera/verify's default JWKS refetch cooldown (30 s) and common JWKS cache lifetimes.
+        prepublishSeconds: 3600,
       },
     });
     await keyring.init();

@@ -39,7 +39,9 @@ export interface StoredSigningKey {
   /** AES-256-GCM: 12-byte IV, 16-byte tag, ciphertext of the PKCS#8 DER private key. */
   readonly encryptedPrivateKey: Buffer;
   readonly createdAt: Date;
-  /** When the key stopped signing; null while it is the active key. */
+  /** When the key started signing; null while it is published ahead as the next key. */
+  readonly activatedAt: Date | null;
+  /** When the key stopped signing; null while it is the active (or the next) key. */
   readonly retiredAt: Date | null;
 }
 
@@ -70,6 +72,7 @@ export function generateSigningKey(secretKey: Uint8Array, kid: string, iv: Uint8
     publicKey: publicKey.export({ format: 'jwk' }),
     encryptedPrivateKey: Buffer.concat([Buffer.from(iv), cipher.getAuthTag(), ciphertext]),
     createdAt: now,
+    activatedAt: null,
     retiredAt: null,
   };
 }

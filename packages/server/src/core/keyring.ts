@@ -9,9 +9,12 @@ export interface SigningKeyRepository {
   /**
    * Makes `next` the active key, retiring `current` (null when there is none yet), atomically:
    * it succeeds only if `current` is still the active key, so of several instances rotating
-   * at once exactly one wins. Returns whether this call won.
+   * at once exactly one wins. `next` is a new key, or the published waiting key by its kid.
+   * Returns whether this call won.
    */
-  replaceActive(current: string | null, next: StoredSigningKey, at: Date): Promise<boolean>;
+  replaceActive(current: string | null, next: StoredSigningKey | { readonly publishedKid: string }, at: Date): Promise<boolean>;
+  /** Publishes `key` as the next key, not yet signing; false when another key already waits. */
+  publishNext(key: StoredSigningKey): Promise<boolean>;
 }
 
 export interface KeyringSettings {
@@ -23,6 +26,11 @@ export interface KeyringSettings {
    * every token it signed can still be verified until it expires.
    */
   readonly retentionSeconds: number;
+  /**
+   * The next key is published at least this long before it signs, so resource servers that
+   * cache the JWKS (and refetch on an unknown kid only after a cooldown) already hold it.
+   */
+  readonly prepublishSeconds: number;
 }
 
 /**
@@ -35,6 +43,7 @@ export function createKeyring(deps: { repo: SigningKeyRepository; changes: Chang
   let keys = new Map<string, SigningKey>();
   let stored: StoredSigningKey[] = [];
   let activeKid: string | undefined;
+  let nextKey: StoredSigningKey | undefined;
   let lastRefresh = 0;
 
   async function load(): Promise<void> {
@@ -43,19 +52,37 @@ export function createKeyring(deps: { repo: SigningKeyRepository; changes: Chang
     const next = new Map<string, SigningKey>();
     for (const key of stored) next.set(key.kid, keys.get(key.kid) ?? openSigningKey(settings.secretKey, key));
     keys = next;
-    activeKid = stored.find((key) => key.retiredAt === null)?.kid;
+    activeKid = stored.find((key) => key.retiredAt === null && key.activatedAt !== null)?.kid;
+    nextKey = stored.find((key) => key.activatedAt === null);
     lastRefresh = now.getTime();
   }
 
+  const generate = (now: Date) => generateSigningKey(settings.secretKey, `k${randomBase62(random, 15)}`, random.bytes(12), now);
+
+  /** Publishes a waiting next key when there is none (at start, and after each rotation). */
+  async function ensureNext(): Promise<void> {
+    if (nextKey) return;
+    const fresh = generate(clock.now());
+    const won = await repo.publishNext(fresh);
+    await load();
+    if (won) await deps.changes.publish('signing_keys', fresh.kid);
+  }
+
+  /**
+   * Replaces the active key: by the waiting next key once it has been published long enough,
+   * else (a first start, or a database from before pre-publication) by a new key at once.
+   */
   async function rotate(): Promise<void> {
     const now = clock.now();
-    const fresh = generateSigningKey(settings.secretKey, `k${randomBase62(random, 15)}`, random.bytes(12), now);
-    const won = await repo.replaceActive(activeKid ?? null, fresh, now);
+    const ready = nextKey && now.getTime() - nextKey.createdAt.getTime() >= settings.prepublishSeconds * 1000 ? nextKey : undefined;
+    const next = ready ? { publishedKid: ready.kid } : generate(now);
+    const won = await repo.replaceActive(activeKid ?? null, next, now);
     // Whether this instance won or another did, the stored state is now the truth.
     await load();
     // Every other instance would otherwise sign with the retired key and publish a JWKS without
     // the new one until its next scheduled refresh.
-    if (won) await deps.changes.publish('signing_keys', fresh.kid);
+    if (won) await deps.changes.publish('signing_keys', ready ? ready.kid : (next as StoredSigningKey).kid);
+    await ensureNext();
   }
 
   const keyring = {
@@ -63,6 +90,7 @@ export function createKeyring(deps: { repo: SigningKeyRepository; changes: Chang
     async init(): Promise<void> {
       await load();
       if (!activeKid) await rotate();
+      await ensureNext();
     },
 
     /** The key new tokens are signed with. */
@@ -82,11 +110,19 @@ export function createKeyring(deps: { repo: SigningKeyRepository; changes: Chang
       if (clock.now().getTime() - lastRefresh >= minIntervalMs) await load();
     },
 
-    /** Replaces the active key when it is older than the rotation period. Returns whether it did. */
+    /**
+     * Replaces the active key when it has signed for the rotation period. A waiting key
+     * published too recently delays the rotation until it has been out long enough (a
+     * database from before pre-publication gets its first waiting key now). Returns whether it
+     * rotated.
+     */
     async rotateIfDue(): Promise<boolean> {
       await load();
+      await ensureNext();
       const active = stored.find((key) => key.kid === activeKid);
-      if (active && clock.now().getTime() - active.createdAt.getTime() < settings.rotationSeconds * 1000) return false;
+      const now = clock.now().getTime();
+      if (active && now - (active.activatedAt ?? active.createdAt).getTime() < settings.rotationSeconds * 1000) return false;
+      if (active && nextKey && now - nextKey.createdAt.getTime() < settings.prepublishSeconds * 1000) return false;
       await rotate();
       return true;
     },

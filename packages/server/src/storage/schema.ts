@@ -73,6 +73,8 @@ export interface Database {
     encrypted_private_key: Uint8Array;
     created_at: Timestamp;
     retired_at: Timestamp | null;
+    /** Migration 0006: null while the key is published ahead of signing. */
+    activated_at: Timestamp | null;
   };
   apps: {
     id: string;

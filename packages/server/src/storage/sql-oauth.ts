@@ -20,7 +20,22 @@ function toStoredKey(row: Selectable<Database['signing_keys']>): StoredSigningKe
     publicKey: row.public_key,
     encryptedPrivateKey: Buffer.from(row.encrypted_private_key),
     createdAt: row.created_at,
+    activatedAt: row.activated_at,
     retiredAt: row.retired_at,
+  };
+}
+
+/** Rolls a rotation's transaction back when another instance promoted the waiting key first. */
+class LostRace extends Error {}
+
+function keyRow(key: StoredSigningKey) {
+  return {
+    kid: key.kid,
+    algorithm: key.algorithm,
+    public_key: JSON.stringify(key.publicKey),
+    encrypted_private_key: key.encryptedPrivateKey,
+    created_at: key.createdAt,
+    retired_at: null,
   };
 }
 
@@ -36,21 +51,9 @@ export function createSigningKeyRepository(db: Db): SigningKeyRepository {
       return rows.map(toStoredKey);
     },
     async replaceActive(current, next, at) {
-      const insert = (trx: Transaction<Database>) =>
-        trx
-          .insertInto('signing_keys')
-          .values({
-            kid: next.kid,
-            algorithm: next.algorithm,
-            public_key: JSON.stringify(next.publicKey),
-            encrypted_private_key: next.encryptedPrivateKey,
-            created_at: next.createdAt,
-            retired_at: null,
-          })
-          .execute();
       const work = async (trx: Transaction<Database>) => {
         if (current === null) {
-          const active = await trx.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).executeTakeFirst();
+          const active = await trx.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).where('activated_at', 'is not', null).executeTakeFirst();
           if (active) return false;
         } else {
           const retired = await trx
@@ -58,16 +61,37 @@ export function createSigningKeyRepository(db: Db): SigningKeyRepository {
             .set({ retired_at: at })
             .where('kid', '=', current)
             .where('retired_at', 'is', null)
+            .where('activated_at', 'is not', null)
             .executeTakeFirst();
           if (retired.numUpdatedRows === 0n) return false;
         }
-        await insert(trx);
+        if ('kid' in next) await trx.insertInto('signing_keys').values({ ...keyRow(next), activated_at: at }).execute();
+        else {
+          // The waiting key takes over, only if it is still waiting (another instance may have promoted it).
+          const promoted = await trx
+            .updateTable('signing_keys')
+            .set({ activated_at: at })
+            .where('kid', '=', next.publishedKid)
+            .where('activated_at', 'is', null)
+            .executeTakeFirst();
+          if (promoted.numUpdatedRows === 0n) throw new LostRace();
+        }
         return true;
       };
       try {
         return db.isTransaction ? await work(db as Transaction<Database>) : await (db as Kysely<Database>).transaction().execute(work);
       } catch (error) {
         // Another instance created the first key at the same moment: the unique index refused ours.
+        if (error instanceof LostRace || (error as { code?: string }).code === '23505') return false;
+        throw error;
+      }
+    },
+    async publishNext(key) {
+      try {
+        await db.insertInto('signing_keys').values({ ...keyRow(key), activated_at: null }).execute();
+        return true;
+      } catch (error) {
+        // Another instance published its next key first; one waiting key is enough.
         if ((error as { code?: string }).code === '23505') return false;
         throw error;
       }

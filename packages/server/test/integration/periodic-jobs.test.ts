@@ -135,9 +135,10 @@ describe('periodic jobs across three instances on one PostgreSQL', { skip: onPos
         }
         assert.equal(ran.filter((name) => name === 'signing-key-refresh').length, 3, 'per-instance jobs run on every instance');
       }
-      const keys = await client.query('select count(*) as n, count(*) filter (where retired_at is null) as active from signing_keys');
+      const keys = await client.query('select count(*) as n, count(*) filter (where retired_at is null and activated_at is not null) as active, count(*) filter (where activated_at is null) as waiting from signing_keys');
       assert.equal(Number(keys.rows[0].n), keysBefore + 3, 'one rotation per period, not one per instance');
       assert.equal(Number(keys.rows[0].active), 1);
+      assert.equal(Number(keys.rows[0].waiting), 1, 'one next key, published ahead');
       const expired = await client.query("select target_id from audit_events where action = 'token.expired' order by target_id");
       assert.deepEqual(expired.rows.map((row) => row.target_id), tokens.map((t) => t.id).sort(), 'each expiry audited once');
       const runs = await client.query('select count(distinct run_by) as n from job_runs');

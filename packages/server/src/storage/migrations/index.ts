@@ -4,6 +4,7 @@ import * as tokens from './0002-tokens.js';
 import * as oauth from './0003-oauth.js';
 import * as tokenListIndexes from './0004-token-list-indexes.js';
 import * as jobs from './0005-jobs.js';
+import * as nextSigningKey from './0006-next-signing-key.js';
 
 /**
  * Forward-only, versioned migrations, listed in code rather than read from a folder so the
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0003-oauth': oauth,
   '0004-token-list-indexes': tokenListIndexes,
   '0005-jobs': jobs,
+  '0006-next-signing-key': nextSigningKey,
 };
 
 export const migrationProvider: MigrationProvider = {
