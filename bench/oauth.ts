@@ -4,16 +4,18 @@
  * postgres://postgres@127.0.0.1:5432/postgres — and dropped at the end; then the embedded
  * PGlite), the real server is started in this process and driven over loopback by autocannon
  * in a separate process: the refresh grant, the client-credentials grant and introspection of
- * an access token, each as a ratio to GET /healthz of the same server measured in the same run.
+ * an access token, each as a ratio to GET /healthz of the same server measured in the same run
+ * (interleaved rounds, median of each, so background load hits baseline and routes alike).
  * Absolute figures on a shared machine are noise; the ratios are the evidence.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, startServer, type RunningServer } from '@tessera/server';
-import { printTable, ratio, runLoad, type LoadResult } from './lib/load.js';
+import { printTable, ratio, runInterleaved, runLoad, type LoadResult } from './lib/load.js';
 
 const adminUrl = process.env['TESSERA_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const adminPassword = 'bench admin password';
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 const form = 'application/x-www-form-urlencoded';
@@ -63,11 +65,10 @@ async function measure(server: RunningServer): Promise<Record<string, string | n
   ];
   // Warm up every route once (JIT, caches, connection pool) before measuring.
   for (const run of runs) await runLoad({ ...run.load, seconds: 1 });
-  const results: LoadResult[] = [];
-  for (const run of runs) {
-    const result = await runLoad({ ...run.load, seconds });
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${run.what}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-    results.push(result);
+  const measured = await runInterleaved(Object.fromEntries(runs.map((run) => [run.what, { ...run.load, seconds }])), rounds);
+  const results = runs.map((run) => measured[run.what] as LoadResult);
+  for (const [i, result] of results.entries()) {
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${runs[i]?.what}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
   }
   const baseline = (results[0] as LoadResult).requestsPerSecond;
   return runs.map((run, i) => {
@@ -89,7 +90,7 @@ try {
   url.pathname = `/${name}`;
   const server = await startServer(loadConfig(env, { port: 0, databaseUrl: url.toString(), adminPassword, secretKey: randomBytes(32) }));
   try {
-    printTable(`On PostgreSQL (${seconds} s per route, 32 connections, load from a separate process)`, await measure(server));
+    printTable(`On PostgreSQL (median of ${rounds} interleaved ${seconds} s rounds per route, 32 connections, load from a separate process)`, await measure(server));
   } finally {
     await server.close();
   }
@@ -101,7 +102,7 @@ try {
 // PGlite, in memory.
 const embedded = await startServer(loadConfig(env, { port: 0, adminPassword, secretKey: randomBytes(32) }), { inMemory: true });
 try {
-  printTable(`On PGlite (${seconds} s per route, 32 connections, load from a separate process)`, await measure(embedded));
+  printTable(`On PGlite (median of ${rounds} interleaved ${seconds} s rounds per route, 32 connections, load from a separate process)`, await measure(embedded));
 } finally {
   await embedded.close();
 }

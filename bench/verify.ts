@@ -11,7 +11,7 @@ import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { createVerifier, fastifyAuth, type RequestLike } from '@tessera/verify';
-import { printTable, ratio, runLoad } from './lib/load.js';
+import { printTable, ratio, runInterleaved, runLoad } from './lib/load.js';
 
 const { publicKey, privateKey } = generateKeyPairSync('ed25519');
 const kid = 'bench-key';
@@ -67,12 +67,16 @@ await app.register(async (protectedScope) => {
 });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 4);
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 await runLoad({ url: `${base}/open/plans/7`, seconds: 1 }); // warm up
-const open = await runLoad({ url: `${base}/open/plans/7`, seconds });
-const guarded = await runLoad({ url: `${base}/plans/7`, seconds, headers: { authorization: `Bearer ${sample}` } });
+await runLoad({ url: `${base}/plans/7`, seconds: 1, headers: { authorization: `Bearer ${sample}` } });
+const { open, guarded } = await runInterleaved(
+  { open: { url: `${base}/open/plans/7`, seconds }, guarded: { url: `${base}/plans/7`, seconds, headers: { authorization: `Bearer ${sample}` } } },
+  rounds,
+);
 if (guarded.non2xx > 0) throw new Error(`protected route answered ${guarded.non2xx} non-2xx responses`);
-printTable('Fastify route from a separate load process (32 connections)', [
+printTable(`Fastify route from a separate load process (32 connections; median of ${rounds} interleaved ${seconds} s rounds)`, [
   { route: 'unprotected (baseline)', 'req/s': Math.round(open.requestsPerSecond), 'p50 ms': open.p50Ms, 'p99 ms': open.p99Ms, ratio: '1.00' },
   { route: 'protected by @tessera/verify', 'req/s': Math.round(guarded.requestsPerSecond), 'p50 ms': guarded.p50Ms, 'p99 ms': guarded.p99Ms, ratio: ratio(guarded.requestsPerSecond, open.requestsPerSecond) },
 ]);

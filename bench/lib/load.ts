@@ -35,6 +35,20 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
   });
 }
 
+/**
+ * Runs each load in turn, `rounds` times over (A B C, A B C, ...), and keeps each one's median
+ * round by requests per second. Interleaving makes a noisy neighbour on this shared machine
+ * hit the baseline and the measured routes alike, so their ratio stays meaningful.
+ */
+export async function runInterleaved<K extends string>(loads: Record<K, LoadOptions>, rounds: number): Promise<Record<K, LoadResult>> {
+  const results = Object.fromEntries(Object.keys(loads).map((key) => [key, [] as LoadResult[]])) as Record<K, LoadResult[]>;
+  for (let round = 0; round < rounds; round++) {
+    for (const key of Object.keys(loads) as K[]) results[key].push(await runLoad(loads[key]));
+  }
+  const median = (list: LoadResult[]) => [...list].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[Math.floor(list.length / 2)] as LoadResult;
+  return Object.fromEntries(Object.entries(results).map(([key, list]) => [key, median(list as LoadResult[])])) as Record<K, LoadResult>;
+}
+
 /** Formats a ratio to a baseline measured in the same run. */
 export const ratio = (value: number, baseline: number) => (baseline > 0 ? (value / baseline).toFixed(2) : 'n/a');
 

@@ -99,8 +99,10 @@ export interface Verifier {
 
 interface Checked {
   readonly auth: Auth;
-  /** Scope decisions already taken for this token, by `METHOD url`. */
-  readonly decisions: Map<string, boolean>;
+  /** Scope decisions already taken for this token, by method, then url. */
+  readonly decisions: Map<string, Map<string, boolean>>;
+  /** What the revocation feed is asked, built once so a cached request allocates nothing. */
+  readonly revocationClaims: { readonly jti: string | undefined; readonly tid: string | null; readonly sub: string; readonly iat: number | undefined };
   /** The success verdict, built once. */
   readonly success: Verdict;
   readonly endpoints: readonly EndpointPattern[] | null;
@@ -179,30 +181,46 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // RFC 6750 §3.1 / RFC 7662 §2.2: a revoked, expired or unknown token gets one answer.
   const notValid = () => invalid('The access token is not valid');
 
-  function fromClaims(payload: JWTPayload & Record<string, unknown>): Checked {
-    const checked = buildChecked(payload);
-    return { ...checked, success: { ok: true, auth: checked.auth } };
+  // Tokens minted from one API token carry the same endpoint and allowlist claims: parse each
+  // distinct list once (bounded), not once per token.
+  const parsedEndpoints = new Map<string, readonly EndpointPattern[]>();
+  const parsedAllowlists = new Map<string, readonly IpRange[]>();
+  function parsedOnce<T>(memo: Map<string, T>, list: readonly string[], parse: (list: string[]) => T): T {
+    const key = list.join('\n');
+    let parsed = memo.get(key);
+    if (parsed === undefined) {
+      parsed = parse([...list]);
+      if (memo.size >= 1000) memo.delete(memo.keys().next().value as string);
+      memo.set(key, parsed);
+    }
+    return parsed;
   }
 
-  function buildChecked(payload: JWTPayload & Record<string, unknown>): Omit<Checked, 'success'> {
+  function fromClaims(payload: JWTPayload & Record<string, unknown>): Checked {
     const endpointsClaim = Array.isArray(payload['endpoints']) ? (payload['endpoints'] as string[]) : [];
+    const allowlistClaim = Array.isArray(payload['ip_allowlist']) ? (payload['ip_allowlist'] as string[]) : [];
     const kind = typeof payload['scope'] === 'string' ? payload['scope'] : 'all';
+    const auth: Auth = {
+      sub: String(payload.sub),
+      org: String(payload['org'] ?? ''),
+      roles: Array.isArray(payload['roles']) ? (payload['roles'] as string[]) : [],
+      tokenId: typeof payload['tid'] === 'string' ? payload['tid'] : null,
+      scope: { kind, endpoints: kind === 'all' ? [] : endpointsClaim },
+      amr: Array.isArray(payload['amr']) ? (payload['amr'] as string[]) : [],
+      expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
+    };
+    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
+    const iat = typeof payload.iat === 'number' ? payload.iat : undefined;
     return {
       decisions: new Map(),
-      auth: {
-        sub: String(payload.sub),
-        org: String(payload['org'] ?? ''),
-        roles: Array.isArray(payload['roles']) ? (payload['roles'] as string[]) : [],
-        tokenId: typeof payload['tid'] === 'string' ? payload['tid'] : null,
-        scope: { kind, endpoints: kind === 'all' ? [] : endpointsClaim },
-        amr: Array.isArray(payload['amr']) ? (payload['amr'] as string[]) : [],
-        expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
-      },
-      endpoints: kind === 'all' ? null : parseEndpointPatterns(endpointsClaim),
-      allowlist: parseIpAllowlist(Array.isArray(payload['ip_allowlist']) ? (payload['ip_allowlist'] as string[]) : []),
+      auth,
+      success: { ok: true, auth },
+      endpoints: kind === 'all' ? null : parsedOnce(parsedEndpoints, endpointsClaim, parseEndpointPatterns),
+      allowlist: allowlistClaim.length === 0 ? [] : parsedOnce(parsedAllowlists, allowlistClaim, parseIpAllowlist),
       expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY,
-      jti: typeof payload.jti === 'string' ? payload.jti : undefined,
-      iat: typeof payload.iat === 'number' ? payload.iat : undefined,
+      jti,
+      iat,
+      revocationClaims: { jti, tid: auth.tokenId, sub: auth.sub, iat },
     };
   }
 
@@ -219,9 +237,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   };
 
+  // Every token of one issuer and key shares its header segment: decode each distinct one once.
+  const headers = new Map<string, Record<string, unknown> | undefined>();
+  const decodeHeader = (part: string): Record<string, unknown> | undefined => {
+    if (headers.has(part)) return headers.get(part);
+    const header = decodeJson(part);
+    if (headers.size >= 64) headers.delete(headers.keys().next().value as string);
+    headers.set(part, header);
+    return header;
+  };
+
   async function checkJwt(token: string): Promise<Checked | Verdict> {
     const [encodedHeader, encodedPayload, encodedSignature] = token.split('.') as [string, string, string];
-    const header = decodeJson(encodedHeader);
+    const header = decodeHeader(encodedHeader);
     const payload = decodeJson(encodedPayload) as (JWTPayload & Record<string, unknown>) | undefined;
     if (!header || !payload) return notValid();
     // RFC 8725 §3.1: only the configured algorithms; `none` and HMAC can never pass.
@@ -290,7 +318,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   /** Revocation, client address and scope: everything after the credential itself is known good. */
   function authorize(request: RequestLike, cacheKey: string, checked: Checked): Verdict {
-    if (feed?.isRevoked({ jti: checked.jti, tid: checked.auth.tokenId, sub: checked.auth.sub, iat: checked.iat })) {
+    if (feed?.isRevoked(checked.revocationClaims)) {
       cache.delete(cacheKey);
       return notValid();
     }
@@ -300,11 +328,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
       if (!isIpAllowed(checked.allowlist, clientIp)) return notValid();
     }
     if (options.enforceScope !== false && checked.endpoints !== null) {
-      const key = `${request.method} ${request.url}`;
-      let allowed = checked.decisions.get(key);
+      let byUrl = checked.decisions.get(request.method);
+      if (byUrl === undefined) checked.decisions.set(request.method, (byUrl = new Map()));
+      let allowed = byUrl.get(request.url);
       if (allowed === undefined) {
         allowed = matchesEndpoint(checked.endpoints, request.method, request.url, { caseInsensitive: options.caseInsensitivePaths ?? false });
-        if (checked.decisions.size < 256) checked.decisions.set(key, allowed);
+        // Bounded: a client walking many distinct URLs with one token must not grow memory.
+        if (byUrl.size < 256 && checked.decisions.size < 16) byUrl.set(request.url, allowed);
       }
       if (!allowed) return refuse(realm, 403, 'insufficient_scope', `The token's scope does not include ${request.method} ${request.url.split('?')[0]}`);
     }
