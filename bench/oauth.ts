@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, startServer, type RunningServer } from '@tessera/server';
-import { printTable, ratio, runInterleaved, runLoad, type LoadResult } from './lib/load.js';
+import { placement, printTable, ratio, runInterleaved, runLoad, type LoadResult } from './lib/load.js';
 
 const adminUrl = process.env['TESSERA_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
@@ -90,7 +90,7 @@ try {
   url.pathname = `/${name}`;
   const server = await startServer(loadConfig(env, { port: 0, databaseUrl: url.toString(), adminPassword, secretKey: randomBytes(32) }));
   try {
-    printTable(`On PostgreSQL (median of ${rounds} interleaved ${seconds} s rounds per route, 32 connections, load from a separate process)`, await measure(server));
+    printTable(`On PostgreSQL (median of ${rounds} interleaved ${seconds} s rounds per route, 32 connections, load from a separate process; ${placement})`, await measure(server));
   } finally {
     await server.close();
   }
@@ -102,7 +102,7 @@ try {
 // PGlite, in memory.
 const embedded = await startServer(loadConfig(env, { port: 0, adminPassword, secretKey: randomBytes(32) }), { inMemory: true });
 try {
-  printTable(`On PGlite (median of ${rounds} interleaved ${seconds} s rounds per route, 32 connections, load from a separate process)`, await measure(embedded));
+  printTable(`On PGlite (median of ${rounds} interleaved ${seconds} s rounds per route, 32 connections, load from a separate process; ${placement})`, await measure(embedded));
 } finally {
   await embedded.close();
 }

@@ -11,7 +11,7 @@ import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { createVerifier, fastifyAuth, type RequestLike } from '@tessera/verify';
-import { printTable, ratio, runInterleaved, runLoad } from './lib/load.js';
+import { placement, printTable, ratio, runInterleaved, runLoad } from './lib/load.js';
 
 const { publicKey, privateKey } = generateKeyPairSync('ed25519');
 const kid = 'bench-key';
@@ -76,7 +76,7 @@ const { open, guarded } = await runInterleaved(
   rounds,
 );
 if (guarded.non2xx > 0) throw new Error(`protected route answered ${guarded.non2xx} non-2xx responses`);
-printTable(`Fastify route from a separate load process (32 connections; median of ${rounds} interleaved ${seconds} s rounds)`, [
+printTable(`Fastify route from a separate load process (32 connections; median of ${rounds} interleaved ${seconds} s rounds; ${placement})`, [
   { route: 'unprotected (baseline)', 'req/s': Math.round(open.requestsPerSecond), 'p50 ms': open.p50Ms, 'p99 ms': open.p99Ms, ratio: '1.00' },
   { route: 'protected by @tessera/verify', 'req/s': Math.round(guarded.requestsPerSecond), 'p50 ms': guarded.p50Ms, 'p99 ms': guarded.p99Ms, ratio: ratio(guarded.requestsPerSecond, open.requestsPerSecond) },
 ]);
