@@ -27,7 +27,7 @@ export function ActionMenu(props: { label: string; items: { label: string; onSel
   };
 
   const onMenuKey = (event: KeyboardEvent) => {
-    const all = [...(menu.current?.querySelectorAll<HTMLElement>('[role=menuitem]') ?? [])];
+    const all = Array.from(menu.current?.querySelectorAll<HTMLElement>('[role=menuitem]') ?? []);
     const at = all.indexOf(document.activeElement as HTMLElement);
     if (event.key === 'Escape') {
       event.preventDefault();
@@ -74,6 +74,8 @@ export function ActionMenu(props: { label: string; items: { label: string; onSel
                 class={item.danger ? 'danger-text' : ''}
                 onClick={() => {
                   setOpen(false);
+                  // The dialog the item opens returns focus to whatever had it: the menu button.
+                  button.current?.focus();
                   item.onSelect();
                 }}
               >

@@ -84,7 +84,16 @@ function PolicyForm(props: { policy: Policy; canEdit: boolean; onSaved: (policy:
         <div class="grid-2">
           {durations.map((d) => (
             <Field key={d.key} label={d.label} hint={`${d.hint} Relative: 30m, 12h, 90D, 1Y.`} error={read[d.key].error ?? serverError(d.key)}>
-              {(attrs) => <input {...attrs} value={text[d.key]} onInput={(e) => setText({ ...text, [d.key]: e.currentTarget.value })} />}
+              {(attrs) => (
+                <input
+                  {...attrs}
+                  value={text[d.key]}
+                  onInput={(e) => {
+                    setText({ ...text, [d.key]: e.currentTarget.value });
+                    setProblem(undefined);
+                  }}
+                />
+              )}
             </Field>
           ))}
           <Field label="Token limit per user" error={intError(limits.user) ?? serverError('user')}>
@@ -121,15 +130,15 @@ function PolicyForm(props: { policy: Policy; canEdit: boolean; onSaved: (policy:
 /** Security → Policy: the organization's token policy (GET/PUT /api/v1/policy). */
 export function PolicyPage() {
   const session = useSession();
-  const [round, setRound] = useState(0);
-  const policy = useLoad(() => api.get<Policy>('/policy'), String(round));
+  const policy = useLoad(() => api.get<Policy>('/policy'), 'policy');
   const canEdit = session.has('policy.manage');
   return (
     <>
       <h1>Organization policy</h1>
       {!canEdit && <p class="muted">You can read the policy; changing it needs the policy.manage right.</p>}
       <ProblemAlert problem={policy.problem} />
-      {policy.data && <PolicyForm key={round} policy={policy.data} canEdit={canEdit} onSaved={() => setRound((r) => r + 1)} />}
+      {/* The form keeps what was typed after a save (the server's answer equals it); a reload would drop the confirmation. */}
+      {policy.data && <PolicyForm policy={policy.data} canEdit={canEdit} onSaved={() => undefined} />}
     </>
   );
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 
@@ -23,12 +23,33 @@ function newestSource(dir: string): number {
  * Builds the console when its dist is missing or older than its sources (`npm test` has just
  * built it; a lone `node scripts/run-tests.mjs packages/server/test/console` may not have).
  */
-export function ensureConsoleBuilt(): void {
+export async function ensureConsoleBuilt(): Promise<void> {
   const index = join(consoleDir, 'dist', 'index.html');
-  const sources = Math.max(newestSource(join(consoleDir, 'src')), newestSource(join(repoRoot, 'packages', 'rules', 'src')), statSync(join(consoleDir, 'index.html')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  const result = spawnSync('npm', ['run', 'build', '-w', '@tessera/console'], { cwd: repoRoot, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error('npm run build -w @tessera/console failed');
+  const fresh = () => {
+    const sources = Math.max(newestSource(join(consoleDir, 'src')), newestSource(join(repoRoot, 'packages', 'rules', 'src')), statSync(join(consoleDir, 'index.html')).mtimeMs);
+    return existsSync(index) && statSync(index).mtimeMs >= sources;
+  };
+  if (fresh()) return;
+  // Test files run two at a time: one builds while the other waits (a build empties dist first).
+  const lock = join(repoRoot, 'test-output', 'console-build.lock');
+  mkdirSync(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${lock} is held for 3 minutes: remove it if no build is running`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    if (fresh()) return;
+    const result = spawnSync('npm', ['run', 'build', '-w', '@tessera/console'], { cwd: repoRoot, stdio: 'inherit' });
+    if (result.status !== 0) throw new Error('npm run build -w @tessera/console failed');
+  } finally {
+    rmdirSync(lock);
+  }
 }
 
 /**

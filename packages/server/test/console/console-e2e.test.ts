@@ -22,7 +22,7 @@ describe('web console in a browser', { skip: unavailable, timeout: 300_000 }, ()
   let bob: TestPrincipal;
 
   before(async () => {
-    ensureConsoleBuilt();
+    await ensureConsoleBuilt();
     ts = await startTestServer();
     adminToken = await loginAdmin(ts);
     alice = await createUser(ts, adminToken, 'alice', ['member']);

@@ -87,7 +87,7 @@ describe('serving the console at /console', () => {
   describe('in the real app', () => {
     let ts: TestServer;
     before(async () => {
-      ensureConsoleBuilt();
+      await ensureConsoleBuilt();
       ts = await startTestServer();
     });
     after(() => ts.close());
