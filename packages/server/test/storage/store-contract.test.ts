@@ -226,6 +226,12 @@ for (const target of databaseTargets) {
       assert.ok((await store.audit.pruneBefore(at(25))) >= 2);
       const left = await store.audit.list({ orgId: 'org_b', limit: 10, action: 'retention.probe' });
       assert.deepEqual(left.items.map((e) => [e.requestId, e.details['day']]), [['d30', 30]]);
+      // A batch keeps its order: newest-first listing shows it reversed.
+      await store.audit.appendMany(Array.from({ length: 50 }, (_, i) => ({ orgId: 'org_b', occurredAt: at(40), action: 'batch.probe', outcome: 'success' as const, actorPrincipalId: null, actorTokenId: null, targetType: null, targetId: null, clientIp: '10.0.0.1', userAgent: 'ua', requestId: `b${i}`, details: { i, nested: { ok: true } } })));
+      const batch = await store.audit.list({ orgId: 'org_b', limit: 100, action: 'batch.probe' });
+      assert.deepEqual(batch.items.map((e) => e.requestId), Array.from({ length: 50 }, (_, i) => `b${49 - i}`));
+      assert.deepEqual(batch.items[0]?.details, { i: 49, nested: { ok: true } });
+      assert.equal(batch.items[0]?.occurredAt.toISOString(), at(40).toISOString());
     });
 
     it('lets exactly one of many concurrent claims run a periodic job per period', async () => {
