@@ -155,6 +155,8 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
       tokens: {
         ...store.tokens,
         ...(outside && { getForVerify: (id: string) => tokens.read(id, () => store.tokens.getForVerify(id)) }),
+        // A lookup of an id before it existed may have cached "unknown".
+        create: writing(store.tokens.create, (token) => [topics.tokens, token.id]),
         update: writing(store.tokens.update, (_orgId, id) => [topics.tokens, id]),
         replaceSecret: writing(store.tokens.replaceSecret, (id) => [topics.tokens, id]),
         revoke: writing(store.tokens.revoke, (_orgId, id) => [topics.tokens, id]),
@@ -194,6 +196,7 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
       apps: {
         ...store.apps,
         ...(outside && { getByClientId: (clientId: string) => apps.read(clientId, () => store.apps.getByClientId(clientId)) }),
+        create: writing(store.apps.create, (app) => [topics.apps, app.orgId]),
         update: writing(store.apps.update, (orgId) => [topics.apps, orgId]),
         setSecret: writing(store.apps.setSecret, (orgId) => [topics.apps, orgId]),
         remove: writing(store.apps.remove, (orgId) => [topics.apps, orgId]),

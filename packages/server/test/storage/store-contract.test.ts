@@ -234,6 +234,25 @@ for (const target of databaseTargets) {
       assert.equal(batch.items[0]?.occurredAt.toISOString(), at(40).toISOString());
     });
 
+    it('answers every read after a write with the write, and never with a rolled-back one (read cache)', async () => {
+      await store.orgs.create({ id: 'org_cache', name: 'cache', displayName: 'Cache', createdAt: t0 });
+      assert.equal(await store.policies.get('org_cache'), undefined, 'absent, and now cached as absent');
+      await store.policies.put('org_cache', { maxTokensPerUser: 1 }, t0);
+      assert.deepEqual(await store.policies.get('org_cache'), { maxTokensPerUser: 1 });
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.policies.put('org_cache', { maxTokensPerUser: 2 }, t0);
+          assert.deepEqual(await tx.policies.get('org_cache'), { maxTokensPerUser: 2 }, 'a transaction reads its own write');
+          // (Not read from outside here: PGlite has one connection, held by this transaction.)
+          throw new Error('roll back');
+        }),
+        /roll back/,
+      );
+      assert.deepEqual(await store.policies.get('org_cache'), { maxTokensPerUser: 1 }, 'the rolled-back write is not served');
+      await store.transaction((tx) => tx.policies.put('org_cache', { maxTokensPerUser: 3 }, t0));
+      assert.deepEqual(await store.policies.get('org_cache'), { maxTokensPerUser: 3 }, 'the committed write is served at once');
+    });
+
     it('lets exactly one of many concurrent claims run a periodic job per period', async () => {
       const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => store.jobs.claim('contract-job', t0, 60, `instance-${i}`)));
       assert.equal(claims.filter(Boolean).length, 1);
