@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TesseraError } from '../../src/core/errors.js';
+import { defaultPolicy } from '../../src/core/policy.js';
 import type { Store } from '../../src/core/store.js';
 import { databaseTargets, type TestDatabase } from '../support/databases.js';
 
@@ -237,20 +238,20 @@ for (const target of databaseTargets) {
     it('answers every read after a write with the write, and never with a rolled-back one (read cache)', async () => {
       await store.orgs.create({ id: 'org_cache', name: 'cache', displayName: 'Cache', createdAt: t0 });
       assert.equal(await store.policies.get('org_cache'), undefined, 'absent, and now cached as absent');
-      await store.policies.put('org_cache', { maxTokensPerUser: 1 }, t0);
-      assert.deepEqual(await store.policies.get('org_cache'), { maxTokensPerUser: 1 });
+      await store.policies.put('org_cache', { ...defaultPolicy, maxTokensPerUser: 1 }, t0);
+      assert.deepEqual(await store.policies.get('org_cache'), { ...defaultPolicy, maxTokensPerUser: 1 });
       await assert.rejects(
         store.transaction(async (tx) => {
-          await tx.policies.put('org_cache', { maxTokensPerUser: 2 }, t0);
-          assert.deepEqual(await tx.policies.get('org_cache'), { maxTokensPerUser: 2 }, 'a transaction reads its own write');
+          await tx.policies.put('org_cache', { ...defaultPolicy, maxTokensPerUser: 2 }, t0);
+          assert.deepEqual(await tx.policies.get('org_cache'), { ...defaultPolicy, maxTokensPerUser: 2 }, 'a transaction reads its own write');
           // (Not read from outside here: PGlite has one connection, held by this transaction.)
           throw new Error('roll back');
         }),
         /roll back/,
       );
-      assert.deepEqual(await store.policies.get('org_cache'), { maxTokensPerUser: 1 }, 'the rolled-back write is not served');
-      await store.transaction((tx) => tx.policies.put('org_cache', { maxTokensPerUser: 3 }, t0));
-      assert.deepEqual(await store.policies.get('org_cache'), { maxTokensPerUser: 3 }, 'the committed write is served at once');
+      assert.deepEqual(await store.policies.get('org_cache'), { ...defaultPolicy, maxTokensPerUser: 1 }, 'the rolled-back write is not served');
+      await store.transaction((tx) => tx.policies.put('org_cache', { ...defaultPolicy, maxTokensPerUser: 3 }, t0));
+      assert.deepEqual(await store.policies.get('org_cache'), { ...defaultPolicy, maxTokensPerUser: 3 }, 'the committed write is served at once');
     });
 
     it('lets exactly one of many concurrent claims run a periodic job per period', async () => {
