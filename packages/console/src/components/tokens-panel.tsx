@@ -1,9 +1,10 @@
 import { useState } from 'preact/hooks';
 import { api, query, type Page, type Policy, type Preset, type Token } from '../api.js';
-import { expiryLabel, formatDateTime, scopeLabel } from '../format.js';
+import { formatDateTime, scopeLabel } from '../format.js';
 import { useLoad } from '../use-load.js';
 import { ProblemAlert } from './form.js';
 import { ActionMenu } from './menu.js';
+import { ExpiryCell, LastUsedCell, TokenNameCell } from './token-cells.js';
 import { Pager, useCursorPages } from './pager.js';
 import { AddTokenDialog, EditTokenDialog, RevokeTokenDialog, RotateTokenDialog, type TokenOwner } from './token-dialogs.js';
 
@@ -79,36 +80,14 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
             <tbody>
               {list.data.items.map((token) => (
                 <tr key={token.id} data-token-id={token.id}>
-                  <td>
-                    <strong>{token.name}</strong>
-                    <div class="muted">
-                      <code>{token.display_prefix}…</code>
-                    </div>
-                  </td>
+                  <TokenNameCell token={token} />
                   <td>
                     {scopeLabel(token)}
                     {token.ip_allowlist.length > 0 && <div class="muted">IP: {token.ip_allowlist.join(', ')}</div>}
                   </td>
                   <td>{formatDateTime(token.created_at)}</td>
-                  <td>
-                    {token.expires_at ? (
-                      <>
-                        <span class="muted">{expiryLabel(token)}</span> {formatDateTime(token.expires_at)}
-                      </>
-                    ) : (
-                      'Never'
-                    )}
-                  </td>
-                  <td>
-                    {token.last_used_at ? (
-                      <>
-                        {formatDateTime(token.last_used_at)}
-                        <div class="muted">{token.last_used_ip}</div>
-                      </>
-                    ) : (
-                      'Never used'
-                    )}
-                  </td>
+                  <ExpiryCell token={token} />
+                  <LastUsedCell token={token} />
                   <td>
                     <StatusBadge status={token.status} />
                   </td>

@@ -4,9 +4,10 @@ import { Dialog } from '../components/dialog.js';
 import { Field, ProblemAlert } from '../components/form.js';
 import { ActionMenu } from '../components/menu.js';
 import { Pager, useCursorPages } from '../components/pager.js';
+import { ExpiryCell, LastUsedCell, TokenNameCell } from '../components/token-cells.js';
 import { EditTokenDialog, RevokeTokenDialog } from '../components/token-dialogs.js';
 import { StatusBadge, useTokenSettings } from '../components/tokens-panel.js';
-import { expiryLabel, formatDateTime, scopeLabel } from '../format.js';
+import { formatDateTime, scopeLabel } from '../format.js';
 import { navigate } from '../router.js';
 import { useSession } from '../session.js';
 import { useLoad } from '../use-load.js';
@@ -273,36 +274,14 @@ export function ApiTokensPage(props: { search: URLSearchParams }) {
             <tbody>
               {list.data.items.map((token) => (
                 <tr key={token.id} data-token-id={token.id}>
-                  <td>
-                    <strong>{token.name}</strong>
-                    <div class="muted">
-                      <code>{token.display_prefix}…</code>
-                    </div>
-                  </td>
+                  <TokenNameCell token={token} />
                   <td>{token.owner}</td>
                   <td>
                     <StatusBadge status={token.status} />
                   </td>
                   <td>{formatDateTime(token.created_at)}</td>
-                  <td>
-                    {token.expires_at ? (
-                      <>
-                        <span class="muted">{expiryLabel(token)}</span> {formatDateTime(token.expires_at)}
-                      </>
-                    ) : (
-                      'Never'
-                    )}
-                  </td>
-                  <td>
-                    {token.last_used_at ? (
-                      <>
-                        {formatDateTime(token.last_used_at)}
-                        <div class="muted">{token.last_used_ip}</div>
-                      </>
-                    ) : (
-                      'Never used'
-                    )}
-                  </td>
+                  <ExpiryCell token={token} />
+                  <LastUsedCell token={token} />
                   <td>{scopeLabel(token)}</td>
                   <td>
                     {canWrite && (
