@@ -34,6 +34,11 @@ export interface VerifierOptions {
   readonly clockSkewSeconds?: number;
   /** An unknown `kid` triggers at most one JWKS refetch per this many seconds; default 30. */
   readonly jwksCooldownSeconds?: number;
+  /**
+   * The JWKS is fetched again, and each key looked up again, after this many seconds; default
+   * 600. A key the issuer no longer publishes then stops verifying new tokens.
+   */
+  readonly jwksMaxAgeSeconds?: number;
   /** Reverse proxies whose X-Forwarded-For is believed (addresses, CIDRs, ranges). */
   readonly trustedProxies?: readonly string[];
   /** Check the method and path against the token's endpoint scope; default true. */
@@ -152,8 +157,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const fetchFn = options.fetch ?? fetch;
   const trustedProxies = parseIpAllowlist(options.trustedProxies ?? []);
   const audiences = [options.audience].flat() as string[];
+  const jwksCooldownMs = (options.jwksCooldownSeconds ?? 30) * 1000;
   const jwks = createRemoteJWKSet(new URL(options.jwksUri ?? `${issuer}/.well-known/jwks.json`), {
-    cooldownDuration: (options.jwksCooldownSeconds ?? 30) * 1000,
+    cooldownDuration: jwksCooldownMs,
+    cacheMaxAge: (options.jwksMaxAgeSeconds ?? 600) * 1000,
     [customFetch]: (url, init) => fetchFn(url, init),
   });
   const algorithms = [...(options.algorithms ?? ['EdDSA'])];
@@ -227,7 +234,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // Public keys by kid, as node:crypto KeyObjects: jose fetches and caches the JWKS (cooldown
   // on unknown kids, never a URL from the token); the signature is checked synchronously with
   // node:crypto, which is markedly faster here than an async WebCrypto verify per token.
-  const keyObjects = new Map<string, KeyObject>();
+  const keyObjects = new Map<string, { readonly key: KeyObject; readonly checkedAt: number }>();
+  const jwksMaxAgeMs = (options.jwksMaxAgeSeconds ?? 600) * 1000;
   const decodeJson = (part: string): Record<string, unknown> | undefined => {
     try {
       const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -257,19 +265,30 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // RFC 9068 §4: the type must be at+jwt (application/at+jwt).
     if (header['typ'] !== 'at+jwt' && header['typ'] !== 'application/at+jwt') return notValid();
     if (typeof header['kid'] !== 'string' || header['kid'].length > 200) return notValid();
-    let key = keyObjects.get(header['kid']);
-    if (!key) {
+    const kid = header['kid'];
+    let known = keyObjects.get(kid);
+    // A key is trusted for jwksMaxAgeSeconds, then looked up again: one the issuer has retired
+    // from its JWKS (every token it signed has expired) stops verifying anything new.
+    if (!known || now() - known.checkedAt > jwksMaxAgeMs) {
       try {
-        key = KeyObject.from((await jwks(header as { alg: string; kid: string }, undefined as never)) as CryptoKey);
-        keyObjects.set(header['kid'], key);
+        known = { key: KeyObject.from((await jwks(header as { alg: string; kid: string }, undefined as never)) as CryptoKey), checkedAt: now() };
+        keyObjects.set(kid, known);
       } catch (error) {
         // No such key in the issuer's JWKS (or asked again within the cooldown): a forged or
-        // foreign token. Anything else (JWKS unreachable, timed out, unreadable) is our outage,
-        // not the caller's fault: 503, so clients retry instead of discarding a good token.
-        if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys || error instanceof joseErrors.JOSENotSupported) return notValid();
-        return unreachable();
+        // foreign token, or a retired key. Anything else (JWKS unreachable, timed out,
+        // unreadable) is our outage, not the caller's fault: a key already known keeps working
+        // until the JWKS answers again; an unknown one is a 503, so clients retry.
+        if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys || error instanceof joseErrors.JOSENotSupported) {
+          keyObjects.delete(kid);
+          return notValid();
+        }
+        if (!known) return unreachable();
+        // Ask again after the cooldown, not on every request while the outage lasts.
+        known = { key: known.key, checkedAt: now() - jwksMaxAgeMs + jwksCooldownMs };
+        keyObjects.set(kid, known);
       }
     }
+    const key = known.key;
     const signature = Buffer.from(encodedSignature, 'base64url');
     const data = Buffer.from(`${encodedHeader}.${encodedPayload}`);
     const signatureOk =

@@ -16,6 +16,8 @@ export interface FakeIssuer {
   sign(claims?: Partial<JWTPayload> & Record<string, unknown>, header?: Record<string, unknown>, key?: KeyLike): Promise<string>;
   readonly privateKey: CryptoKey;
   readonly publicJwk: JWK;
+  /** What the JWKS endpoint answers: the key (default), no key (retired), or a 500. */
+  jwksMode: 'published' | 'retired' | 'failing';
   close(): Promise<void>;
 }
 
@@ -23,12 +25,13 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
   const publicJwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA', use: 'sig' };
   let server: Server;
-  const state = { jwksFetches: 0 };
+  const state = { jwksFetches: 0, jwksMode: 'published' as FakeIssuer['jwksMode'] };
   server = createServer((request, response) => {
     if (request.url === '/.well-known/jwks.json') {
       state.jwksFetches++;
+      if (state.jwksMode === 'failing') return void response.writeHead(500).end();
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ keys: [publicJwk] }));
+      response.end(JSON.stringify({ keys: state.jwksMode === 'published' ? [publicJwk] : [] }));
       return;
     }
     response.writeHead(404).end();
@@ -43,6 +46,12 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
     },
     set jwksFetches(value: number) {
       state.jwksFetches = value;
+    },
+    get jwksMode() {
+      return state.jwksMode;
+    },
+    set jwksMode(mode) {
+      state.jwksMode = mode;
     },
     privateKey,
     publicJwk,

@@ -129,3 +129,29 @@ describe('createVerifier', () => {
     }
   });
 });
+
+describe('createVerifier and a key the issuer retires', () => {
+  let issuer: FakeIssuer;
+  before(async () => {
+    issuer = await startFakeIssuer();
+  });
+  after(() => issuer.close());
+
+  it('keeps a known key while the JWKS is unreachable, and stops trusting it once the JWKS no longer lists it', async () => {
+    const verifier = createVerifier({ issuer: issuer.issuer, audience: 'api', jwksMaxAgeSeconds: 1, jwksCooldownSeconds: 0 });
+    try {
+      assert.ok((await verifier.verify(request(`Bearer ${await issuer.sign()}`))).ok, 'the key is fetched and trusted');
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      issuer.jwksMode = 'failing';
+      const during = await verifier.verify(request(`Bearer ${await issuer.sign()}`));
+      assert.ok(during.ok, 'an outage of the JWKS endpoint does not refuse tokens signed by a key already known');
+      issuer.jwksMode = 'retired';
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const after = await verifier.verify(request(`Bearer ${await issuer.sign()}`));
+      assert.ok(!after.ok && after.status === 401 && after.error === 'invalid_token', 'a new token signed by the retired key is refused');
+    } finally {
+      verifier.close();
+      issuer.jwksMode = 'published';
+    }
+  });
+});
