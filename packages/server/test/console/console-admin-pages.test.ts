@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { adminPassword, startTestServer, type TestServer } from '../support/server.js';
-import { loginAdmin } from '../support/fixtures.js';
+import { createUser, loginAdmin, userPassword } from '../support/fixtures.js';
 import { browserUnavailable, ensureConsoleBuilt, launchBrowser, screenshotDir } from './browser.js';
 
 const unavailable = browserUnavailable();
@@ -150,5 +150,34 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
     const exported = await page.evaluate(async (url) => (await fetch(url)).text(), href as string);
     assert.ok(exported.trim().split('\n').every((line) => (JSON.parse(line) as { action: string }).action.startsWith('token.')));
     await page.screenshot({ path: join(screenshotDir, 'audit-page.png') });
+  });
+
+  it('lets a person change their own password on the Profile page, with the server refusal shown', async () => {
+    await createUser(ts, adminToken, 'carol');
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const own = await context.newPage();
+    own.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
+    try {
+      await own.goto(`${ts.url}/console/profile/password`);
+      await own.getByLabel('Username').fill('carol');
+      await own.getByLabel('Password').fill(userPassword);
+      await own.getByRole('button', { name: 'Log in' }).click();
+      await own.getByRole('heading', { name: 'Change password' }).waitFor();
+      const next = 'a brand new long passphrase';
+      await own.getByLabel('Current password').fill('not my password at all');
+      await own.getByLabel('New password', { exact: true }).fill(next);
+      await own.getByLabel('New password again').fill(next);
+      await own.getByRole('button', { name: 'Change password' }).click();
+      // The server's refusal, next to the field it names.
+      await own.locator('.field-error, .problem').first().waitFor();
+      assert.match(await own.locator('.field-error, .problem').first().innerText(), /current password/i);
+      await own.getByLabel('Current password').fill(userPassword);
+      await own.getByRole('button', { name: 'Change password' }).click();
+      await own.getByText('Password changed.').waitFor();
+      assert.equal((await ts.request('POST', '/api/v1/sessions', { body: { username: 'carol', password: userPassword } })).status, 401, 'the old password no longer works');
+      assert.equal((await ts.request('POST', '/api/v1/sessions', { body: { username: 'carol', password: next } })).status, 201, 'the new one does');
+    } finally {
+      await context.close();
+    }
   });
 });
