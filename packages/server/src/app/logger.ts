@@ -31,11 +31,29 @@ function serializeError(error: Error): Record<string, unknown> {
   return serialized;
 }
 
+/**
+ * Anything shaped like a credential inside a URL: an API token (`tsr_<id>.<secret>`, any
+ * prefix) or a JWT. Clients sometimes paste one into a path or a query string; the request
+ * line is logged, the credential must not be.
+ */
+const credentialInUrl = /[a-z][a-z0-9]{1,15}_[0-9A-Za-z]{12}\.[0-9A-Za-z]{16,}|eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*/g;
+
+/** The request as logged: Fastify's fields, with credential-shaped parts of the URL blanked. */
+function serializeRequest(request: { method?: string; url?: string; host?: string; hostname?: string; ip?: string; socket?: { remoteAddress?: string; remotePort?: number } }) {
+  return {
+    method: request.method,
+    url: request.url?.replace(credentialInUrl, '[redacted]'),
+    host: request.host ?? request.hostname,
+    remoteAddress: request.ip ?? request.socket?.remoteAddress,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
-      serializers: { err: serializeError },
+      serializers: { err: serializeError, req: serializeRequest },
       redact: { paths: redactedPaths, censor: '[redacted]' },
       base: { service: 'tessera' },
       timestamp: pino.stdTimeFunctions.isoTime,

@@ -62,6 +62,10 @@ export function createRevocationHub(deps: { events: RevocationEventRepository; c
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    /** How many followers this instance is streaming to (for /metrics). */
+    followers(): number {
+      return listeners.size;
+    },
   };
 }
 

@@ -20,6 +20,7 @@ import { sessionRoutes } from './api/sessions.js';
 import { consoleRoutes } from './console.js';
 import { handleError, handleNotFound } from './error-mapper.js';
 import { oauthRoutes } from './oauth/index.js';
+import { registerMetrics } from './metrics.js';
 import { opsRoutes } from './ops.js';
 import { optionalBody } from './schemas.js';
 import { authenticate } from './request-context.js';
@@ -107,6 +108,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
     },
   });
 
+  registerMetrics(app, container);
   await app.register(opsRoutes(container));
   await app.register(
     async (api) => {

@@ -76,6 +76,18 @@ describe('no password or session secret leaks', () => {
     }
   });
 
+  it('blanks an API token or a JWT pasted into a URL before the request line is logged', async () => {
+    const created = (await ts.request('POST', '/api/v1/tokens', { token: admin, body: { name: 'pasted', scope: { kind: 'all' } } })).body;
+    await ts.request('GET', `/api/v1/tokens/${created.token}?access_token=${created.access_token}`, { token: admin });
+    await ts.request('GET', `/nowhere/${encodeURIComponent(created.token)}`);
+    const secretPart = (created.token as string).split('.')[1] as string;
+    const lines = ts.logs.lines.filter((line) => line.includes('/nowhere/') || line.includes('access_token=['));
+    assert.ok(lines.length >= 2, 'both request lines were logged');
+    assert.ok(lines.every((line) => line.includes('[redacted]')));
+    assert.ok(!ts.logs.text.includes(secretPart), 'no token secret in any log line');
+    assert.ok(!ts.logs.text.includes(created.access_token), 'no access token in any log line');
+  });
+
   it('drops driver-attached query parameters and redacts credentials in logged errors', () => {
     const capture = new LogCapture();
     const logger = createLogger('info', capture);
