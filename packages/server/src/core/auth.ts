@@ -1,6 +1,7 @@
 import { auditOf, type ActorContext, type RequestContext } from './context.js';
 import { TesseraError } from './errors.js';
-import type { Principal } from './model.js';
+import type { Org, Principal } from './model.js';
+import { defaultPolicy } from './policy.js';
 import { randomBase62, type Clock, type Random } from './ports.js';
 import { can, isRight, type Actor, type AuthMethod, type Right } from './rights.js';
 import { hashPassword, hashSecret, hashesEqual, verifyPassword } from './secrets.js';
@@ -92,90 +93,170 @@ export function createAuthService({ store, clock, random, settings }: AuthDeps) 
     return undefined;
   }
 
+  /**
+   * Checks a username and password (SPEC 2): throttled per account and per client address,
+   * one answer for every cause of failure so it never tells whether the user exists, every
+   * failure counted and audited.
+   */
+  async function checkCredentials(
+    input: { username: string; password: string; org?: string | undefined },
+    ctx: RequestContext,
+    now: Date,
+  ): Promise<{ org: Org; principal: Principal; accountKey: string }> {
+    const orgName = input.org ?? settings.defaultOrg;
+    const org = await store.orgs.getByName(orgName);
+    const accountKey = `account:${orgName}:${input.username.toLowerCase()}`;
+    const addressKey = `address:${ctx.clientIp ?? 'unknown'}`;
+    const keys: [string, number][] = [
+      [accountKey, settings.loginMaxFailures],
+      [addressKey, settings.loginMaxFailures * 4],
+    ];
+
+    const retryAfter = await throttled(keys, now);
+    if (retryAfter !== undefined) {
+      await store.audit.append(
+        auditOf(ctx, now, {
+          orgId: org?.id ?? null,
+          action: 'login.failure',
+          outcome: 'denied',
+          details: { username: input.username, reason: 'throttled' },
+        }),
+      );
+      throw new TesseraError('TOO_MANY_ATTEMPTS', `Too many failed logins; try again in ${retryAfter} seconds`, {
+        retryAfter,
+      });
+    }
+
+    const principal = org && (await store.principals.getByUsername(org.id, input.username));
+    const storedHash = principal && principal.kind === 'user' ? await store.principals.getPasswordHash(org.id, principal.id) : null;
+    const passwordOk = await verifyPassword(input.password, storedHash ?? (await decoyHash));
+    const reason = !principal
+      ? 'unknown_user'
+      : principal.kind !== 'user'
+        ? 'service_account'
+        : !storedHash || !passwordOk
+          ? 'bad_password'
+          : principal.status !== 'active'
+            ? 'disabled'
+            : null;
+
+    if (reason !== null || !principal || !org) {
+      for (const [key] of keys) await store.throttle.recordFailure(key, now, settings.loginWindowSeconds);
+      await store.audit.append(
+        auditOf(ctx, now, {
+          orgId: org?.id ?? null,
+          action: 'login.failure',
+          outcome: 'failure',
+          targetType: principal ? 'principal' : null,
+          targetId: principal?.id ?? null,
+          details: { username: input.username, reason },
+        }),
+      );
+      // One message for every cause, so the answer never tells whether the user exists.
+      throw new TesseraError('INVALID_CREDENTIALS', 'Invalid username or password');
+    }
+    return { org, principal, accountKey };
+  }
+
+  /** When the principal's password expired under its organization's policy, if it has (SPEC 4). */
+  async function passwordExpiredAt(orgId: string, principal: Principal, now: Date): Promise<Date | undefined> {
+    const { passwordExpirySeconds } = { ...defaultPolicy, ...(await store.policies.get(orgId)) };
+    if (passwordExpirySeconds === null) return undefined;
+    const expiresAt = new Date((principal.passwordChangedAt ?? principal.createdAt).getTime() + passwordExpirySeconds * 1000);
+    return expiresAt <= now ? expiresAt : undefined;
+  }
+
+  /** Opens a session for a principal whose credentials were just checked. */
+  async function openSession(org: Org, principal: Principal, accountKey: string, ctx: RequestContext, now: Date): Promise<LoginResult> {
+    const id = randomBase62(random, 16);
+    const secret = randomBase62(random, 43);
+    const expiresAt = new Date(now.getTime() + settings.sessionMaxSeconds * 1000);
+    const actor = await buildActor(store, principal, { method: 'pwd', tokenId: null, sessionId: id });
+    await store.transaction(async (tx) => {
+      await tx.throttle.clear(accountKey);
+      await tx.sessions.create({
+        id,
+        orgId: org.id,
+        principalId: principal.id,
+        secretHash: hashSecret(settings.secretKey, secret),
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt,
+        endedAt: null,
+        clientIp: ctx.clientIp,
+        userAgent: ctx.userAgent,
+      });
+      await tx.audit.append(
+        auditOf({ ...ctx, actor }, now, {
+          action: 'login.success',
+          outcome: 'success',
+          targetType: 'session',
+          targetId: id,
+        }),
+      );
+    });
+    return { sessionToken: `ses_${id}.${secret}`, expiresAt, principal, actor };
+  }
+
   return {
     async login(input: { username: string; password: string; org?: string | undefined }, ctx: RequestContext): Promise<LoginResult> {
       const now = clock.now();
-      const orgName = input.org ?? settings.defaultOrg;
-      const org = await store.orgs.getByName(orgName);
-      const accountKey = `account:${orgName}:${input.username.toLowerCase()}`;
-      const addressKey = `address:${ctx.clientIp ?? 'unknown'}`;
-      const keys: [string, number][] = [
-        [accountKey, settings.loginMaxFailures],
-        [addressKey, settings.loginMaxFailures * 4],
-      ];
-
-      const retryAfter = await throttled(keys, now);
-      if (retryAfter !== undefined) {
+      const { org, principal, accountKey } = await checkCredentials(input, ctx, now);
+      const expiredAt = await passwordExpiredAt(org.id, principal, now);
+      if (expiredAt !== undefined) {
+        // The password was right: the account's failure count starts over, but no session opens.
+        await store.throttle.clear(accountKey);
         await store.audit.append(
           auditOf(ctx, now, {
-            orgId: org?.id ?? null,
+            orgId: org.id,
             action: 'login.failure',
             outcome: 'denied',
-            details: { username: input.username, reason: 'throttled' },
+            targetType: 'principal',
+            targetId: principal.id,
+            details: { username: input.username, reason: 'password_expired' },
           }),
         );
-        throw new TesseraError('TOO_MANY_ATTEMPTS', `Too many failed logins; try again in ${retryAfter} seconds`, {
-          retryAfter,
-        });
-      }
-
-      const principal = org && (await store.principals.getByUsername(org.id, input.username));
-      const storedHash = principal && principal.kind === 'user' ? await store.principals.getPasswordHash(org.id, principal.id) : null;
-      const passwordOk = await verifyPassword(input.password, storedHash ?? (await decoyHash));
-      const reason = !principal
-        ? 'unknown_user'
-        : principal.kind !== 'user'
-          ? 'service_account'
-          : !storedHash || !passwordOk
-            ? 'bad_password'
-            : principal.status !== 'active'
-              ? 'disabled'
-              : null;
-
-      if (reason !== null || !principal || !org) {
-        for (const [key] of keys) await store.throttle.recordFailure(key, now, settings.loginWindowSeconds);
-        await store.audit.append(
-          auditOf(ctx, now, {
-            orgId: org?.id ?? null,
-            action: 'login.failure',
-            outcome: 'failure',
-            targetType: principal ? 'principal' : null,
-            targetId: principal?.id ?? null,
-            details: { username: input.username, reason },
-          }),
+        throw new TesseraError(
+          'PASSWORD_EXPIRED',
+          `The password expired on ${expiredAt.toISOString()} under the organization's policy; choose a new one with POST /api/v1/sessions/password-change {username, password, new_password} (the console asks for it at login)`,
+          { field: '/password' },
         );
-        // One message for every cause, so the answer never tells whether the user exists.
-        throw new TesseraError('INVALID_CREDENTIALS', 'Invalid username or password');
       }
+      return openSession(org, principal, accountKey, ctx, now);
+    },
 
-      const id = randomBase62(random, 16);
-      const secret = randomBase62(random, 43);
-      const expiresAt = new Date(now.getTime() + settings.sessionMaxSeconds * 1000);
-      const actor = await buildActor(store, principal, { method: 'pwd', tokenId: null, sessionId: id });
+    /**
+     * Changes a password with the current one instead of a session, then logs in: the way out
+     * of an expired password (SPEC 4), and usable any time. Throttled and audited like a login;
+     * every other session of the user ends.
+     */
+    async changePasswordAtLogin(
+      input: { username: string; password: string; newPassword: string; org?: string | undefined },
+      ctx: RequestContext,
+    ): Promise<LoginResult> {
+      const now = clock.now();
+      const { org, principal, accountKey } = await checkCredentials(input, ctx, now);
+      checkPasswordStrength(input.newPassword, '/new_password');
+      if (input.newPassword === input.password) {
+        throw new TesseraError('VALIDATION_FAILED', 'The new password must differ from the current one', { field: '/new_password' });
+      }
+      const expired = (await passwordExpiredAt(org.id, principal, now)) !== undefined;
+      const passwordHash = await hashPassword(input.newPassword, random.bytes(16));
       await store.transaction(async (tx) => {
-        await tx.throttle.clear(accountKey);
-        await tx.sessions.create({
-          id,
-          orgId: org.id,
-          principalId: principal.id,
-          secretHash: hashSecret(settings.secretKey, secret),
-          createdAt: now,
-          lastSeenAt: now,
-          expiresAt,
-          endedAt: null,
-          clientIp: ctx.clientIp,
-          userAgent: ctx.userAgent,
-        });
+        await tx.principals.update(org.id, principal.id, { passwordHash, passwordChangedAt: now, updatedAt: now });
+        await tx.sessions.endAllFor(principal.id, now);
         await tx.audit.append(
-          auditOf({ ...ctx, actor }, now, {
-            action: 'login.success',
+          auditOf(ctx, now, {
+            orgId: org.id,
+            action: 'password.change',
             outcome: 'success',
-            targetType: 'session',
-            targetId: id,
+            targetType: 'principal',
+            targetId: principal.id,
+            details: { at_login: true, expired },
           }),
         );
       });
-      return { sessionToken: `ses_${id}.${secret}`, expiresAt, principal, actor };
+      return openSession(org, { ...principal, passwordChangedAt: now }, accountKey, ctx, now);
     },
 
     /**

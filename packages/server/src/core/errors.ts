@@ -7,6 +7,7 @@ export const errorCodes = {
   VALIDATION_FAILED: 'The request is not valid',
   UNAUTHENTICATED: 'Authentication required',
   INVALID_CREDENTIALS: 'Invalid username or password',
+  PASSWORD_EXPIRED: 'Password expired',
   SESSION_EXPIRED: 'Session expired',
   FORBIDDEN: 'Not allowed',
   RESTRICTED_SESSION: 'Not allowed through a token',

@@ -162,3 +162,65 @@ describe('sessions: password login, logout, password change', () => {
     assertProblem(await ts.request('POST', '/api/v1/sessions', { rawBody: 'username=admin', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415);
   });
 });
+
+/** SPEC 4: with a password expiry in the policy, an old password logs in no more until changed. */
+describe('sessions: password expiry', () => {
+  let ts: TestServer;
+  let adminToken: string;
+  const clock = new TestClock();
+  const day = 86_400;
+
+  before(async () => {
+    ts = await startTestServer({ clock });
+    adminToken = await loginAdmin(ts);
+  });
+  after(async () => ts.close());
+
+  it('refuses an expired password with 403 PASSWORD_EXPIRED naming the way out, and a wrong one as always', async () => {
+    await createUser(ts, adminToken, 'erin');
+    const set = await ts.request('PUT', '/api/v1/policy', { token: adminToken, body: { password_expiry_seconds: 30 * day } });
+    assert.equal(set.status, 200, set.text);
+    assert.equal((await ts.request('POST', '/api/v1/sessions', { body: { username: 'erin', password: userPassword } })).status, 201, 'not yet expired');
+    clock.advance(31 * day);
+    const expired = await ts.request('POST', '/api/v1/sessions', { body: { username: 'erin', password: userPassword } });
+    assertProblem(expired, 403, 'PASSWORD_EXPIRED', '/password');
+    assert.match(expired.body.detail, /POST \/api\/v1\/sessions\/password-change/);
+    // Expiry is only told to someone who knows the password.
+    assertProblem(await ts.request('POST', '/api/v1/sessions', { body: { username: 'erin', password: 'not the password at all' } }), 401, 'INVALID_CREDENTIALS');
+    adminToken = await loginAdmin(ts).catch(() => '');
+    assert.equal(adminToken, '', 'the instance admin is under the same policy');
+  });
+
+  it('changes an expired password with the current one and logs in; the old one stops working', async () => {
+    const wrong = await ts.request('POST', '/api/v1/sessions/password-change', { body: { username: 'erin', password: 'wrong password here', new_password: 'a new long passphrase 1' } });
+    assertProblem(wrong, 401, 'INVALID_CREDENTIALS');
+    assertProblem(
+      await ts.request('POST', '/api/v1/sessions/password-change', { body: { username: 'erin', password: userPassword, new_password: userPassword } }),
+      400,
+      'VALIDATION_FAILED',
+      '/new_password',
+    );
+    assertProblem(await ts.request('POST', '/api/v1/sessions/password-change', { body: { username: 'erin', password: userPassword, new_password: 'short' } }), 400, 'VALIDATION_FAILED', '/new_password');
+    assertProblem(await ts.request('POST', '/api/v1/sessions/password-change', { body: { username: 'erin', password: userPassword, new_password: 'a new long passphrase 1', extra: 1 } }), 400, 'VALIDATION_FAILED');
+    const changed = await ts.request('POST', '/api/v1/sessions/password-change', { body: { username: 'erin', password: userPassword, new_password: 'a new long passphrase 1' } });
+    assert.equal(changed.status, 201, changed.text);
+    assert.match(changed.headers.get('set-cookie') ?? '', /tessera_session=.*HttpOnly/i);
+    const me = await ts.request('GET', '/api/v1/me', { token: changed.body.session_token });
+    assert.equal(me.body.principal.username, 'erin');
+    assertProblem(await ts.request('POST', '/api/v1/sessions', { body: { username: 'erin', password: userPassword } }), 401, 'INVALID_CREDENTIALS');
+    assert.equal((await ts.request('POST', '/api/v1/sessions', { body: { username: 'erin', password: 'a new long passphrase 1' } })).status, 201);
+  });
+
+  it('audits the refusal and the change, with no password in either', async () => {
+    const admin = await ts.request('POST', '/api/v1/sessions/password-change', { body: { username: 'admin', password: adminPassword, new_password: 'the admin passphrase, renewed' } });
+    assert.equal(admin.status, 201, admin.text);
+    const token = admin.body.session_token as string;
+    const refusals = await ts.request('GET', '/api/v1/audit-events?action=login.failure', { token });
+    assert.ok(refusals.body.items.some((e: { details: { reason: string } }) => e.details.reason === 'password_expired'));
+    const changes = await ts.request('GET', '/api/v1/audit-events?action=password.change', { token });
+    assert.ok(changes.body.items.some((e: { details: { at_login: boolean; expired: boolean } }) => e.details.at_login && e.details.expired));
+    for (const password of [userPassword, 'a new long passphrase 1', 'the admin passphrase, renewed']) {
+      assert.ok(!refusals.text.includes(password) && !changes.text.includes(password));
+    }
+  });
+});

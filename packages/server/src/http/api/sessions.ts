@@ -1,5 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Container } from '../../app/container.js';
+import type { LoginResult } from '../../core/auth.js';
 import { actorContext, authenticate, requestContext, sessionCookie } from '../request-context.js';
 import { Password, PrincipalBody, Timestamp, Username, bearerSecurity, principalBody, problemResponses } from '../schemas.js';
 
@@ -20,8 +22,37 @@ const MeBody = Type.Object({
   token_id: Type.Union([Type.String(), Type.Null()]),
 });
 
+const PasswordChangeBody = Type.Object(
+  {
+    username: Username,
+    password: Password,
+    new_password: Password,
+    org: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Organization name; default "default"' })),
+  },
+  { additionalProperties: false },
+);
+
+const SessionBody = Type.Object({ session_token: Type.String(), expires_at: Timestamp, principal: PrincipalBody });
+
 /** Password login, logout, who-am-I and password change. */
 export function sessionRoutes(container: Container): FastifyPluginAsyncTypebox {
+  /** Answers a new session: the token in the body, and as the console's cookie. */
+  async function sendSession(request: FastifyRequest, reply: FastifyReply, result: LoginResult) {
+    const view = await container.directory.getPrincipal({ ...requestContext(request, container), actor: result.actor }, result.principal.kind, result.principal.id);
+    reply.setCookie(sessionCookie, result.sessionToken, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: request.protocol === 'https',
+      path: '/',
+      expires: result.expiresAt,
+    });
+    return reply.code(201).send({
+      session_token: result.sessionToken,
+      expires_at: result.expiresAt.toISOString(),
+      principal: principalBody(view),
+    });
+  }
+
   return async (app) => {
     app.post(
       '/sessions',
@@ -33,30 +64,33 @@ export function sessionRoutes(container: Container): FastifyPluginAsyncTypebox {
             'Returns a session token to send as `Authorization: Bearer`, and sets it as an HttpOnly, SameSite=Strict cookie for the console.',
           body: LoginBody,
           response: {
-            201: Type.Object({ session_token: Type.String(), expires_at: Timestamp, principal: PrincipalBody }),
+            201: SessionBody,
+            ...problemResponses,
+          },
+        },
+      },
+      async (request, reply) => sendSession(request, reply, await container.auth.login(request.body, requestContext(request, container))),
+    );
+
+    app.post(
+      '/sessions/password-change',
+      {
+        schema: {
+          tags: ['sessions'],
+          summary: 'Change a password with the current one, and log in',
+          description:
+            'For a password that has expired under the organization policy (login answers 403 PASSWORD_EXPIRED), or any time. ' +
+            'Throttled and answered like a login; every other session of the user ends. Returns a new session as `POST /sessions` does.',
+          body: PasswordChangeBody,
+          response: {
+            201: SessionBody,
             ...problemResponses,
           },
         },
       },
       async (request, reply) => {
-        const result = await container.auth.login(request.body, requestContext(request, container));
-        const view = await container.directory.getPrincipal(
-          { ...requestContext(request, container), actor: result.actor },
-          result.principal.kind,
-          result.principal.id,
-        );
-        reply.setCookie(sessionCookie, result.sessionToken, {
-          httpOnly: true,
-          sameSite: 'strict',
-          secure: request.protocol === 'https',
-          path: '/',
-          expires: result.expiresAt,
-        });
-        return reply.code(201).send({
-          session_token: result.sessionToken,
-          expires_at: result.expiresAt.toISOString(),
-          principal: principalBody(view),
-        });
+        const { new_password: newPassword, ...credentials } = request.body;
+        return sendSession(request, reply, await container.auth.changePasswordAtLogin({ ...credentials, newPassword }, requestContext(request, container)));
       },
     );
 
