@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { adminPassword, startTestServer, type TestServer } from '../support/server.js';
+import { TestClock, adminPassword, startTestServer, type TestServer } from '../support/server.js';
 import { createUser, loginAdmin, userPassword } from '../support/fixtures.js';
 import { browserUnavailable, ensureConsoleBuilt, launchBrowser, screenshotDir } from './browser.js';
 
 const unavailable = browserUnavailable();
+const renewedAdminPassword = 'the admin passphrase, renewed';
 
 /** Service accounts, apps, presets, policy and the audit log, driven in Chromium as the admin. */
 describe('web console admin pages in a browser', { skip: unavailable, timeout: 300_000 }, () => {
@@ -16,6 +17,7 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
   let browser: Browser;
   let page: Page;
   let adminToken: string;
+  const clock = new TestClock();
   const dir = mkdtempSync(join(tmpdir(), 'tessera-console-presets-'));
 
   before(async () => {
@@ -27,7 +29,7 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
         presets: [{ name: 'reports-read', description: 'Read the reports', endpoints: ['GET /reports/*'], mode: 'refreshable', scope_locked: true, default_lifetime: '30D' }],
       }),
     );
-    ts = await startTestServer({ env: { TESSERA_PRESETS_FILE: presetsFile } });
+    ts = await startTestServer({ clock, env: { TESSERA_PRESETS_FILE: presetsFile } });
     adminToken = await loginAdmin(ts);
     browser = await launchBrowser();
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -150,6 +152,42 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
     const exported = await page.evaluate(async (url) => (await fetch(url)).text(), href as string);
     assert.ok(exported.trim().split('\n').every((line) => (JSON.parse(line) as { action: string }).action.startsWith('token.')));
     await page.screenshot({ path: join(screenshotDir, 'audit-page.png') });
+  });
+
+  it('asks for a new password at login when the policy has expired the old one, and logs in with it', async () => {
+    await createUser(ts, adminToken, 'dave');
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const own = await context.newPage();
+    own.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
+    // Passwords now expire after a day; two days on, dave's (and the admin's) has.
+    const policy = await ts.request('PUT', '/api/v1/policy', { token: adminToken, body: { password_expiry_seconds: 86_400 } });
+    assert.equal(policy.status, 200, policy.text);
+    clock.advance(2 * 86_400);
+    try {
+      await own.goto(`${ts.url}/console/profile`);
+      await own.getByLabel('Username').fill('dave');
+      await own.getByLabel('Password').fill(userPassword);
+      await own.getByRole('button', { name: 'Log in' }).click();
+      await own.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+      await own.getByText(/Your password has expired/).waitFor();
+      await own.getByLabel('New password', { exact: true }).fill(userPassword);
+      await own.getByLabel('New password again').fill(userPassword);
+      await own.getByRole('button', { name: 'Change password and log in' }).click();
+      // The server's refusal, next to the field it names.
+      await own.getByText('The new password must differ from the current one').waitFor();
+      await own.getByLabel('New password', { exact: true }).fill('dave has a new passphrase');
+      await own.getByLabel('New password again').fill('dave has a new passphrase');
+      await own.getByRole('button', { name: 'Change password and log in' }).click();
+      await own.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
+      assert.equal((await ts.request('POST', '/api/v1/sessions', { body: { username: 'dave', password: 'dave has a new passphrase' } })).status, 201);
+    } finally {
+      await context.close();
+      // The admin's own password expired too: renew it so the tests after this one can act.
+      const renewed = await ts.request('POST', '/api/v1/sessions/password-change', { body: { username: 'admin', password: adminPassword, new_password: renewedAdminPassword } });
+      assert.equal(renewed.status, 201, renewed.text);
+      adminToken = renewed.body.session_token;
+      await ts.request('PUT', '/api/v1/policy', { token: adminToken, body: { password_expiry_seconds: null } });
+    }
   });
 
   it('lets a person change their own password on the Profile page, with the server refusal shown', async () => {
