@@ -304,6 +304,11 @@ export class TesseraClient {
     return this.#json('POST', '/sessions', { body });
   }
 
+  /** POST /sessions/password-change: replaces a password with the current one and logs in. */
+  changePasswordAtLogin(body: { username: string; password: string; new_password: string; org?: string }): Promise<LoginResult> {
+    return this.#json('POST', '/sessions/password-change', { body });
+  }
+
   /** DELETE /sessions/current: ends the session this client carries. */
   logout(): Promise<void> {
     return this.#json('DELETE', '/sessions/current');

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Command } from 'commander';
 import { createProgram } from '../../src/cli/program.js';
 import { createOrg, loginAdmin, userPassword } from '../support/fixtures.js';
-import { adminPassword, startTestServer, type TestServer } from '../support/server.js';
+import { TestClock, adminPassword, startTestServer, type TestServer } from '../support/server.js';
 import { cliFor, closedUrl, requestCount, type Cli } from './harness.js';
 
 describe('tessera login, logout, whoami and the conventions every command shares', () => {
@@ -206,5 +206,38 @@ describe('tessera login, logout, whoami and the conventions every command shares
     const json = (await cli.run(['completion', 'bash', '--json'])).json();
     assert.equal(json.shell, 'bash');
     assert.equal(json.script, bash.stdout);
+  });
+});
+
+describe('tessera login with an expired password (SPEC 4)', () => {
+  let ts: TestServer;
+  let cli: Cli;
+  const clock = new TestClock();
+
+  before(async () => {
+    ts = await startTestServer({ clock });
+    cli = cliFor(ts);
+    const admin = await loginAdmin(ts);
+    const set = await ts.request('PUT', '/api/v1/policy', { token: admin, body: { password_expiry_seconds: 86_400 } });
+    assert.equal(set.status, 200, set.text);
+    clock.advance(2 * 86_400);
+  });
+  after(async () => {
+    cli.cleanup();
+    await ts.close();
+  });
+
+  it('without a terminal, asks for TESSERA_NEW_PASSWORD (exit 2) and then replaces the password and logs in', async () => {
+    const refused = await cli.run(['login', '--url', ts.url, '--user', 'admin'], { env: { TESSERA_PASSWORD: adminPassword } });
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /expired.*TESSERA_NEW_PASSWORD/);
+    const renewed = 'the renewed admin passphrase';
+    const result = await cli.run(['login', '--url', ts.url, '--user', 'admin'], { env: { TESSERA_PASSWORD: adminPassword, TESSERA_NEW_PASSWORD: renewed } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, `Logged in to ${ts.url} as admin.\n`);
+    assert.match(result.stderr, /Password changed/);
+    assert.ok(!result.stdout.includes(renewed) && !result.stderr.includes(renewed), 'the new password is never printed');
+    assert.equal((await ts.request('POST', '/api/v1/sessions', { body: { username: 'admin', password: renewed } })).status, 201);
+    assert.equal((await ts.request('POST', '/api/v1/sessions', { body: { username: 'admin', password: adminPassword } })).status, 401);
   });
 });

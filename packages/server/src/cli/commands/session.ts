@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ApiError } from '../client.js';
+import { ApiError, type LoginResult } from '../client.js';
 import { defaultUrl, isUnencryptedRemote, type Context, type ContextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { formatList, formatTime } from '../output.js';
@@ -23,7 +23,8 @@ export function registerSessionCommands(program: Command, contextOf: ContextOf):
       'after',
       `
 The password is asked without echo on a terminal; scripts set TESSERA_PASSWORD or pipe it
-on stdin. The session is stored in $TESSERA_CONFIG_DIR, $XDG_CONFIG_HOME/tessera or
+on stdin. When the organization policy has expired the password, a new one is asked for
+(twice) on a terminal, or taken from TESSERA_NEW_PASSWORD. The session is stored in $TESSERA_CONFIG_DIR, $XDG_CONFIG_HOME/tessera or
 ~/.config/tessera (session.json); it is sent only to the server it came from.
 ${examples(
   'tessera login --url http://127.0.0.1:8080 --user admin',
@@ -38,7 +39,23 @@ ${examples(
       if (!username) throw new UsageError('Give the username with --user NAME', 'user');
       const password = await readPassword(ctx, 'TESSERA_PASSWORD', `Password for ${username} at ${url}: `);
       if (isUnencryptedRemote(url)) ctx.out.warn(`${url} is not encrypted: the password and session cross the network in clear; use https://`);
-      const result = await ctx.anonymousClient(url).login({ username, password, ...(options.org && { org: options.org }) });
+      const client = ctx.anonymousClient(url);
+      const credentials = { username, password, ...(options.org && { org: options.org }) };
+      let result: LoginResult;
+      try {
+        result = await client.login(credentials);
+      } catch (error) {
+        if (!(error instanceof ApiError && error.code === 'PASSWORD_EXPIRED')) throw error;
+        // SPEC 4: the policy expired the password. Replace it now: typed twice on a terminal, or
+        // TESSERA_NEW_PASSWORD (stdin already gave the current one).
+        if (!ctx.env['TESSERA_NEW_PASSWORD'] && !canPrompt(ctx.prompts)) {
+          throw new UsageError('The password has expired under the organization policy: set TESSERA_NEW_PASSWORD to a new one (or log in on a terminal)');
+        }
+        ctx.out.warn('The password has expired under the organization policy; choose a new one.');
+        const newPassword = await readNewPassword(ctx, 'TESSERA_NEW_PASSWORD', username);
+        result = await client.changePasswordAtLogin({ ...credentials, new_password: newPassword });
+        ctx.out.note('Password changed; your other sessions have ended.');
+      }
       const path = await writeSession(ctx.env, {
         url,
         session_token: result.session_token,
