@@ -97,8 +97,11 @@ export interface TokenListQuery {
 export interface TokenRepository {
   create(token: ApiToken, secretHash: Buffer): Promise<void>;
   get(orgId: string, id: string): Promise<TokenView | undefined>;
-  /** By public id across organizations, with the secret hashes, for verification only. */
-  getForVerify(id: string): Promise<{ token: ApiToken; secrets: TokenSecrets } | undefined>;
+  /**
+   * By public id across organizations, with the secret hashes, for verification only. With
+   * `fresh`, read past any cache: for confirming a refusal a cached record would cause.
+   */
+  getForVerify(id: string, options?: { readonly fresh?: boolean }): Promise<{ token: ApiToken; secrets: TokenSecrets } | undefined>;
   /**
    * Locks the owner's principal row until the transaction ends (SELECT … FOR UPDATE), so
    * concurrent creations for one owner count and insert one at a time on every instance.

@@ -17,7 +17,7 @@ import { authorize } from './authorize.js';
 import { auditOf, type ActorContext, type RequestContext } from './context.js';
 import { checkIpAllowlist, intersectAllowlists } from './allowlist.js';
 import { TesseraError, invalid, notFound } from './errors.js';
-import type { ApiToken, Page, Preset, Principal, SavedSearch, TokenMode, TokenStatus } from './model.js';
+import type { ApiToken, Page, Preset, Principal, SavedSearch, TokenMode, TokenSecrets, TokenStatus } from './model.js';
 import type { ExchangeableToken, GateVerdict } from './oauth.js';
 import { checkPolicy, defaultLifetime, defaultPolicy, maxLifetime, type Policy } from './policy.js';
 import { newId, type Clock, type Random } from './ports.js';
@@ -465,20 +465,31 @@ export function createTokenService(deps: {
     async verify(presented: string, context: { clientIp: string; now: Date }): Promise<GateVerdict> {
       const parsed = parseToken(presented, tokenPrefix);
       if (!parsed.ok) return { active: false, reason: 'malformed' };
-      const found = await store.tokens.getForVerify(parsed.id);
-      if (!found) return { active: false, reason: 'unknown' };
-      const { token, secrets } = found;
-      const denied = (reason: string, extra: { reused?: boolean } = {}): GateVerdict => ({ active: false, reason, tokenId: token.id, orgId: token.orgId, ...extra });
       const hash = hashSecret(secretKey, parsed.secret);
-      let generation: 'current' | 'grace';
-      if (hashesEqual(hash, secrets.secretHash)) generation = 'current';
-      else if (secrets.previousSecretHash && hashesEqual(hash, secrets.previousSecretHash)) {
+      /** Which of the token's secrets was presented, or why none counts. */
+      const secretOf = ({ token, secrets }: { token: ApiToken; secrets: TokenSecrets }): 'current' | 'grace' | 'reuse' | 'bad_secret' => {
+        if (hashesEqual(hash, secrets.secretHash)) return 'current';
+        if (!secrets.previousSecretHash || !hashesEqual(hash, secrets.previousSecretHash)) return 'bad_secret';
         // RFC 9700 §4.14.2: a refresh token replaced by rotation must never work again; its reuse means theft.
-        if (secrets.previousFromRefresh) return denied('reuse', { reused: !token.revokedAt });
-        if (!secrets.previousValidUntil || secrets.previousValidUntil.getTime() <= context.now.getTime()) return denied('bad_secret');
-        generation = 'grace';
-      } else return denied('bad_secret');
-      const policy = await policyOf(token.orgId);
+        if (secrets.previousFromRefresh) return 'reuse';
+        return secrets.previousValidUntil && secrets.previousValidUntil.getTime() > context.now.getTime() ? 'grace' : 'bad_secret';
+      };
+      let found = await store.tokens.getForVerify(parsed.id);
+      if (!found) return { active: false, reason: 'unknown' };
+      let generation = secretOf(found);
+      const policy = await policyOf(found.token.orgId);
+      // The record may come from the read cache, a moment behind a rotation or a use made
+      // through another instance. A refusal it would cause (wrong secret, replay, idle) is
+      // confirmed against the database first; an acceptance needs no second look.
+      if (generation === 'bad_secret' || generation === 'reuse' || tokenStatus(found.token, context.now, policy.idleTimeoutSeconds) === 'idle') {
+        found = await store.tokens.getForVerify(parsed.id, { fresh: true });
+        if (!found) return { active: false, reason: 'unknown' };
+        generation = secretOf(found);
+      }
+      const { token } = found;
+      const denied = (reason: string, extra: { reused?: boolean } = {}): GateVerdict => ({ active: false, reason, tokenId: token.id, orgId: token.orgId, ...extra });
+      if (generation === 'reuse') return denied('reuse', { reused: !token.revokedAt });
+      if (generation === 'bad_secret') return denied('bad_secret');
       const status = tokenStatus(token, context.now, policy.idleTimeoutSeconds);
       if (status !== 'active') return denied(status);
       const owner = await store.principals.get(token.orgId, token.ownerId);

@@ -52,6 +52,12 @@ class Cache<V> {
       if (entry.expiresAt > Date.now()) return entry.value;
       this.#entries.delete(key);
     }
+    return this.reload(key, load);
+  }
+
+  /** Loads past the cache and keeps the answer (unless the entry was dropped meanwhile). */
+  async reload(key: string, load: () => Promise<V>): Promise<V> {
+    this.#entries.delete(key);
     const generation = this.#generation;
     const value = await load();
     if (generation === this.#generation) {
@@ -154,7 +160,10 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
       },
       tokens: {
         ...store.tokens,
-        ...(outside && { getForVerify: (id: string) => tokens.read(id, () => store.tokens.getForVerify(id)) }),
+        ...(outside && {
+          getForVerify: (id: string, options?: { readonly fresh?: boolean }) =>
+            options?.fresh ? tokens.reload(id, () => store.tokens.getForVerify(id)) : tokens.read(id, () => store.tokens.getForVerify(id)),
+        }),
         // A lookup of an id before it existed may have cached "unknown".
         create: writing(store.tokens.create, (token) => [topics.tokens, token.id]),
         update: writing(store.tokens.update, (_orgId, id) => [topics.tokens, id]),
