@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -197,6 +197,7 @@ describe('tessera login, logout, whoami and the conventions every command shares
     assert.equal(complete('tessera', '--json', 'service-account', 'cr'), 'create');
     assert.equal(complete('tessera', 'token', 'list', '--status', ''), 'active expired idle revoked');
     assert.equal(complete('tessera', 'audit', 'export', '--fo'), '--follow');
+    rmSync(script);
 
     const zsh = await cli.run(['completion', 'zsh']);
     assert.equal(zsh.code, 0);
