@@ -158,9 +158,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const trustedProxies = parseIpAllowlist(options.trustedProxies ?? []);
   const audiences = [options.audience].flat() as string[];
   const jwksCooldownMs = (options.jwksCooldownSeconds ?? 30) * 1000;
+  const jwksMaxAgeMs = (options.jwksMaxAgeSeconds ?? 600) * 1000;
   const jwks = createRemoteJWKSet(new URL(options.jwksUri ?? `${issuer}/.well-known/jwks.json`), {
     cooldownDuration: jwksCooldownMs,
-    cacheMaxAge: (options.jwksMaxAgeSeconds ?? 600) * 1000,
+    cacheMaxAge: jwksMaxAgeMs,
     [customFetch]: (url, init) => fetchFn(url, init),
   });
   const algorithms = [...(options.algorithms ?? ['EdDSA'])];
@@ -235,7 +236,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // on unknown kids, never a URL from the token); the signature is checked synchronously with
   // node:crypto, which is markedly faster here than an async WebCrypto verify per token.
   const keyObjects = new Map<string, { readonly key: KeyObject; readonly checkedAt: number }>();
-  const jwksMaxAgeMs = (options.jwksMaxAgeSeconds ?? 600) * 1000;
   const decodeJson = (part: string): Record<string, unknown> | undefined => {
     try {
       const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));

@@ -61,6 +61,11 @@ export interface Container {
 
 /** Longest access-token lifetime policy may set; a retired signing key stays published this long. */
 const maxAccessTokenTtlSeconds = 86_400;
+/**
+ * How long a retired signing key stays published and a revocation stays in the feed's catch-up
+ * window: past the longest access-token lifetime, so everything they concern has expired.
+ */
+const afterLastAccessTokenSeconds = maxAccessTokenTtlSeconds + 300;
 
 /**
  * The secret key: given by configuration, or with PGlite generated once into the data
@@ -126,7 +131,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       settings: {
         secretKey,
         rotationSeconds: config.signingKeyRotationSeconds,
-        retentionSeconds: maxAccessTokenTtlSeconds + 300,
+        retentionSeconds: afterLastAccessTokenSeconds,
         // Beyond @tessera/verify's default JWKS refetch cooldown (30 s) and common JWKS cache lifetimes.
         prepublishSeconds: 3600,
       },
@@ -137,7 +142,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       events: store.revocationEvents,
       clock,
       pollMs: 250,
-      retentionSeconds: maxAccessTokenTtlSeconds + 300,
+      retentionSeconds: afterLastAccessTokenSeconds,
       onError: (error) => logger.warn({ err: error }, 'revocation feed poll failed'),
     });
     // SPEC 8: what another instance changed is dropped from memory here at once, not at the next refresh or poll.
@@ -186,8 +191,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
           clusterWide: true,
           run: async (now) => {
             await store.revocations.pruneExpired(now);
-            // Followers may resume from anywhere in the retention window, so only older events go.
-            await store.revocationEvents.pruneBefore(new Date(now.getTime() - (maxAccessTokenTtlSeconds + 600) * 1000));
+            // Followers may resume from anywhere in the catch-up window, so only older events go
+            // (with five minutes to spare for a follower that asked at the window's edge).
+            await store.revocationEvents.pruneBefore(new Date(now.getTime() - (afterLastAccessTokenSeconds + 300) * 1000));
           },
         },
         {

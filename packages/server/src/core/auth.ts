@@ -166,6 +166,34 @@ export function createAuthService({ store, clock, random, settings }: AuthDeps) 
     return expiresAt <= now ? expiresAt : undefined;
   }
 
+  /**
+   * Stores a new password (already checked for strength), ends the principal's sessions but
+   * `keepSessionId`, and audits the change, all in one transaction.
+   */
+  async function replacePassword(
+    ctx: RequestContext & { readonly actor?: Actor | null },
+    now: Date,
+    who: { readonly orgId: string; readonly principalId: string },
+    newPassword: string,
+    options: { readonly keepSessionId?: string | undefined; readonly orgId?: string; readonly details?: Record<string, unknown> },
+  ): Promise<void> {
+    const passwordHash = await hashPassword(newPassword, random.bytes(16));
+    await store.transaction(async (tx) => {
+      await tx.principals.update(who.orgId, who.principalId, { passwordHash, passwordChangedAt: now, updatedAt: now });
+      await tx.sessions.endAllFor(who.principalId, now, options.keepSessionId);
+      await tx.audit.append(
+        auditOf(ctx, now, {
+          ...(options.orgId !== undefined && { orgId: options.orgId }),
+          action: 'password.change',
+          outcome: 'success',
+          targetType: 'principal',
+          targetId: who.principalId,
+          ...(options.details !== undefined && { details: options.details }),
+        }),
+      );
+    });
+  }
+
   /** Opens a session for a principal whose credentials were just checked. */
   async function openSession(org: Org, principal: Principal, accountKey: string, ctx: RequestContext, now: Date): Promise<LoginResult> {
     const id = randomBase62(random, 16);
@@ -241,21 +269,7 @@ export function createAuthService({ store, clock, random, settings }: AuthDeps) 
         throw new TesseraError('VALIDATION_FAILED', 'The new password must differ from the current one', { field: '/new_password' });
       }
       const expired = (await passwordExpiredAt(org.id, principal, now)) !== undefined;
-      const passwordHash = await hashPassword(input.newPassword, random.bytes(16));
-      await store.transaction(async (tx) => {
-        await tx.principals.update(org.id, principal.id, { passwordHash, passwordChangedAt: now, updatedAt: now });
-        await tx.sessions.endAllFor(principal.id, now);
-        await tx.audit.append(
-          auditOf(ctx, now, {
-            orgId: org.id,
-            action: 'password.change',
-            outcome: 'success',
-            targetType: 'principal',
-            targetId: principal.id,
-            details: { at_login: true, expired },
-          }),
-        );
-      });
+      await replacePassword(ctx, now, { orgId: org.id, principalId: principal.id }, input.newPassword, { orgId: org.id, details: { at_login: true, expired } });
       return openSession(org, { ...principal, passwordChangedAt: now }, accountKey, ctx, now);
     },
 
@@ -319,14 +333,7 @@ export function createAuthService({ store, clock, random, settings }: AuthDeps) 
         throw new TesseraError('VALIDATION_FAILED', 'The current password is not correct', { field: '/current_password' });
       }
       checkPasswordStrength(input.newPassword, '/new_password');
-      const passwordHash = await hashPassword(input.newPassword, random.bytes(16));
-      await store.transaction(async (tx) => {
-        await tx.principals.update(actor.orgId, actor.principalId, { passwordHash, passwordChangedAt: now, updatedAt: now });
-        await tx.sessions.endAllFor(actor.principalId, now, actor.sessionId ?? undefined);
-        await tx.audit.append(
-          auditOf(ctx, now, { action: 'password.change', outcome: 'success', targetType: 'principal', targetId: actor.principalId }),
-        );
-      });
+      await replacePassword(ctx, now, actor, input.newPassword, { keepSessionId: actor.sessionId ?? undefined });
     },
   };
 }

@@ -476,21 +476,22 @@ export function createTokenService(deps: {
       };
       let found = await store.tokens.getForVerify(parsed.id);
       if (!found) return { active: false, reason: 'unknown' };
-      let generation = secretOf(found);
       const policy = await policyOf(found.token.orgId);
+      let generation = secretOf(found);
+      let status = tokenStatus(found.token, context.now, policy.idleTimeoutSeconds);
       // The record may come from the read cache, a moment behind a rotation or a use made
       // through another instance. A refusal it would cause (wrong secret, replay, idle) is
       // confirmed against the database first; an acceptance needs no second look.
-      if (generation === 'bad_secret' || generation === 'reuse' || tokenStatus(found.token, context.now, policy.idleTimeoutSeconds) === 'idle') {
+      if (generation === 'bad_secret' || generation === 'reuse' || status === 'idle') {
         found = await store.tokens.getForVerify(parsed.id, { fresh: true });
         if (!found) return { active: false, reason: 'unknown' };
         generation = secretOf(found);
+        status = tokenStatus(found.token, context.now, policy.idleTimeoutSeconds);
       }
       const { token } = found;
       const denied = (reason: string, extra: { reused?: boolean } = {}): GateVerdict => ({ active: false, reason, tokenId: token.id, orgId: token.orgId, ...extra });
       if (generation === 'reuse') return denied('reuse', { reused: !token.revokedAt });
       if (generation === 'bad_secret') return denied('bad_secret');
-      const status = tokenStatus(token, context.now, policy.idleTimeoutSeconds);
       if (status !== 'active') return denied(status);
       const owner = await store.principals.get(token.orgId, token.ownerId);
       if (!owner || owner.status !== 'active') return denied('owner_disabled');

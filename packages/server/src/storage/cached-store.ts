@@ -139,7 +139,7 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
       afterCommit?.(topic, key);
       await store.changes.publish(topic, key);
     };
-    /** Runs a write, then announces what it changed (only when it changed something). */
+    /** Runs a write, then drops and announces what it may have changed (a no-op write announces too: harmless). */
     const writing =
       <A extends unknown[], R>(write: (...args: A) => Promise<R>, what: (...args: A) => [ChangeTopic, string]) =>
       async (...args: A): Promise<R> => {

@@ -5,11 +5,13 @@ import type { LoginResult } from '../../core/auth.js';
 import { actorContext, authenticate, requestContext, sessionCookie } from '../request-context.js';
 import { Password, PrincipalBody, Timestamp, Username, bearerSecurity, principalBody, problemResponses } from '../schemas.js';
 
+const OrgName = Type.String({ minLength: 1, maxLength: 64, description: 'Organization name; default "default"' });
+
 const LoginBody = Type.Object(
   {
     username: Username,
     password: Password,
-    org: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Organization name; default "default"' })),
+    org: Type.Optional(OrgName),
   },
   { additionalProperties: false },
 );
@@ -27,7 +29,7 @@ const PasswordChangeBody = Type.Object(
     username: Username,
     password: Password,
     new_password: Password,
-    org: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Organization name; default "default"' })),
+    org: Type.Optional(OrgName),
   },
   { additionalProperties: false },
 );
