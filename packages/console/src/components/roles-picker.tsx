@@ -5,16 +5,25 @@ export function useRoles() {
   return useLoad(async () => (await api.get<{ items: Role[] }>('/roles')).items, 'roles');
 }
 
-/** Checkboxes of the organization's roles; the server refuses roles with rights the caller lacks. */
-export function RolesPicker(props: { legend: string; chosen: string[]; onChange: (roles: string[]) => void; error?: string | undefined }) {
-  const roles = useRoles();
+/**
+ * A labelled group of role checkboxes with its error under it: the one markup both the
+ * organization-wide picker and the token dialog's "subset of the owner's roles" use.
+ */
+export function RoleChecks(props: {
+  legend: string;
+  roles: readonly { name: string; title?: string }[];
+  chosen: string[];
+  onChange: (roles: string[]) => void;
+  error?: string | undefined;
+  loadError?: string | undefined;
+}) {
   return (
     <fieldset class={props.error ? 'field invalid' : 'field'}>
       <legend>{props.legend}</legend>
-      {roles.problem && <p class="field-error">{roles.problem.detail}</p>}
+      {props.loadError && <p class="field-error">{props.loadError}</p>}
       <div class="checks">
-        {(roles.data ?? []).map((role) => (
-          <label key={role.id} class="check" title={role.rights.join(', ')}>
+        {props.roles.map((role) => (
+          <label key={role.name} class="check" title={role.title}>
             <input
               type="checkbox"
               checked={props.chosen.includes(role.name)}
@@ -30,5 +39,20 @@ export function RolesPicker(props: { legend: string; chosen: string[]; onChange:
         </p>
       )}
     </fieldset>
+  );
+}
+
+/** Checkboxes of the organization's roles; the server refuses roles with rights the caller lacks. */
+export function RolesPicker(props: { legend: string; chosen: string[]; onChange: (roles: string[]) => void; error?: string | undefined }) {
+  const roles = useRoles();
+  return (
+    <RoleChecks
+      legend={props.legend}
+      roles={(roles.data ?? []).map((role) => ({ name: role.name, title: role.rights.join(', ') }))}
+      chosen={props.chosen}
+      onChange={props.onChange}
+      error={props.error}
+      loadError={roles.problem?.detail}
+    />
   );
 }

@@ -5,6 +5,7 @@ import { checkEndpoints, checkExpiry, checkIpAllowlist, linesOf } from '../valid
 import { ConfirmDialog, Dialog } from './dialog.js';
 import { Field, ProblemAlert, fieldOfProblem } from './form.js';
 import { OneTimeDialog } from './one-time-dialog.js';
+import { RoleChecks } from './roles-picker.js';
 
 /** Whose token: the page's principal. `self` tokens are created without `owner`. */
 export interface TokenOwner {
@@ -114,26 +115,13 @@ function IpField(props: { value: string; error: string | undefined; onInput: (va
 function RolesField(props: { available: readonly string[]; chosen: string[]; onChange: (roles: string[]) => void; error: string | undefined }) {
   if (props.available.length === 0) return null;
   return (
-    <fieldset class={props.error ? 'field invalid' : 'field'}>
-      <legend>Roles (the token acts with these, at most the owner's)</legend>
-      <div class="checks">
-        {props.available.map((role) => (
-          <label key={role} class="check">
-            <input
-              type="checkbox"
-              checked={props.chosen.includes(role)}
-              onChange={(e) => props.onChange(e.currentTarget.checked ? [...props.chosen, role] : props.chosen.filter((r) => r !== role))}
-            />
-            {role}
-          </label>
-        ))}
-      </div>
-      {props.error && (
-        <p class="field-error" role="alert">
-          {props.error}
-        </p>
-      )}
-    </fieldset>
+    <RoleChecks
+      legend="Roles (the token acts with these, at most the owner's)"
+      roles={props.available.map((name) => ({ name }))}
+      chosen={props.chosen}
+      onChange={props.onChange}
+      error={props.error}
+    />
   );
 }
 
