@@ -13,6 +13,7 @@ const result = await autocannon({
 });
 const figures: LoadResult = {
   requestsPerSecond: result.requests.average,
+  requests: result.requests.total,
   p50Ms: result.latency.p50,
   p99Ms: result.latency.p99,
   errors: result.errors + result.timeouts,

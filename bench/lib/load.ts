@@ -20,6 +20,8 @@ export const placement = pinning ? `server pinned to core ${pinning.serverCore},
 /** One load run's figures, as autocannon reports them. */
 export interface LoadResult {
   readonly requestsPerSecond: number;
+  /** Requests answered in the run. */
+  readonly requests: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;

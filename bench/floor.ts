@@ -1,0 +1,92 @@
+/**
+ * npm run bench:floor — Tessera's token endpoint and introspection against the floor (issue 17):
+ * a minimal node:http handler doing only the work any token endpoint must do (bench/lib/
+ * floor-server.ts). Reports server CPU µs per request — read for this process, where both
+ * servers run while autocannon loads them from another process — and, on PostgreSQL, the CPU
+ * of the database backends serving Tessera, each with its ratio to the floor. Interleaved
+ * rounds, medians, pinned cores where taskset allows.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig, startServer, type RunningServer } from '@tessera/server';
+import { runInterleavedCpu, type CpuResult } from './lib/cpu.js';
+import { startFloorServer } from './lib/floor-server.js';
+import { placement, printTable } from './lib/load.js';
+import { prepareOAuthLoads } from './lib/oauth-loads.js';
+
+const adminUrl = process.env['TESSERA_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
+const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const algorithm = (process.env['BENCH_ALGORITHM'] ?? 'ES256') as 'EdDSA' | 'ES256' | 'RS256';
+const env = {
+  TESSERA_LOG_LEVEL: 'silent',
+  TESSERA_TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000',
+  TESSERA_TOKEN_RATE_LIMIT_PER_TOKEN: '1000000',
+  TESSERA_SIGNING_ALGORITHM: algorithm,
+};
+const form = 'application/x-www-form-urlencoded';
+const us = (value: number) => Math.round(value);
+const times = (value: number, floor: number) => `${(value / floor).toFixed(2)}×`;
+
+async function measure(server: RunningServer, databasePids: () => Promise<number[]>): Promise<Record<string, string | number>[]> {
+  const floor = await startFloorServer(algorithm);
+  try {
+    const tessera = await prepareOAuthLoads(server);
+    const loads = {
+      'floor: grant': { url: `${floor.url}/token`, method: 'POST' as const, headers: { 'content-type': form, authorization: floor.basic }, body: 'grant_type=client_credentials' },
+      'floor: introspection': { url: `${floor.url}/introspect`, method: 'POST' as const, headers: { 'content-type': form, authorization: floor.basic }, body: new URLSearchParams({ token: floor.accessToken }).toString() },
+      'refresh_token grant': { ...tessera.refresh, databasePids },
+      'client_credentials grant': { ...tessera.clientCredentials, databasePids },
+      'introspection of an access token': { ...tessera.introspection, databasePids },
+    };
+    for (const load of Object.values(loads)) await runInterleavedCpu({ warm: { ...load, seconds: 1 } }, 1);
+    type Route = keyof typeof loads;
+    const timed = Object.fromEntries(Object.entries(loads).map(([key, load]) => [key, { ...load, seconds }])) as Record<Route, (typeof loads)[Route]>;
+    const measured = await runInterleavedCpu(timed, rounds);
+    for (const [what, result] of Object.entries(measured) as [string, CpuResult][]) {
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${what}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+    }
+    const grantFloor = measured['floor: grant'].serverUsPerRequest;
+    const introspectionFloor = measured['floor: introspection'].serverUsPerRequest;
+    const floorOf = (what: string) => (what.includes('introspection') ? introspectionFloor : grantFloor);
+    return Object.entries(measured).map(([what, result]) => ({
+      route: what,
+      'server µs/req': us(result.serverUsPerRequest),
+      'vs floor': times(result.serverUsPerRequest, floorOf(what)),
+      'database µs/req': us(result.databaseUsPerRequest),
+      'req/s': Math.round(result.requestsPerSecond),
+    }));
+  } finally {
+    await floor.close();
+  }
+}
+
+const title = (where: string) => `${where}, ${algorithm} (median of ${rounds} interleaved ${seconds} s rounds, 32 connections, load from a separate process; ${placement})`;
+
+// PostgreSQL: a database of its own, dropped at the end.
+const name = `tessera_bench_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${name}`);
+try {
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const server = await startServer(loadConfig(env, { port: 0, databaseUrl: url.toString(), adminPassword: 'bench admin password', secretKey: randomBytes(32) }));
+  const backends = async () => (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name])).rows.map((row) => row.pid);
+  try {
+    printTable(title('On PostgreSQL'), await measure(server, backends));
+  } finally {
+    await server.close();
+  }
+} finally {
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+}
+
+const embedded = await startServer(loadConfig(env, { port: 0, adminPassword: 'bench admin password', secretKey: randomBytes(32) }), { inMemory: true });
+try {
+  printTable(title('On PGlite (in this process: its CPU is part of the server figure)'), await measure(embedded, async () => []));
+} finally {
+  await embedded.close();
+}
+console.log('\nGoals (issue 17): refresh ≤ 1.4× the floor, client_credentials ≤ 1.3×, introspection ≤ 1.6×.');
