@@ -33,16 +33,14 @@ async function measure(server: RunningServer, databasePids: () => Promise<number
   try {
     const tessera = await prepareOAuthLoads(server);
     const loads = {
-      'floor: grant': { url: `${floor.url}/token`, method: 'POST' as const, headers: { 'content-type': form, authorization: floor.basic }, body: 'grant_type=client_credentials' },
-      'floor: introspection': { url: `${floor.url}/introspect`, method: 'POST' as const, headers: { 'content-type': form, authorization: floor.basic }, body: new URLSearchParams({ token: floor.accessToken }).toString() },
-      'refresh_token grant': { ...tessera.refresh, databasePids },
-      'client_credentials grant': { ...tessera.clientCredentials, databasePids },
-      'introspection of an access token': { ...tessera.introspection, databasePids },
+      'floor: grant': { seconds, url: `${floor.url}/token`, method: 'POST' as const, headers: { 'content-type': form, authorization: floor.basic }, body: 'grant_type=client_credentials' },
+      'floor: introspection': { seconds, url: `${floor.url}/introspect`, method: 'POST' as const, headers: { 'content-type': form, authorization: floor.basic }, body: new URLSearchParams({ token: floor.accessToken }).toString() },
+      'refresh_token grant': { ...tessera.refresh, seconds, databasePids },
+      'client_credentials grant': { ...tessera.clientCredentials, seconds, databasePids },
+      'introspection of an access token': { ...tessera.introspection, seconds, databasePids },
     };
     for (const load of Object.values(loads)) await runInterleavedCpu({ warm: { ...load, seconds: 1 } }, 1);
-    type Route = keyof typeof loads;
-    const timed = Object.fromEntries(Object.entries(loads).map(([key, load]) => [key, { ...load, seconds }])) as Record<Route, (typeof loads)[Route]>;
-    const measured = await runInterleavedCpu(timed, rounds);
+    const measured = await runInterleavedCpu(loads, rounds);
     for (const [what, result] of Object.entries(measured) as [string, CpuResult][]) {
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`${what}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
     }
