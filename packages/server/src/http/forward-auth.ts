@@ -181,7 +181,10 @@ export function forwardAuthRoutes(container: Container): FastifyPluginAsync {
         return Array.isArray(value) ? value.join(', ') : value;
       };
       const method = (fromProxy && (header('x-forwarded-method') ?? header('x-original-method'))) || request.method;
-      const uri = (fromProxy && (header('x-forwarded-uri') ?? header('x-original-uri'))) || request.url;
+      // Envoy's ext_authz (HTTP) names the original path by appending it to its path_prefix
+      // (/forward-auth/plans/7) and keeps the original method.
+      const suffix = request.url.startsWith('/forward-auth/') ? request.url.slice('/forward-auth'.length) : undefined;
+      const uri = (fromProxy && (header('x-forwarded-uri') ?? header('x-original-uri') ?? suffix)) || request.url;
 
       const authorization = header('authorization');
       if (authorization === undefined || authorization === '') return { status: 401, error: undefined, description: 'Authentication required' };
@@ -244,9 +247,9 @@ export function forwardAuthRoutes(container: Container): FastifyPluginAsync {
       return reply.code(result.status).send({ error: result.error ?? 'unauthorized', error_description: result.description });
     }
 
-    app.route({
+    for (const url of ['/forward-auth', '/forward-auth/*']) app.route({
       method: [...methods],
-      url: '/forward-auth',
+      url,
       schema: {
         tags: ['oauth'],
         summary: 'Forward authentication for reverse proxies',

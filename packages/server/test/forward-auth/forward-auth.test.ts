@@ -112,4 +112,12 @@ describe('GET /forward-auth', () => {
     const inside = await ts.server.app.inject({ method: 'GET', url: '/forward-auth', headers, remoteAddress: '203.0.113.50' });
     assert.equal(inside.statusCode, 403, 'the URI it names is ignored: /forward-auth itself is outside the scope');
   });
+
+  it('reads Envoy ext_authz requests: the original method, and the original path after /forward-auth', async () => {
+    const created = await ts.request('POST', '/api/v1/tokens', { token: admin, body: { name: 'fa-envoy', scope: { kind: 'custom', endpoints: ['POST /plans'] } } });
+    const authorization = `Bearer ${created.body.access_token as string}`;
+    assert.equal((await fetch(`${ts.url}/forward-auth/plans/7?x=1`, { method: 'POST', headers: { authorization } })).status, 200);
+    assert.equal((await fetch(`${ts.url}/forward-auth/plans/7`, { method: 'DELETE', headers: { authorization } })).status, 403);
+    assert.equal((await fetch(`${ts.url}/forward-auth/admin`, { method: 'POST', headers: { authorization } })).status, 403);
+  });
 });
