@@ -16,7 +16,11 @@ function available(command: string, args: string[]): boolean {
 
 function run(command: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env: process.env });
+    // The test runner marks its children with NODE_TEST_CONTEXT; a Tessera the suites start
+    // with node must not inherit it, or it runs as a test file instead of serving.
+    const env = { ...process.env };
+    delete env['NODE_TEST_CONTEXT'];
+    const child = spawn(command, args, { cwd, env });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -91,7 +91,7 @@ func TestMain(m *testing.M) {
 			}
 			_ = os.RemoveAll(dataDir)
 		}()
-		deadline := time.Now().Add(60 * time.Second)
+		deadline := time.Now().Add(180 * time.Second) // a first PGlite start migrates; slow on a loaded machine
 		for {
 			if response, err := http.Get(live.url + "/.well-known/jwks.json"); err == nil {
 				response.Body.Close()
@@ -189,7 +189,7 @@ func TestReadmeQuickStartRunsAsWritten(t *testing.T) {
 		return response.StatusCode, string(body)
 	}
 	// 503 until the feed has delivered its backlog, then the verdicts.
-	if !eventually(10*time.Second, func() bool { status, _ := get("/plans/7"); return status == 200 }) {
+	if !eventually(30*time.Second, func() bool { status, _ := get("/plans/7"); return status == 200 }) {
 		status, body := get("/plans/7")
 		t.Fatalf("quick start: %d %s", status, body)
 	}
@@ -204,7 +204,7 @@ func TestReadmeQuickStartRunsAsWritten(t *testing.T) {
 func TestRevokedAPITokenStopsWithinTheFeedLatency(t *testing.T) {
 	v := New(Options{Issuer: live.url, Audience: []string{"api"}, Revocations: &Client{ID: live.clientID, Secret: live.clientSecret}})
 	defer v.Close()
-	if !v.WaitReady(10 * time.Second) {
+	if !v.WaitReady(30 * time.Second) {
 		t.Fatal("feed not ready")
 	}
 	token := createToken(t, map[string]any{"scope": map[string]any{"kind": "all"}})

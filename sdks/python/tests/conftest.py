@@ -160,7 +160,7 @@ def tessera() -> Iterator[Tessera]:
     env.pop("TESSERA_DATABASE_URL", None)
     process = subprocess.Popen([node, str(main), "serve"], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + 180  # a first PGlite start migrates; slow on a loaded machine
     while True:
         try:
             urllib.request.urlopen(url + "/.well-known/jwks.json", timeout=2).read()

@@ -55,7 +55,7 @@ def test_readme_quick_start_runs_as_written(tessera, monkeypatch):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        assert namespace["verifier"].wait_ready(10)
+        assert namespace["verifier"].wait_ready(30)
         token = tessera.create_token(scope={"kind": "custom", "endpoints": ["/plans"]})
         status, body = get(f"{base}/plans/7", f"Bearer {token['access_token']}")
         assert status == 200 and body.startswith("hello "), body
@@ -69,7 +69,7 @@ def test_readme_quick_start_runs_as_written(tessera, monkeypatch):
 def test_a_revoked_api_token_stops_within_the_feed_latency(tessera):
     verifier = Verifier(tessera.url, "api", revocations=(tessera.client_id, tessera.client_secret))
     try:
-        assert verifier.wait_ready(10)
+        assert verifier.wait_ready(30)
         token = tessera.create_token(scope={"kind": "all"})
         request = Request("GET", "/plans", {"authorization": f"Bearer {token['access_token']}"}, "127.0.0.1")
         assert verifier.verify(request).ok
