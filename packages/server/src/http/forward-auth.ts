@@ -247,21 +247,28 @@ export function forwardAuthRoutes(container: Container): FastifyPluginAsync {
       return reply.code(result.status).send({ error: result.error ?? 'unauthorized', error_description: result.description });
     }
 
-    for (const url of ['/forward-auth', '/forward-auth/*']) app.route({
-      method: [...methods],
-      url,
-      schema: {
-        tags: ['oauth'],
-        summary: 'Forward authentication for reverse proxies',
-        description:
-          'Verifies the Bearer token of the request a trusted proxy names in X-Forwarded-Method / X-Original-Method, X-Forwarded-Uri / X-Original-URI and X-Forwarded-For, with the rules of @tessera/verify. 200 with X-Tessera-Subject, X-Tessera-Org, X-Tessera-Token-Id and X-Tessera-Roles; 401, 403, 400 or 503 with an RFC 6750 WWW-Authenticate.',
-        response: {
-          200: { type: 'null', description: 'Allowed; the identity is in the X-Tessera-* headers' },
-          '4xx': { type: 'object', properties: { error: { type: 'string' }, error_description: { type: 'string' } } },
-          503: { type: 'object', properties: { error: { type: 'string' }, error_description: { type: 'string' } } },
+    const refusal = { type: 'object', properties: { error: { type: 'string' }, error_description: { type: 'string' } } } as const;
+    app.get(
+      '/forward-auth',
+      {
+        schema: {
+          tags: ['oauth'],
+          summary: 'Forward authentication for reverse proxies',
+          description:
+            'Verifies the Bearer token of the request a trusted proxy names in X-Forwarded-Method / X-Original-Method, X-Forwarded-Uri / X-Original-URI and X-Forwarded-For, with the rules of @tessera/verify. 200 (empty) with X-Tessera-Subject, X-Tessera-Org, X-Tessera-Token-Id and X-Tessera-Roles; 401, 403, 400 or 503 with an RFC 6750 WWW-Authenticate. Every method is answered alike (nginx subrequests keep the original one), and /forward-auth/<path> names <path> (Envoy ext_authz path_prefix).',
+          response: {
+            200: { type: 'string', maxLength: 0, description: 'Allowed; the identity is in the X-Tessera-* headers' },
+            400: refusal,
+            401: refusal,
+            403: refusal,
+            503: refusal,
+          },
         },
       },
-      handler: answer,
-    });
+      answer,
+    );
+    // The same answer for every other method and for Envoy's /forward-auth/<path>, documented above.
+    app.route({ method: methods.filter((method) => method !== 'GET' && method !== 'HEAD'), url: '/forward-auth', schema: { hide: true }, handler: answer });
+    app.route({ method: [...methods], url: '/forward-auth/*', schema: { hide: true }, handler: answer });
   };
 }
