@@ -41,7 +41,8 @@ func TestCorpus(t *testing.T) {
 			}
 
 			// The same case through the middleware, as net/http hands a request over.
-			r := httptest.NewRequest(c.Request.Method, "http://api.example"+strings.Replace(c.Request.Path, "//", "/", 0), nil)
+			// The target as received (RequestURI), even one net/url would not parse (%zz).
+			r := httptest.NewRequest(c.Request.Method, "http://api.example/", nil)
 			r.RequestURI = c.Request.Path
 			r.RemoteAddr = net.JoinHostPort(c.Request.Peer, "50000")
 			for name, value := range headers {
