@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['packages', 'examples'];
+const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['packages', 'examples', 'sdks'];
 const files = [];
 function walk(dir) {
   for (const name of readdirSync(dir)) {

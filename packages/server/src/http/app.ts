@@ -20,6 +20,7 @@ import { sessionRoutes } from './api/sessions.js';
 import { consoleRoutes } from './console.js';
 import { handleError, handleNotFound } from './error-mapper.js';
 import { oauthRoutes } from './oauth/index.js';
+import { forwardAuthRoutes } from './forward-auth.js';
 import { registerMetrics } from './metrics.js';
 import { opsRoutes } from './ops.js';
 import { optionalBody } from './schemas.js';
@@ -132,6 +133,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   );
 
   await app.register(oauthRoutes(container));
+  await app.register(forwardAuthRoutes(container));
   await app.register(consoleRoutes());
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
