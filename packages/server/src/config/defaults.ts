@@ -112,7 +112,7 @@ export const optionDocs = {
     env: 'TESSERA_SIGNING_ALGORITHM',
     default: 'ES256',
     description:
-      'Signature algorithm of access tokens: ES256, RS256 or EdDSA. ES256 by default because every common JWT library verifies it (jsonwebtoken and @fastify/jwt have no EdDSA); RS256 is the one RFC 9068 requires servers to offer. Changing it rotates to a key of the new algorithm at the next start; the old keys stay in the JWKS until their tokens have expired.',
+      'Signature algorithm of access tokens: ES256, RS256 or EdDSA. ES256 by default because every common JWT library verifies it (jsonwebtoken has no EdDSA, get-jwks cannot read OKP keys); RS256 is the one RFC 9068 requires servers to offer. Changing it rotates to a key of the new algorithm at the next start; the old keys stay in the JWKS until their tokens have expired.',
   },
   oauthNullRefreshToken: {
     env: 'TESSERA_OAUTH_NULL_REFRESH_TOKEN',
