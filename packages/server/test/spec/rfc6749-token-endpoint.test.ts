@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { OAuthError } from '../../src/core/oauth-errors.js';
+import { sanitizeErrorDescription, toOAuthError } from '../../src/http/error-mapper.js';
 import { basic, createApp, createOrg, loginAdmin } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -157,9 +159,16 @@ describe('RFC 6749 token endpoint', () => {
       assert.ok(bodies.some((body) => body.error === 'invalid_client'));
     });
 
+    it('reduces any description to the §5.2 set in the one mapper, whatever raised it', () => {
+      const mapped = toOAuthError(new OAuthError('invalid_request', 'caf\u00e9 \u2014 say "hi" \\ \u{1F600}\u0000 done'));
+      assert.equal(mapped.body.error_description, "caf - say 'hi' / done");
+      assert.match(sanitizeErrorDescription('\u202e\t\r\nx'), allowed);
+    });
+
     it('names the parameter instead: an unknown grant_type and an invalid scope', async () => {
       const grant = await ts.form('/oauth/token', { grant_type: 'evil"grant' });
       assert.match(grant.body.error_description, /grant_type/);
+      assert.ok(!grant.body.error_description.includes('evil'), grant.body.error_description);
       const created = await ts.request('POST', '/api/v1/tokens', { token: admin, body: { name: 'scope-echo', scope: { kind: 'custom', endpoints: ['/plans'] } } });
       const scope = await ts.form('/oauth/token', { grant_type: 'refresh_token', refresh_token: created.body.token, scope: 'GET:/caf\u00e9"x' });
       assertError(scope, 400, 'invalid_scope');
