@@ -1,5 +1,7 @@
 /**
- * npm run bench:oauth — the OAuth token service under load (issue 4). For each database (a
+ * npm run bench:oauth — the OAuth token service under load (issues 4 and 11). First the
+ * in-process cost of signing and verifying one access token with each algorithm (ES256, RS256,
+ * EdDSA), as ratios to ES256, the default. Then, for each database (a
  * PostgreSQL database of its own, created from TESSERA_BENCH_DATABASE_URL — default
  * postgres://postgres@127.0.0.1:5432/postgres — and dropped at the end; then the embedded
  * PGlite), the real server is started in this process and driven over loopback by autocannon
@@ -9,6 +11,7 @@
  * Absolute figures on a shared machine are noise; the ratios are the evidence.
  */
 import { randomBytes } from 'node:crypto';
+import { generateSigningKey, openSigningKey, signAccessToken, verifyAccessToken, type AccessTokenClaims } from '../packages/server/src/core/access-token-format.js';
 import pg from 'pg';
 import { loadConfig, startServer, type RunningServer } from '@tessera/server';
 import { placement, printTable, ratio, runInterleaved, runLoad, type LoadResult } from './lib/load.js';
@@ -31,14 +34,16 @@ async function call(server: RunningServer, method: string, path: string, body: u
   return parsed;
 }
 
-async function measure(server: RunningServer): Promise<Record<string, string | number>[]> {
+async function measure(server: RunningServer, only?: string[]): Promise<Record<string, string | number>[]> {
   const session = (await call(server, 'POST', '/api/v1/sessions', { username: 'admin', password: adminPassword })).session_token as string;
-  const apiToken = await call(server, 'POST', '/api/v1/tokens', { name: 'bench', scope: { kind: 'all' }, expires: '30D' }, session);
-  const worker = await call(server, 'POST', '/api/v1/apps', { name: 'bench-worker', roles: ['member'] }, session);
-  const resourceServer = await call(server, 'POST', '/api/v1/apps', { name: 'bench-api', can_introspect: true }, session);
+  // Several servers share one database in turn: names of their own.
+  const suffix = randomBytes(3).toString('hex');
+  const apiToken = await call(server, 'POST', '/api/v1/tokens', { name: `bench-${suffix}`, scope: { kind: 'all' }, expires: '30D' }, session);
+  const worker = await call(server, 'POST', '/api/v1/apps', { name: `bench-worker-${suffix}`, roles: ['member'] }, session);
+  const resourceServer = await call(server, 'POST', '/api/v1/apps', { name: `bench-api-${suffix}`, can_introspect: true }, session);
   const accessToken = apiToken.access_token as string;
 
-  const runs: { what: string; load: Parameters<typeof runLoad>[0] }[] = [
+  const all: { what: string; load: Parameters<typeof runLoad>[0] }[] = [
     { what: 'GET /healthz (baseline)', load: { url: `${server.url}/healthz` } },
     {
       what: 'refresh_token grant',
@@ -63,6 +68,7 @@ async function measure(server: RunningServer): Promise<Record<string, string | n
       },
     },
   ];
+  const runs = all.filter((run) => only === undefined || only.some((what) => run.what.startsWith(what)));
   // Warm up every route once (JIT, caches, connection pool) before measuring.
   for (const run of runs) await runLoad({ ...run.load, seconds: 1 });
   const measured = await runInterleaved(Object.fromEntries(runs.map((run) => [run.what, { ...run.load, seconds }])), rounds);
@@ -80,19 +86,60 @@ async function measure(server: RunningServer): Promise<Record<string, string | n
 // The limits are for abuse, not for a benchmark that hammers one token from one address.
 const env = { TESSERA_LOG_LEVEL: 'silent', TESSERA_TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000', TESSERA_TOKEN_RATE_LIMIT_PER_TOKEN: '1000000' };
 
-// PostgreSQL.
+// 0. In process: one token signed and verified by the server's own code, per algorithm.
+const algorithms = ['ES256', 'RS256', 'EdDSA'] as const;
+const now = new Date();
+const iat = Math.floor(now.getTime() / 1000);
+const claims: AccessTokenClaims = { iss: 'http://bench', sub: 'usr_1', aud: 'api', exp: iat + 1800, iat, jti: 'j', client_id: 'tok_1', org: 'org_1', roles: ['member'], scope: 'all', tid: 'tok_1', amr: ['token'] };
+function perSecond(run: () => unknown, seconds = 0.5): number {
+  for (let i = 0; i < 200; i++) run();
+  let count = 0;
+  const start = process.hrtime.bigint();
+  const budget = BigInt(Math.round(seconds * 1e9));
+  while (process.hrtime.bigint() - start < budget) {
+    for (let i = 0; i < 50; i++) run();
+    count += 50;
+  }
+  return count / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+const inProcess = algorithms.map((algorithm) => {
+  const key = openSigningKey(Buffer.alloc(32, 1), generateSigningKey(Buffer.alloc(32, 1), 'k', randomBytes(12), now, algorithm));
+  const token = signAccessToken(key, claims);
+  const signs = perSecond(() => signAccessToken(key, claims));
+  const verifies = perSecond(() => verifyAccessToken(token, () => key, { issuer: 'http://bench', now }));
+  return { algorithm, signs, verifies };
+});
+const es256 = inProcess[0] as (typeof inProcess)[number];
+printTable('Access-token signing and verification in process (one core; ratios to ES256, the default)', inProcess.map((row) => ({
+  algorithm: row.algorithm,
+  'signs/s': Math.round(row.signs),
+  'µs/sign': (1e6 / row.signs).toFixed(1),
+  'sign ratio': ratio(row.signs, es256.signs),
+  'verifies/s': Math.round(row.verifies),
+  'µs/verify': (1e6 / row.verifies).toFixed(1),
+  'verify ratio': ratio(row.verifies, es256.verifies),
+})));
+
+// PostgreSQL, one server per signing algorithm: the grants that sign, against the baseline.
 const name = `tessera_bench_${randomBytes(4).toString('hex')}`;
+const secretKey = randomBytes(32);
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 await admin.query(`CREATE DATABASE ${name}`);
 try {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const server = await startServer(loadConfig(env, { port: 0, databaseUrl: url.toString(), adminPassword, secretKey: randomBytes(32) }));
-  try {
-    printTable(`On PostgreSQL (median of ${rounds} interleaved ${seconds} s rounds per route, 32 connections, load from a separate process; ${placement})`, await measure(server));
-  } finally {
-    await server.close();
+  for (const algorithm of algorithms) {
+    // A new algorithm on the same database rotates to a key of it at start (SPEC 5.2).
+    const server = await startServer(loadConfig({ ...env, TESSERA_SIGNING_ALGORITHM: algorithm }, { port: 0, databaseUrl: url.toString(), adminPassword, secretKey }));
+    try {
+      printTable(
+        `On PostgreSQL, ${algorithm} (median of ${rounds} interleaved ${seconds} s rounds per route, 32 connections, load from a separate process; ${placement})`,
+        await measure(server, algorithm === 'ES256' ? undefined : ['GET /healthz', 'refresh_token', 'client_credentials']),
+      );
+    } finally {
+      await server.close();
+    }
   }
 } finally {
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -3,11 +3,13 @@
  *  1. in-process verifications per second: a bare node:crypto Ed25519 verify (the baseline),
  *     cold SDK verification (every token new) and cached verification (the same token again);
  *  2. requests per second of the same Fastify route protected and unprotected, driven from a
- *     separate load process in the same run.
+ *     separate load process in the same run;
+ *  3. the cost of each signature algorithm Tessera signs with (ES256, the default; RS256;
+ *     EdDSA): bare node:crypto verify and cold SDK verification, as ratios to ES256.
  * Ratios to baselines measured in the same run are the evidence; absolute figures are noise.
  */
 import { createServer } from 'node:http';
-import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { createVerifier, fastifyAuth, type RequestLike } from '@tessera/verify';
@@ -82,6 +84,55 @@ printTable(`Fastify route from a separate load process (32 connections; median o
 ]);
 console.log('\nTargets: protected ≥ 0.85 of unprotected; cached ≥ 1,000,000/s; cold ≥ 0.8 of the bare verify.');
 
+// 3. Per algorithm, against one JWKS holding a key of each.
+const perAlgorithm = (['ES256', 'RS256', 'EdDSA'] as const).map((alg) => {
+  const pair =
+    alg === 'ES256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519');
+  return { alg, kid: `bench-${alg}`, ...pair };
+});
+const signWith = (alg: string, data: Buffer, key: KeyObject) =>
+  alg === 'EdDSA' ? sign(null, data, key) : alg === 'ES256' ? sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }) : sign('sha256', data, key);
+const verifyWith = (alg: string, data: Buffer, key: KeyObject, signature: Buffer) =>
+  alg === 'EdDSA' ? verify(null, data, key, signature) : alg === 'ES256' ? verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature) : verify('sha256', data, key, signature);
+const multiJwks = createServer((_req, res) =>
+  res.end(JSON.stringify({ keys: perAlgorithm.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg, use: 'sig' })) })),
+);
+await new Promise<void>((resolve) => multiJwks.listen(0, '127.0.0.1', resolve));
+const multiIssuer = `http://127.0.0.1:${(multiJwks.address() as AddressInfo).port}`;
+const multiVerifier = createVerifier({ issuer: multiIssuer, audience: 'api', jwksUri: `${multiIssuer}/jwks` });
+const algorithmRows = [];
+for (const { alg, kid: algKid, privateKey: algKey, publicKey: algPublic } of perAlgorithm) {
+  const algHeader = Buffer.from(JSON.stringify({ alg, typ: 'at+jwt', kid: algKid })).toString('base64url');
+  const mintAlg = (n: number) => {
+    const now = Math.floor(Date.now() / 1000);
+    const input = `${algHeader}.${Buffer.from(JSON.stringify({ iss: multiIssuer, aud: 'api', sub: `usr_${n}`, org: 'org_1', roles: ['member'], scope: 'all', tid: 'tok_1', amr: ['token'], client_id: 'tok_1', jti: `${alg}${n}`, iat: now, exp: now + 3600 })).toString('base64url')}`;
+    return `${input}.${signWith(alg, Buffer.from(input), algKey).toString('base64url')}`;
+  };
+  const count = 4000;
+  const signStart = process.hrtime.bigint();
+  const tokens = Array.from({ length: count + 1 }, (_, i) => mintAlg(i));
+  const signRate = (count + 1) / (Number(process.hrtime.bigint() - signStart) / 1e9);
+  const first = tokens[0] as string;
+  const input = Buffer.from(first.slice(0, first.lastIndexOf('.')));
+  const sig = Buffer.from(first.slice(first.lastIndexOf('.') + 1), 'base64url');
+  const bareRate = await opsPerSecond(() => verifyWith(alg, input, algPublic, sig), count);
+  await multiVerifier.verify(requestFor(first)); // fetch the JWKS key once
+  const coldAlgRate = await opsPerSecond((i) => multiVerifier.verify(requestFor(tokens[(i % count) + 1] as string)), count);
+  algorithmRows.push({ alg, signRate, bareRate, coldAlgRate });
+}
+const es = algorithmRows[0] as (typeof algorithmRows)[number];
+printTable('Per signature algorithm (one core; ratios to ES256, the default)', algorithmRows.map((row) => ({
+  algorithm: row.alg,
+  'signs/s': Math.round(row.signRate),
+  'sign ratio': ratio(row.signRate, es.signRate),
+  'bare verifies/s': Math.round(row.bareRate),
+  'bare ratio': ratio(row.bareRate, es.bareRate),
+  'SDK cold/s': Math.round(row.coldAlgRate),
+  'SDK cold ratio': ratio(row.coldAlgRate, es.coldAlgRate),
+})));
+
 await app.close();
 verifier.close();
+multiVerifier.close();
 jwksServer.close();
+multiJwks.close();

@@ -28,8 +28,12 @@ export interface VerifierOptions {
   readonly audience: string | readonly string[];
   /** JWKS location; default `<issuer>/.well-known/jwks.json`. Never taken from a token. */
   readonly jwksUri?: string;
-  /** Accepted signature algorithms; default `['EdDSA']`. */
-  readonly algorithms?: readonly ('EdDSA' | 'ES256')[];
+  /**
+   * Signature algorithms to accept at most; default all three Tessera signs with (ES256, RS256,
+   * EdDSA). Whatever this allows, a token verifies only with a JWKS key that names the token's
+   * own `alg`: the JWKS decides, never the token.
+   */
+  readonly algorithms?: readonly SignatureAlgorithm[];
   /** Allowance for clock differences when checking `exp`, `nbf` and `iat`; default 5 seconds. */
   readonly clockSkewSeconds?: number;
   /** An unknown `kid` triggers at most one JWKS refetch per this many seconds; default 30. */
@@ -119,6 +123,10 @@ interface Checked {
 
 const maxCacheEntries = 10_000;
 
+/** The asymmetric algorithms Tessera signs access tokens with (SPEC 5.2). */
+export type SignatureAlgorithm = 'ES256' | 'RS256' | 'EdDSA';
+const supportedAlgorithms: readonly SignatureAlgorithm[] = ['ES256', 'RS256', 'EdDSA'];
+
 /** RFC 6749 §2.3.1: id and secret are form-encoded, joined by a colon, then base64-encoded. */
 export function basicAuthorization(clientId: string, clientSecret: string): string {
   return `Basic ${btoa(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`)}`;
@@ -164,7 +172,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     cacheMaxAge: jwksMaxAgeMs,
     [customFetch]: (url, init) => fetchFn(url, init),
   });
-  const algorithms = [...(options.algorithms ?? ['EdDSA'])];
+  const algorithms: readonly string[] = (options.algorithms ?? supportedAlgorithms).filter((alg) => supportedAlgorithms.includes(alg));
 
   const feed = options.revocations
     ? new RevocationFeed({
@@ -261,40 +269,55 @@ export function createVerifier(options: VerifierOptions): Verifier {
     const payload = decodeJson(encodedPayload) as (JWTPayload & Record<string, unknown>) | undefined;
     if (!header || !payload) return notValid();
     // RFC 8725 §3.1: only the configured algorithms; `none` and HMAC can never pass.
-    if (typeof header['alg'] !== 'string' || !algorithms.includes(header['alg'] as 'EdDSA' | 'ES256')) return notValid();
+    if (typeof header['alg'] !== 'string' || !algorithms.includes(header['alg'])) return notValid();
+    const alg = header['alg'] as SignatureAlgorithm;
     // RFC 9068 §4: the type must be at+jwt (application/at+jwt).
     if (header['typ'] !== 'at+jwt' && header['typ'] !== 'application/at+jwt') return notValid();
     if (typeof header['kid'] !== 'string' || header['kid'].length > 200) return notValid();
     const kid = header['kid'];
-    let known = keyObjects.get(kid);
+    // Keys are remembered by kid and algorithm: a token naming another algorithm for a known
+    // kid goes back to the JWKS, which has no such key.
+    const keyId = `${alg} ${kid}`;
+    let known = keyObjects.get(keyId);
     // A key is trusted for jwksMaxAgeSeconds, then looked up again: one the issuer has retired
     // from its JWKS (every token it signed has expired) stops verifying anything new.
     if (!known || now() - known.checkedAt > jwksMaxAgeMs) {
       try {
-        known = { key: KeyObject.from((await jwks(header as { alg: string; kid: string }, undefined as never)) as CryptoKey), checkedAt: now() };
-        keyObjects.set(kid, known);
+        // jose picks the JWKS key by kid and, RFC 7517 §4.4, only one whose `alg` is the
+        // token's (and whose key type fits it): the published algorithm decides.
+        known = { key: KeyObject.from((await jwks({ alg, kid }, undefined as never)) as CryptoKey), checkedAt: now() };
+        keyObjects.set(keyId, known);
       } catch (error) {
         // No such key in the issuer's JWKS (or asked again within the cooldown): a forged or
         // foreign token, or a retired key. Anything else (JWKS unreachable, timed out,
         // unreadable) is our outage, not the caller's fault: a key already known keeps working
         // until the JWKS answers again; an unknown one is a 503, so clients retry.
         if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys || error instanceof joseErrors.JOSENotSupported) {
-          keyObjects.delete(kid);
+          keyObjects.delete(keyId);
           return notValid();
         }
         if (!known) return unreachable();
         // Ask again after the cooldown, not on every request while the outage lasts.
         known = { key: known.key, checkedAt: now() - jwksMaxAgeMs + jwksCooldownMs };
-        keyObjects.set(kid, known);
+        keyObjects.set(keyId, known);
       }
     }
     const key = known.key;
     const signature = Buffer.from(encodedSignature, 'base64url');
     const data = Buffer.from(`${encodedHeader}.${encodedPayload}`);
-    const signatureOk =
-      header['alg'] === 'EdDSA'
-        ? verifySignature(null, data, key, signature)
-        : verifySignature('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
+    if (!keyFits(alg, key)) return notValid();
+    let signatureOk: boolean;
+    try {
+      signatureOk =
+        alg === 'EdDSA'
+          ? verifySignature(null, data, key, signature)
+          : alg === 'ES256'
+            ? // RFC 7518 §3.4: JWS carries R || S, not DER.
+              verifySignature('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature)
+            : verifySignature('sha256', data, key, signature);
+    } catch {
+      signatureOk = false;
+    }
     if (!signatureOk) return notValid();
     const nowSeconds = now() / 1000;
     if (payload.iss !== issuer) return notValid();
@@ -310,6 +333,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
       // Unparseable endpoint or allowlist claims: refuse rather than guess.
       return notValid();
     }
+  }
+
+  /** Belt and braces: the key's type must be the one the algorithm is defined for. */
+  function keyFits(alg: SignatureAlgorithm, key: KeyObject): boolean {
+    const type = key.asymmetricKeyType;
+    if (alg === 'EdDSA') return type === 'ed25519';
+    if (alg === 'ES256') return type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+    return type === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
   }
 
   async function checkDirect(token: string): Promise<Checked | Verdict> {

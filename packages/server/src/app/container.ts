@@ -130,6 +130,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       random,
       settings: {
         secretKey,
+        algorithm: config.signingAlgorithm,
         rotationSeconds: config.signingKeyRotationSeconds,
         retentionSeconds: afterLastAccessTokenSeconds,
         // Beyond @tessera/verify's default JWKS refetch cooldown (30 s) and common JWKS cache lifetimes.
@@ -167,7 +168,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
         revokeByHolder: (id, context) => tokens.revokeBySystem(id, 'holder', context),
         policy: (orgId) => tokens.policyOf(orgId),
       },
-      settings: { issuer: () => issuer.value, audience: config.audience, defaultAccessTokenTtlSeconds: 1800 },
+      settings: { issuer: () => issuer.value, audience: config.audience, defaultAccessTokenTtlSeconds: 1800, nullRefreshToken: config.oauthNullRefreshToken },
     });
 
     const hour = 3600;

@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 import { formatEndpointPattern, isRuleError, parseEndpointPatterns, parseIpAllowlist, parseRelativeExpiry, type IpRange } from '@tessera/rules';
 import { optionDocs, type OptionName } from './defaults.js';
 
+/** Access-token signature algorithms (the same list as core's; config is a leaf and imports none of it). */
+const signingAlgorithms = ['ES256', 'RS256', 'EdDSA'] as const;
+export type SigningAlgorithmOption = (typeof signingAlgorithms)[number];
+
 /** Validated configuration. Built once at boot by {@link loadConfig}; nothing else reads the environment. */
 export interface Config {
   readonly host: string;
@@ -24,6 +28,11 @@ export interface Config {
   readonly issuer: string | undefined;
   readonly audience: string;
   readonly signingKeyRotationSeconds: number;
+  readonly signingAlgorithm: SigningAlgorithmOption;
+  /** Token responses without a new refresh token carry `"refresh_token": null` (the seeds' form). */
+  readonly oauthNullRefreshToken: boolean;
+  /** `/oauth/provider/token` (the seeds' path) is served as the token endpoint too. */
+  readonly oauthProviderPath: boolean;
   /** 0 keeps audit events forever. */
   readonly auditRetentionSeconds: number;
   readonly tokenRateLimitPerAddress: number;
@@ -183,6 +192,16 @@ export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
   const audience = raw('audience') ?? 'api';
   if (!/^[\x21-\x7e]{1,200}$/.test(audience)) throw new ConfigError(optionDocs.audience.env, 'expected 1-200 printable characters without spaces');
 
+  const bool = (name: OptionName): boolean => {
+    const text = raw(name);
+    if (text !== 'true' && text !== 'false') throw new ConfigError(optionDocs[name].env, `expected true or false, got "${text}"`);
+    return text === 'true';
+  };
+  const signingAlgorithm = raw('signingAlgorithm') as SigningAlgorithmOption;
+  if (!signingAlgorithms.includes(signingAlgorithm)) {
+    throw new ConfigError(optionDocs.signingAlgorithm.env, `expected one of ${signingAlgorithms.join(', ')}, got "${signingAlgorithm}"`);
+  }
+
   const presetsFile = raw('presetsFile');
   const presets = presetsFile === undefined ? [] : loadPresets(presetsFile);
 
@@ -191,6 +210,9 @@ export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
     issuer: issuer?.replace(/\/$/, ''),
     audience,
     signingKeyRotationSeconds: int('signingKeyRotationDays', 1, 3650) * 86_400,
+    signingAlgorithm,
+    oauthNullRefreshToken: bool('oauthNullRefreshToken'),
+    oauthProviderPath: bool('oauthProviderPath'),
     auditRetentionSeconds: int('auditRetentionDays', 0, 36_500) * 86_400,
     tokenRateLimitPerAddress: int('tokenRateLimitPerAddress', 1, 1_000_000),
     tokenRateLimitPerToken: int('tokenRateLimitPerToken', 1, 1_000_000),

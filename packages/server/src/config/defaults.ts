@@ -108,6 +108,24 @@ export const optionDocs = {
     description:
       'Age at which the access-token signing key is replaced. Old public keys stay in the JWKS until every token they signed has expired.',
   },
+  signingAlgorithm: {
+    env: 'TESSERA_SIGNING_ALGORITHM',
+    default: 'ES256',
+    description:
+      'Signature algorithm of access tokens: ES256, RS256 or EdDSA. ES256 by default because every common JWT library verifies it (jsonwebtoken has no EdDSA, get-jwks cannot read OKP keys); RS256 is the one RFC 9068 requires servers to offer. Changing it rotates to a key of the new algorithm at the next start; the old keys stay in the JWKS until their tokens have expired.',
+  },
+  oauthNullRefreshToken: {
+    env: 'TESSERA_OAUTH_NULL_REFRESH_TOKEN',
+    default: 'false',
+    description:
+      'true: token responses that issue no refresh token carry "refresh_token": null, the form of the seed documents, for clients written against it. false (default): the member is omitted, as RFC 6749 §5.1 intends; strict clients (openid-client, oauth4webapi) refuse null.',
+  },
+  oauthProviderPath: {
+    env: 'TESSERA_OAUTH_PROVIDER_PATH',
+    default: 'false',
+    description:
+      'true: POST /oauth/provider/token, the token endpoint path of the seed documents, answers exactly like /oauth/token. Off by default so the metadata names one token endpoint.',
+  },
   auditRetentionDays: {
     env: 'TESSERA_AUDIT_RETENTION_DAYS',
     default: '0',

@@ -23,8 +23,8 @@ const claims: AccessTokenClaims = {
   amr: ['token'],
 };
 
-describe('access token format', () => {
-  const stored = generateSigningKey(secretKey, 'key-1', randomBytes(12), now);
+for (const algorithm of ['ES256', 'RS256', 'EdDSA'] as const) describe(`access token format (${algorithm})`, () => {
+  const stored = generateSigningKey(secretKey, 'key-1', randomBytes(12), now, algorithm);
   const key = openSigningKey(secretKey, stored);
   const keys = (kid: string) => (kid === 'key-1' ? key : undefined);
 
@@ -42,10 +42,12 @@ describe('access token format', () => {
       typ: 'at+jwt',
       issuer: 'http://tessera.test',
       audience: 'http://api.test',
-      algorithms: ['EdDSA'],
+      algorithms: [algorithm],
       currentDate: now,
     });
     assert.equal(protectedHeader.kid, 'key-1');
+    assert.equal(protectedHeader.alg, algorithm);
+    assert.deepEqual([key.publicJwk.alg, key.publicJwk.use, key.publicJwk.kid], [algorithm, 'sig', 'key-1']);
     assert.equal(payload.sub, 'usr_1');
     assert.deepEqual(payload['endpoints'], ['GET /plans']);
   });
@@ -61,7 +63,12 @@ describe('access token format', () => {
     assert.deepEqual(verifyAccessToken(token, () => undefined, { issuer: claims.iss, now }), { valid: false, reason: 'unknown_key' });
     assert.deepEqual(verifyAccessToken(token, keys, { issuer: 'http://evil', now }), { valid: false, reason: 'wrong_issuer' });
     assert.deepEqual(verifyAccessToken(token, keys, { issuer: claims.iss, now: new Date(now.getTime() + 1800_000) }), { valid: false, reason: 'expired' });
-    const jwtHeader = Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: 'JWT', kid: 'key-1' })).toString('base64url');
+    const jwtHeader = Buffer.from(JSON.stringify({ alg: algorithm, typ: 'JWT', kid: 'key-1' })).toString('base64url');
+    // RFC 8725 §3.1: the key's algorithm decides; a header naming another one never verifies.
+    for (const other of ['ES256', 'RS256', 'EdDSA', 'HS256'].filter((alg) => alg !== algorithm)) {
+      const swapped = Buffer.from(JSON.stringify({ alg: other, typ: 'at+jwt', kid: 'key-1' })).toString('base64url');
+      assert.equal(verifyAccessToken(`${swapped}.${p}.${s}`, keys, { issuer: claims.iss, now }).valid, false, other);
+    }
     assert.deepEqual(verifyAccessToken(`${jwtHeader}.${p}.${s}`, keys, { issuer: claims.iss, now }), { valid: false, reason: 'wrong_type' });
     const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt', kid: 'key-1' })).toString('base64url');
     assert.equal(verifyAccessToken(`${none}.${p}.${s}`, keys, { issuer: claims.iss, now }).valid, false);

@@ -1,11 +1,51 @@
 import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, sign, verify, type KeyObject } from 'node:crypto';
 
 /**
- * JWT access tokens (RFC 9068) signed with Ed25519, written against node:crypto directly: the
- * token endpoint signs one per request, and node:crypto's sign is about twice as fast as a
- * general JOSE library's here (35 µs against 74 µs). Verification for introspection uses the
+ * JWT access tokens (RFC 9068) signed with ES256 (the default), RS256 or EdDSA, written against
+ * node:crypto directly: the token endpoint signs one per request, and node:crypto's sign is
+ * about twice as fast as a general JOSE library's here. Verification for introspection uses the
  * same keys. The resource-server SDK verifies with `jose` against the published JWKS.
  */
+
+/**
+ * The signature algorithms Tessera signs with (SPEC 5.2). RS256 because RFC 9068 §2.1 requires
+ * authorization servers to support it; ES256 as the default because every common JWT library
+ * verifies it (jsonwebtoken has no EdDSA) and its keys and signatures are small; EdDSA for
+ * deployments whose verifiers all have it.
+ */
+export const signingAlgorithms = ['ES256', 'RS256', 'EdDSA'] as const;
+export type SigningAlgorithm = (typeof signingAlgorithms)[number];
+
+export const isSigningAlgorithm = (value: unknown): value is SigningAlgorithm => signingAlgorithms.includes(value as SigningAlgorithm);
+
+function generatePair(algorithm: SigningAlgorithm) {
+  switch (algorithm) {
+    case 'ES256':
+      return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    case 'RS256':
+      // RFC 7518 §3.3: at least 2048 bits.
+      return generateKeyPairSync('rsa', { modulusLength: 2048 });
+    case 'EdDSA':
+      return generateKeyPairSync('ed25519');
+  }
+}
+
+/** Signs or verifies `data` with node:crypto in the form JWS uses (RFC 7518 §3). */
+function signBytes(algorithm: SigningAlgorithm, data: Buffer, key: KeyObject): Buffer {
+  if (algorithm === 'EdDSA') return sign(null, data, key);
+  // RFC 7518 §3.4: an ES256 signature is R || S, 64 bytes, not the DER node:crypto defaults to.
+  return algorithm === 'ES256' ? sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }) : sign('sha256', data, key);
+}
+
+function verifyBytes(algorithm: SigningAlgorithm, data: Buffer, key: KeyObject, signature: Buffer): boolean {
+  try {
+    if (algorithm === 'EdDSA') return verify(null, data, key, signature);
+    return algorithm === 'ES256' ? verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature) : verify('sha256', data, key, signature);
+  } catch {
+    // A signature of the wrong length for the key is simply not a valid signature.
+    return false;
+  }
+}
 
 /** Claims of a Tessera access token (SPEC 5.2). */
 export interface AccessTokenClaims {
@@ -34,7 +74,7 @@ export interface AccessTokenClaims {
 /** A signing key as stored: the private half encrypted under the server's secret key. */
 export interface StoredSigningKey {
   readonly kid: string;
-  readonly algorithm: 'EdDSA';
+  readonly algorithm: SigningAlgorithm;
   readonly publicKey: JsonWebKey;
   /** AES-256-GCM: 12-byte IV, 16-byte tag, ciphertext of the PKCS#8 DER private key. */
   readonly encryptedPrivateKey: Buffer;
@@ -48,7 +88,8 @@ export interface StoredSigningKey {
 /** A key ready to sign or verify. */
 export interface SigningKey {
   readonly kid: string;
-  readonly publicJwk: JsonWebKey & { kid: string; alg: 'EdDSA'; use: 'sig' };
+  readonly algorithm: SigningAlgorithm;
+  readonly publicJwk: JsonWebKey & { kid: string; alg: SigningAlgorithm; use: 'sig' };
   readonly publicKey: KeyObject;
   readonly privateKey: KeyObject;
   /** The JOSE header, already encoded, since it is the same for every token of this key. */
@@ -60,15 +101,15 @@ function wrappingKey(secretKey: Uint8Array): Buffer {
   return Buffer.from(hkdfSync('sha256', secretKey, 'tessera', 'signing-key-encryption', 32));
 }
 
-/** Generates an Ed25519 key pair and encrypts its private half for storage. */
-export function generateSigningKey(secretKey: Uint8Array, kid: string, iv: Uint8Array, now: Date): StoredSigningKey {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+/** Generates a key pair for `algorithm` (default ES256) and encrypts its private half for storage. */
+export function generateSigningKey(secretKey: Uint8Array, kid: string, iv: Uint8Array, now: Date, algorithm: SigningAlgorithm = 'ES256'): StoredSigningKey {
+  const { publicKey, privateKey } = generatePair(algorithm);
   const cipher = createCipheriv('aes-256-gcm', wrappingKey(secretKey), iv);
   cipher.setAAD(Buffer.from(kid));
   const ciphertext = Buffer.concat([cipher.update(privateKey.export({ format: 'der', type: 'pkcs8' })), cipher.final()]);
   return {
     kid,
-    algorithm: 'EdDSA',
+    algorithm,
     publicKey: publicKey.export({ format: 'jwk' }),
     encryptedPrivateKey: Buffer.concat([Buffer.from(iv), cipher.getAuthTag(), ciphertext]),
     createdAt: now,
@@ -87,30 +128,35 @@ export function openSigningKey(secretKey: Uint8Array, stored: StoredSigningKey):
   const der = Buffer.concat([decipher.update(stored.encryptedPrivateKey.subarray(28)), decipher.final()]);
   const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
   const publicKey = createPublicKey({ key: stored.publicKey as import('node:crypto').JsonWebKey, format: 'jwk' });
+  const alg = stored.algorithm;
   return {
     kid: stored.kid,
-    publicJwk: { ...stored.publicKey, kid: stored.kid, alg: 'EdDSA', use: 'sig' },
+    algorithm: alg,
+    // RFC 7517 §4.2, §4.4: `use` and `alg` let verifiers pick the key without guessing.
+    publicJwk: { ...stored.publicKey, kid: stored.kid, alg, use: 'sig' },
     publicKey,
     privateKey,
-    encodedHeader: Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: 'at+jwt', kid: stored.kid })).toString('base64url'),
+    encodedHeader: Buffer.from(JSON.stringify({ alg, typ: 'at+jwt', kid: stored.kid })).toString('base64url'),
   };
 }
 
 /** Signs the claims as a compact JWT with `typ: at+jwt` (RFC 9068 §2.1). */
 export function signAccessToken(key: SigningKey, claims: AccessTokenClaims): string {
   const signingInput = `${key.encodedHeader}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-  return `${signingInput}.${sign(null, Buffer.from(signingInput), key.privateKey).toString('base64url')}`;
+  return `${signingInput}.${signBytes(key.algorithm, Buffer.from(signingInput), key.privateKey).toString('base64url')}`;
 }
 
 export type DecodedAccessToken =
   | { readonly valid: true; readonly claims: AccessTokenClaims; readonly kid: string }
   | { readonly valid: false; readonly reason: 'malformed' | 'unknown_key' | 'bad_signature' | 'wrong_type' | 'wrong_issuer' | 'expired' | 'not_yet_valid' };
 
-const jwtShape = /^[A-Za-z0-9_-]{10,200}\.[A-Za-z0-9_-]{10,8000}\.[A-Za-z0-9_-]{86}$/;
+// Signatures: 86 characters for Ed25519 and ES256 (64 bytes), 342 for RS256 with 2048 bits, up to 4096-bit RSA.
+const jwtShape = /^[A-Za-z0-9_-]{10,200}\.[A-Za-z0-9_-]{10,8000}\.[A-Za-z0-9_-]{86,683}$/;
 
 /**
- * Verifies a compact JWT against the service's own keys: shape, header (`alg` EdDSA only,
- * `typ` at+jwt, a known `kid`), signature, issuer and expiry. Never throws for bad input.
+ * Verifies a compact JWT against the service's own keys: shape, header (`typ` at+jwt, a known
+ * `kid`, and `alg` exactly that key's algorithm), signature, issuer and expiry. Never throws for
+ * bad input.
  */
 export function verifyAccessToken(
   token: string,
@@ -128,12 +174,13 @@ export function verifyAccessToken(
     return { valid: false, reason: 'malformed' };
   }
   if (typeof header !== 'object' || header === null || typeof claims !== 'object' || claims === null) return { valid: false, reason: 'malformed' };
-  // RFC 8725 §3.1: accept exactly the algorithm we sign with; `none` and HMAC never pass.
-  if (header.alg !== 'EdDSA' || typeof header.kid !== 'string') return { valid: false, reason: 'malformed' };
+  if (!isSigningAlgorithm(header.alg) || typeof header.kid !== 'string') return { valid: false, reason: 'malformed' };
   if (header.typ !== 'at+jwt') return { valid: false, reason: 'wrong_type' };
   const key = keys(header.kid);
   if (!key) return { valid: false, reason: 'unknown_key' };
-  const signatureOk = verify(null, Buffer.from(`${encodedHeader}.${encodedPayload}`), key.publicKey, Buffer.from(encodedSignature, 'base64url'));
+  // RFC 8725 §3.1: the key decides the algorithm, never the token; `none` and HMAC never pass.
+  if (header.alg !== key.algorithm) return { valid: false, reason: 'bad_signature' };
+  const signatureOk = verifyBytes(key.algorithm, Buffer.from(`${encodedHeader}.${encodedPayload}`), key.publicKey, Buffer.from(encodedSignature, 'base64url'));
   if (!signatureOk) return { valid: false, reason: 'bad_signature' };
   if (claims.iss !== expected.issuer) return { valid: false, reason: 'wrong_issuer' };
   const now = Math.floor(expected.now.getTime() / 1000);

@@ -1,4 +1,4 @@
-import { generateSigningKey, openSigningKey, type SigningKey, type StoredSigningKey } from './access-token-format.js';
+import { generateSigningKey, openSigningKey, type SigningAlgorithm, type SigningKey, type StoredSigningKey } from './access-token-format.js';
 import type { ChangePublisher } from './changes.js';
 import { randomBase62, type Clock, type Random } from './ports.js';
 
@@ -15,10 +15,17 @@ export interface SigningKeyRepository {
   replaceActive(current: string | null, next: StoredSigningKey | { readonly publishedKid: string }, at: Date): Promise<boolean>;
   /** Publishes `key` as the next key, not yet signing; false when another key already waits. */
   publishNext(key: StoredSigningKey): Promise<boolean>;
+  /** Deletes the waiting key `kid` if it has never signed (its algorithm is no longer wanted). */
+  withdrawNext(kid: string): Promise<void>;
 }
 
 export interface KeyringSettings {
   readonly secretKey: Uint8Array;
+  /**
+   * The algorithm new keys are made for. When the active key has another one, the keyring
+   * rotates at once; the old keys stay published for `retentionSeconds` like any retired key.
+   */
+  readonly algorithm: SigningAlgorithm;
   /** A key signs for this long before it is replaced. */
   readonly rotationSeconds: number;
   /**
@@ -57,10 +64,16 @@ export function createKeyring(deps: { repo: SigningKeyRepository; changes: Chang
     lastRefresh = now.getTime();
   }
 
-  const generate = (now: Date) => generateSigningKey(settings.secretKey, `k${randomBase62(random, 15)}`, random.bytes(12), now);
+  const generate = (now: Date) => generateSigningKey(settings.secretKey, `k${randomBase62(random, 15)}`, random.bytes(12), now, settings.algorithm);
+  const activeAlgorithm = () => stored.find((key) => key.kid === activeKid)?.algorithm;
 
-  /** Publishes a waiting next key when there is none (at start, and after each rotation). */
+  /** Publishes a waiting next key of the configured algorithm when there is none (at start, and after each rotation). */
   async function ensureNext(): Promise<void> {
+    if (nextKey && nextKey.algorithm !== settings.algorithm) {
+      // Waiting for an algorithm the operator has moved away from: it would sign the wrong kind.
+      await repo.withdrawNext(nextKey.kid);
+      await load();
+    }
     if (nextKey) return;
     const fresh = generate(clock.now());
     const won = await repo.publishNext(fresh);
@@ -74,7 +87,8 @@ export function createKeyring(deps: { repo: SigningKeyRepository; changes: Chang
    */
   async function rotate(): Promise<void> {
     const now = clock.now();
-    const ready = nextKey && now.getTime() - nextKey.createdAt.getTime() >= settings.prepublishSeconds * 1000 ? nextKey : undefined;
+    const ready =
+      nextKey && nextKey.algorithm === settings.algorithm && now.getTime() - nextKey.createdAt.getTime() >= settings.prepublishSeconds * 1000 ? nextKey : undefined;
     const next = ready ? { publishedKid: ready.kid } : generate(now);
     const won = await repo.replaceActive(activeKid ?? null, next, now);
     // Whether this instance won or another did, the stored state is now the truth.
@@ -89,7 +103,9 @@ export function createKeyring(deps: { repo: SigningKeyRepository; changes: Chang
     /** Loads the keys, creating the first one on an empty database. */
     async init(): Promise<void> {
       await load();
-      if (!activeKid) await rotate();
+      // A changed TESSERA_SIGNING_ALGORITHM takes effect at once: tokens signed before stay
+      // verifiable, since the retired key remains published until they have expired.
+      if (!activeKid || activeAlgorithm() !== settings.algorithm) await rotate();
       await ensureNext();
     },
 
@@ -121,6 +137,10 @@ export function createKeyring(deps: { repo: SigningKeyRepository; changes: Chang
       await ensureNext();
       const active = stored.find((key) => key.kid === activeKid);
       const now = clock.now().getTime();
+      if (active && active.algorithm !== settings.algorithm) {
+        await rotate();
+        return true;
+      }
       if (active && now - (active.activatedAt ?? active.createdAt).getTime() < settings.rotationSeconds * 1000) return false;
       if (active && nextKey && now - nextKey.createdAt.getTime() < settings.prepublishSeconds * 1000) return false;
       await rotate();

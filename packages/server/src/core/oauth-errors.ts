@@ -11,7 +11,9 @@ export type OAuthErrorCode =
 
 /**
  * A refusal at an OAuth endpoint, answered as an RFC 6749 §5.2 error body by the error mapper.
- * `basic` marks a client that tried HTTP Basic, which must get 401 and WWW-Authenticate.
+ * Every invalid_client is answered 401 with WWW-Authenticate, so `basic` no longer changes the
+ * answer; it stays for callers that mark a client that tried HTTP Basic. The description must
+ * name parameters, never quote their values (the mapper also reduces it to the §5.2 charset).
  */
 export class OAuthError extends Error {
   readonly basic: boolean;

@@ -16,7 +16,15 @@ export interface OAuthSettings {
   readonly audience: string;
   /** Default access-token lifetime when policy gives none. */
   readonly defaultAccessTokenTtlSeconds: number;
+  /** Answer `"refresh_token": null` when none is issued (the seeds' form) instead of omitting it. */
+  readonly nullRefreshToken?: boolean;
 }
+
+/**
+ * Who the client at an OAuth endpoint is (RFC 6749 §2.3): an app whose credentials were
+ * verified, a public client naming itself by `client_id` alone, or nobody.
+ */
+export type ClientAuth = { readonly kind: 'app'; readonly app: App } | { readonly kind: 'public'; readonly clientId: string } | { readonly kind: 'none' };
 
 /** A verified API token, as the tokens domain reports it. */
 export interface ExchangeableToken {
@@ -48,16 +56,21 @@ export interface ApiTokenGate {
   policy(orgId: string): Promise<{ accessTokenTtlSeconds: number; refreshTokenRotation: boolean }>;
 }
 
+/**
+ * RFC 6749 §5.1. `refresh_token` is present only when a new one is issued (rotation): the
+ * member is optional and, when present, a string; strict clients refuse `null`. The seeds'
+ * `null` is a setting (OAuthSettings.nullRefreshToken).
+ */
 export interface TokenResponse {
   readonly access_token: string;
   readonly token_type: 'Bearer';
   readonly expires_in: number;
-  readonly refresh_token: string | null;
+  readonly refresh_token?: string | null;
   readonly scope: string;
 }
 
 /** A grant handler (RFC 6749 §4, §6), keyed by its wire name in the dispatch map. */
-export type Grant = (input: { param: (name: string) => string | undefined; client: () => Promise<App>; context: RequestContext & { clientIp: string } }) => Promise<TokenResponse>;
+export type Grant = (input: { param: (name: string) => string | undefined; client: ClientAuth; context: RequestContext & { clientIp: string } }) => Promise<TokenResponse>;
 
 /**
  * Parses the optional `scope` parameter (RFC 6749 §3.3): space-delimited endpoint patterns,
@@ -67,8 +80,9 @@ function parseRequestedScope(scope: string): EndpointPattern[] {
   const lines = scope.split(' ').filter(Boolean).map((item) => item.replace(/^([A-Z,]+):\//, '$1 /'));
   try {
     return parseEndpointPatterns(lines);
-  } catch (error) {
-    throw new OAuthError('invalid_scope', error instanceof Error ? error.message : 'Invalid scope');
+  } catch {
+    // The rule's message quotes the pattern; an error body never echoes client input (RFC 6749 §5.2 charset, and no reflection).
+    throw new OAuthError('invalid_scope', 'The scope parameter is not valid: send space-separated endpoint patterns such as GET:/plans or /plans/*');
   }
 }
 
@@ -101,6 +115,7 @@ export function createOAuthService(deps: {
   settings: OAuthSettings;
 }) {
   const { store, clock, random, keyring, tokens, usage, settings } = deps;
+  const withoutRefreshToken = settings.nullRefreshToken ? { refresh_token: null } : {};
 
   function mint(claims: Omit<AccessTokenClaims, 'iss' | 'aud' | 'iat' | 'exp' | 'jti'>, ttlSeconds: number): { token: string; expiresIn: number } {
     const iat = Math.floor(clock.now().getTime() / 1000);
@@ -165,7 +180,7 @@ export function createOAuthService(deps: {
     );
   }
 
-  const refreshToken: Grant = async ({ param, context }) => {
+  const refreshToken: Grant = async ({ param, client, context }) => {
     const presented = param('refresh_token');
     if (presented === undefined) throw new OAuthError('invalid_request', 'The refresh_token parameter is missing: send the API token');
     const now = clock.now();
@@ -179,6 +194,14 @@ export function createOAuthService(deps: {
       throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired, revoked or not allowed from this address');
     }
     const token = verdict.token;
+    // RFC 6749 §6: the refresh token must have been issued to the client presenting it. An API
+    // token is its own (public) client, its id the access tokens' client_id; an app may
+    // exchange its own organization's tokens.
+    const boundElsewhere = client.kind === 'public' ? client.clientId !== token.id : client.kind === 'app' && client.app.orgId !== token.orgId;
+    if (boundElsewhere) {
+      denied('other_client', token.id, token.orgId);
+      throw new OAuthError('invalid_grant', 'The refresh token was not issued to this client');
+    }
     if (token.mode === 'direct') {
       denied('direct_token', token.id, token.orgId);
       throw new OAuthError('invalid_grant', 'This API token is used directly as a bearer token; it cannot be exchanged');
@@ -193,7 +216,7 @@ export function createOAuthService(deps: {
       const outside = narrowed.find((pattern) => !within(pattern, granted));
       if (outside) {
         denied('scope', token.id, token.orgId);
-        throw new OAuthError('invalid_scope', `The requested scope exceeds the token's scope at ${outside.path}`);
+        throw new OAuthError('invalid_scope', "The requested scope exceeds the API token's scope; ask for a part of it");
       }
       endpoints = requested.split(' ').filter(Boolean).map((item) => item.replace(/^([A-Z,]+):\//, '$1 /'));
       scopeKind = 'custom';
@@ -213,18 +236,26 @@ export function createOAuthService(deps: {
     const { token: accessToken, expiresIn } = await issueForToken(token, scopeKind, endpoints);
     usage.recordUse(token.id, context.clientIp, now);
     usage.audit(auditOf({ ...context, actor: null }, now, { orgId: token.orgId, action: 'token.exchanged', outcome: 'success', targetType: 'token', targetId: token.id, details: { grant: 'refresh_token', rotated: refresh !== null, scope: scopeKind } }));
-    return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, refresh_token: refresh, scope: formatScope(scopeKind, endpoints) };
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+      ...(refresh === null ? withoutRefreshToken : { refresh_token: refresh }),
+      scope: formatScope(scopeKind, endpoints),
+    };
   };
 
   const clientCredentials: Grant = async ({ client }) => {
-    const app = await client();
+    // RFC 6749 §4.4.2: only a confidential client may use this grant.
+    if (client.kind !== 'app') throw new OAuthError('invalid_client', 'The client_credentials grant needs client authentication: send client_id and client_secret (HTTP Basic or form body)');
+    const app = client.app;
     const policy = await tokens.policy(app.orgId);
     const { token, expiresIn } = mint(
       { sub: app.clientId, client_id: app.clientId, org: app.orgId, roles: app.roles, scope: 'all', amr: ['client'] },
       app.accessTokenTtlSeconds ?? policy.accessTokenTtlSeconds,
     );
     // RFC 6749 §4.4.3: no refresh token for client credentials.
-    return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: null, scope: 'all' };
+    return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, ...withoutRefreshToken, scope: 'all' };
   };
 
   /** Grants by their wire name (RFC 6749 §4.4, §6). */
@@ -310,22 +341,31 @@ export function createOAuthService(deps: {
 
     /**
      * RFC 7009: revokes an API token (and so every access token minted from it) or one access
-     * token. Unknown or invalid tokens are not an error (§2.2).
+     * token. Unknown or invalid tokens are not an error (§2.2). §2.1: the token must concern
+     * the client: without client authentication, holding the token is the proof (an API token
+     * needs its real secret); a public client_id must be the token's own client; an
+     * authenticated app may revoke what it was issued, or (with can_introspect) what it may
+     * introspect, its organization's tokens. Anything else changes nothing and, like an
+     * invalid token, answers 200, so the endpoint tells no one which tokens exist.
      */
-    async revoke(token: string, context: RequestContext & { clientIp: string }): Promise<void> {
+    async revoke(token: string, client: ClientAuth, context: RequestContext & { clientIp: string }): Promise<void> {
       const now = clock.now();
+      const concerns = (orgId: string, clientId: string) =>
+        client.kind === 'none' ||
+        (client.kind === 'public' && client.clientId === clientId) ||
+        (client.kind === 'app' && (client.app.clientId === clientId || (client.app.canIntrospect && client.app.orgId === orgId)));
       const parsed = /^([a-z][a-z0-9]{1,15})_/.exec(token);
       if (parsed) {
         const result = parseToken(token, parsed[1] as string);
         if (result.ok) {
           const verdict = await tokens.verify(token, { clientIp: context.clientIp, now });
           // Only a holder of the real secret may revoke; a wrong secret changes nothing.
-          if (verdict.active) await tokens.revokeByHolder(verdict.token.id, context);
+          if (verdict.active && concerns(verdict.token.orgId, verdict.token.id)) await tokens.revokeByHolder(verdict.token.id, context);
         }
         return;
       }
       const decoded = verifyAccessToken(token, (kid) => keyring.find(kid), { issuer: settings.issuer(), now });
-      if (!decoded.valid) return;
+      if (!decoded.valid || !concerns(decoded.claims.org, decoded.claims.client_id)) return;
       await store.transaction(async (tx) => {
         await tx.revocations.revokeAccessToken({
           jti: decoded.claims.jti,
@@ -358,12 +398,17 @@ export function createOAuthService(deps: {
         revocation_endpoint: `${base}/oauth/revoke`,
         jwks_uri: `${base}/.well-known/jwks.json`,
         grant_types_supported: Object.keys(grants),
+        // RFC 8414 §2: the methods this endpoint accepts. `none` is true of the token endpoint:
+        // the refresh grant takes an API token with no client authentication (the token is
+        // the proof); client_credentials needs a secret, so apps use the other two.
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
         introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-        revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+        revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+        // RFC 8414 §2 makes response_types_supported REQUIRED; with no authorization endpoint
+        // the true list is empty. No *_signing_alg_values_supported members: Tessera offers no
+        // JWT client authentication (RFC 7523) and signs nothing a client verifies from them.
         response_types_supported: [],
         scopes_supported: ['all'],
-        token_endpoint_auth_signing_alg_values_supported: ['EdDSA'],
       };
     },
   };

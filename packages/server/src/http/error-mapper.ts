@@ -178,13 +178,34 @@ export function handleNotFound(request: FastifyRequest, reply: FastifyReply): Fa
   return handleError(new TesseraError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}; see /openapi.json`), request, reply);
 }
 
+/** Typographic characters our own messages might carry, written the way §5.2 allows. */
+const plainForms: Record<string, string> = { '\u2014': '-', '\u2013': '-', '\u2018': "'", '\u2019': "'", '\u201c': "'", '\u201d': "'", '\u2026': '...', '"': "'", '\\': '/' };
+
+/**
+ * RFC 6749 §5.2: error_description holds only %x20-21 / %x23-5B / %x5D-7E (printable ASCII
+ * without `"` and `\`). Every OAuth error body passes through here, so no message — ours or
+ * one a library raised — can carry anything else; the messages themselves never quote client
+ * input, they name the parameter.
+ */
+export function sanitizeErrorDescription(text: string): string {
+  const plain = text.replace(/[\u2013\u2014\u2018\u2019\u201c\u201d\u2026"\\]/g, (c) => plainForms[c] ?? '');
+  return plain.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]+/g, ' ').replace(/ {2,}/g, ' ').trim().slice(0, 300);
+}
+
 /** RFC 6749 §5.2 body and status for any error raised at an OAuth endpoint. */
 export function toOAuthError(error: unknown): { status: number; body: { error: string; error_description?: string }; headers: Record<string, string> } {
+  const { status, headers, body } = oauthErrorOf(error);
+  return { status, headers, body: body.error_description === undefined ? body : { ...body, error_description: sanitizeErrorDescription(body.error_description) } };
+}
+
+function oauthErrorOf(error: unknown): { status: number; body: { error: string; error_description?: string }; headers: Record<string, string> } {
   const headers: Record<string, string> = {};
   if (error instanceof OAuthError) {
     let status = error.status ?? (error.error === 'slow_down' ? 429 : 400);
-    // §5.2: a client that tried HTTP Basic gets 401 and the scheme in WWW-Authenticate.
-    if (error.error === 'invalid_client' && error.basic) {
+    // §5.2: invalid_client MAY be 401, and MUST be when the client tried HTTP Basic. Always
+    // 401 with the scheme: a client that sent its secret in the body learns the same thing,
+    // and RFC 7662 §2.3 expects 401 at introspection either way.
+    if (error.error === 'invalid_client') {
       status = 401;
       headers['www-authenticate'] = 'Basic realm="tessera", charset="UTF-8"';
     }

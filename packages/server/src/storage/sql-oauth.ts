@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { App } from '../core/model.js';
 import type { AppRepository } from '../core/store.js';
-import type { StoredSigningKey } from '../core/access-token-format.js';
+import { isSigningAlgorithm, type StoredSigningKey } from '../core/access-token-format.js';
 import type { SigningKeyRepository } from '../core/keyring.js';
 import type { RevocationEventRepository, RevocationRepository } from '../core/revocations.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
@@ -14,9 +14,10 @@ type Db = Kysely<Database> | Transaction<Database>;
 const feedLockKey = 7_262_001;
 
 function toStoredKey(row: Selectable<Database['signing_keys']>): StoredSigningKey {
+  if (!isSigningAlgorithm(row.algorithm)) throw new Error(`signing key ${row.kid} has an unknown algorithm`);
   return {
     kid: row.kid,
-    algorithm: 'EdDSA',
+    algorithm: row.algorithm,
     publicKey: row.public_key,
     encryptedPrivateKey: Buffer.from(row.encrypted_private_key),
     createdAt: row.created_at,
@@ -85,6 +86,10 @@ export function createSigningKeyRepository(db: Db): SigningKeyRepository {
         if (error instanceof LostRace || (error as { code?: string }).code === '23505') return false;
         throw error;
       }
+    },
+    async withdrawNext(kid) {
+      // Only a key that never signed may go: a waiting key has no tokens to verify.
+      await db.deleteFrom('signing_keys').where('kid', '=', kid).where('activated_at', 'is', null).execute();
     },
     async publishNext(key) {
       try {

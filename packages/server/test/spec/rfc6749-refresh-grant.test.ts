@@ -40,9 +40,9 @@ describe('refresh_token grant with API tokens', () => {
     assert.equal(response.status, 200, response.text);
     assert.equal(response.headers.get('cache-control'), 'no-store');
     assert.equal(response.headers.get('pragma'), 'no-cache');
-    assert.deepEqual(Object.keys(response.body).sort(), ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type']);
+    // §5.1: refresh_token is optional and a string when present; rotation is off by default, so none.
+    assert.deepEqual(Object.keys(response.body).sort(), ['access_token', 'expires_in', 'scope', 'token_type']);
     assert.equal(response.body.token_type, 'Bearer');
-    assert.equal(response.body.refresh_token, null, 'rotation is off by default');
     assert.equal(response.body.scope, '/plans GET:/clients');
     const claims = decodeJwt(response.body.access_token);
     assert.equal(claims['tid'], api.id);

@@ -58,11 +58,20 @@ describe('RFC 7662 token introspection', () => {
     const notAllowed = await introspect(token, basic(plain.clientId, plain.clientSecret));
     assert.equal(notAllowed.status, 401);
     assert.equal(notAllowed.body.error, 'invalid_client');
+    // §2.3 and RFC 6749 §5.2: every failed client authentication is 401 invalid_client.
     const anonymous = await ts.form('/oauth/introspect', { token });
-    assert.equal(anonymous.status, 400);
-    assert.equal(anonymous.body.error, 'invalid_client');
     const wrong = await introspect(token, basic(introspector.clientId, 'nope'));
-    assert.equal(wrong.status, 401);
+    const wrongPost = await ts.form('/oauth/introspect', { token, client_id: introspector.clientId, client_secret: 'nope' });
+    const idOnly = await ts.form('/oauth/introspect', { token, client_id: introspector.clientId });
+    for (const response of [anonymous, wrong, wrongPost, idOnly]) {
+      assert.equal(response.status, 401, response.text);
+      assert.equal(response.body.error, 'invalid_client');
+      assert.match(response.headers.get('www-authenticate') ?? '', /^Basic realm="tessera"/);
+      assert.equal(response.body.active, undefined, 'nothing about the token');
+    }
+    const post = await ts.form('/oauth/introspect', { token, client_id: introspector.clientId, client_secret: introspector.clientSecret });
+    assert.equal(post.status, 200, 'client_secret_post works');
+    assert.equal(post.body.active, true);
   });
 
   it('requires the token parameter', async () => {

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createVerifier } from '@tessera/verify';
+import { loadConfig } from '../../src/config/config.js';
+import { startServer, type RunningServer } from '../../src/http/server.js';
+import { createPostgresDatabase } from '../support/databases.js';
 import { basic, createApp, loginAdmin } from '../support/fixtures.js';
-import { TestClock, startTestServer, type TestServer } from '../support/server.js';
+import { TestClock, adminPassword, startTestServer, testSecretKey, type TestServer } from '../support/server.js';
 
 /** RFC 9068 JWT access tokens, verified with jose against the published JWKS; key rotation. */
 describe('RFC 9068 JWT access tokens', () => {
@@ -24,13 +31,15 @@ describe('RFC 9068 JWT access tokens', () => {
   };
   const jwks = async () => createLocalJWKSet((await ts.request('GET', '/.well-known/jwks.json')).body);
   const verify = async (token: string) =>
-    jwtVerify(token, await jwks(), { typ: 'at+jwt', issuer: ts.url, audience: 'api', algorithms: ['EdDSA'], currentDate: clock.now() });
+    jwtVerify(token, await jwks(), { typ: 'at+jwt', issuer: ts.url, audience: 'api', algorithms: ['ES256'], currentDate: clock.now() });
 
   it('verifies with jose against the JWKS, with typ, iss, aud and exp checked', async () => {
     const token = await mint();
     const { payload, protectedHeader } = await verify(token);
     assert.equal(protectedHeader.typ, 'at+jwt');
-    assert.equal(protectedHeader.alg, 'EdDSA');
+    assert.equal(protectedHeader.alg, 'ES256', 'the default algorithm');
+    // RFC 7518 §3.4: the JOSE form of an ES256 signature is R || S, 64 bytes (not DER).
+    assert.equal(Buffer.from(token.split('.')[2] as string, 'base64url').length, 64);
     assert.ok(protectedHeader.kid);
     assert.equal(payload.iss, ts.url);
     assert.equal(payload.aud, 'api');
@@ -84,4 +93,121 @@ describe('RFC 9068 JWT access tokens', () => {
     const stored = await ts.server.container.store.signingKeys.listPublished(new Date(0));
     for (const key of stored) assert.ok(!('d' in key.publicKey));
   });
+});
+
+/** Each algorithm end to end: what the server signs, jose and @tessera/verify accept against the JWKS. */
+describe('RFC 9068 access tokens for each signing algorithm', () => {
+  for (const algorithm of ['ES256', 'RS256', 'EdDSA'] as const) {
+    it(`${algorithm}: signed with the configured algorithm, verified by jose, @tessera/verify and introspection`, async () => {
+      const ts = await startTestServer({ env: { TESSERA_SIGNING_ALGORITHM: algorithm } });
+      const verifier = createVerifier({ issuer: ts.url, audience: 'api' });
+      try {
+        const admin = await loginAdmin(ts);
+        const app = await createApp(ts, admin, { name: 'alg-app', can_introspect: true });
+        const token = (await ts.form('/oauth/token', { grant_type: 'client_credentials' }, { authorization: basic(app.clientId, app.clientSecret) })).body.access_token as string;
+        const keys = createLocalJWKSet((await ts.request('GET', '/.well-known/jwks.json')).body);
+        const { protectedHeader } = await jwtVerify(token, keys, { typ: 'at+jwt', issuer: ts.url, audience: 'api', algorithms: [algorithm] });
+        assert.equal(protectedHeader.alg, algorithm);
+        const verdict = await verifier.verify({ method: 'GET', url: '/', header: (name) => (name === 'authorization' ? `Bearer ${token}` : undefined), remoteAddress: '127.0.0.1' });
+        assert.equal(verdict.ok, true, JSON.stringify(verdict));
+        const introspected = await ts.form('/oauth/introspect', { token }, { authorization: basic(app.clientId, app.clientSecret) });
+        assert.equal(introspected.body.active, true);
+        // RFC 8725 §3.1: a token naming another algorithm for the same key is refused.
+        const [, payload, signature] = token.split('.') as [string, string, string];
+        const other = algorithm === 'ES256' ? 'RS256' : 'ES256';
+        const swapped = `${Buffer.from(JSON.stringify({ ...protectedHeader, alg: other })).toString('base64url')}.${payload}.${signature}`;
+        assert.equal((await ts.form('/oauth/introspect', { token: swapped }, { authorization: basic(app.clientId, app.clientSecret) })).text, '{"active":false}');
+        const refused = await verifier.verify({ method: 'GET', url: '/', header: (name) => (name === 'authorization' ? `Bearer ${swapped}` : undefined), remoteAddress: '127.0.0.1' });
+        assert.equal(refused.ok, false);
+      } finally {
+        verifier.close();
+        await ts.close();
+      }
+    });
+  }
+});
+
+/**
+ * Changing TESSERA_SIGNING_ALGORITHM (SPEC 5.2): the next start signs with a key of the new
+ * algorithm, and tokens signed before stay valid until they expire, at introspection and in
+ * @tessera/verify. The same database across two starts: PGlite on disk, and PostgreSQL when set.
+ */
+describe('changing the signing algorithm rotates keys without breaking earlier tokens', () => {
+  const targets: { name: string; open(): Promise<{ config: Record<string, unknown>; dispose(): Promise<void> }> }[] = [
+    {
+      name: 'pglite',
+      async open() {
+        const dir = await mkdtemp(join(tmpdir(), 'tessera-rotation-'));
+        return { config: { dataDir: dir }, dispose: () => rm(dir, { recursive: true, force: true }) };
+      },
+    },
+  ];
+  if (process.env['TESSERA_TEST_DATABASE_URL']) {
+    targets.push({
+      name: 'postgres',
+      async open() {
+        const database = await createPostgresDatabase();
+        return { config: { databaseUrl: database.url }, dispose: () => database.drop() };
+      },
+    });
+  }
+
+  for (const target of targets) {
+    it(`EdDSA to ES256 on ${target.name}: old tokens verify until they expire, new ones are ES256`, async () => {
+      const clock = new TestClock();
+      const database = await target.open();
+      const issuer = 'http://tessera.rotation.test';
+      const start = (algorithm: string) =>
+        startServer(
+          loadConfig({ TESSERA_LOG_LEVEL: 'silent', TESSERA_SIGNING_ALGORITHM: algorithm, TESSERA_ISSUER: issuer }, { port: 0, adminPassword, secretKey: testSecretKey, ...database.config }),
+          { clock },
+        );
+      const form = async (server: RunningServer, path: string, params: Record<string, string>, authorization: string) => {
+        const response = await fetch(server.url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization }, body: new URLSearchParams(params) });
+        return (await response.json()) as Record<string, unknown>;
+      };
+      let server: RunningServer | undefined;
+      try {
+        server = await start('EdDSA');
+        const session = await fetch(`${server.url}/api/v1/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: adminPassword }) });
+        const sessionToken = ((await session.json()) as { session_token: string }).session_token;
+        const created = await fetch(`${server.url}/api/v1/apps`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${sessionToken}` }, body: JSON.stringify({ name: 'rotation', can_introspect: true }) });
+        const app = (await created.json()) as { client_id: string; client_secret: string };
+        const auth = basic(app.client_id, app.client_secret);
+        const before = (await form(server, '/oauth/token', { grant_type: 'client_credentials' }, auth))['access_token'] as string;
+        assert.equal(decodeProtectedHeader(before).alg, 'EdDSA');
+        await server.close();
+
+        clock.advance(60);
+        server = await start('ES256');
+        const after = (await form(server, '/oauth/token', { grant_type: 'client_credentials' }, auth))['access_token'] as string;
+        assert.equal(decodeProtectedHeader(after).alg, 'ES256', 'the new start signs with the new algorithm at once');
+        const { keys } = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; alg: string }[] };
+        assert.ok(keys.some((key) => key.kid === decodeProtectedHeader(before).kid && key.alg === 'EdDSA'), 'the EdDSA key is still published');
+        assert.ok(keys.some((key) => key.kid === decodeProtectedHeader(after).kid && key.alg === 'ES256'));
+        const waiting = keys.filter((key) => key.kid !== decodeProtectedHeader(before).kid && key.kid !== decodeProtectedHeader(after).kid);
+        assert.ok(waiting.every((key) => key.alg === 'ES256'), 'the key waiting to sign next is ES256 too');
+
+        assert.equal((await form(server, '/oauth/introspect', { token: before }, auth))['active'], true, 'introspection still accepts the EdDSA token');
+        assert.equal((await form(server, '/oauth/introspect', { token: after }, auth))['active'], true);
+        const verifier = createVerifier({ issuer, audience: 'api', jwksUri: `${server.url}/.well-known/jwks.json`, now: () => clock.now().getTime() });
+        try {
+          for (const token of [before, after]) {
+            const verdict = await verifier.verify({ method: 'GET', url: '/', header: (name) => (name === 'authorization' ? `Bearer ${token}` : undefined), remoteAddress: '127.0.0.1' });
+            assert.equal(verdict.ok, true, `${decodeProtectedHeader(token).alg}: ${JSON.stringify(verdict)}`);
+          }
+        } finally {
+          verifier.close();
+        }
+        // Once every EdDSA token has expired, the EdDSA key leaves the JWKS.
+        clock.advance(86_400 + 301);
+        await server.container.keyring.refresh();
+        const later = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { alg: string }[] };
+        assert.ok(later.keys.every((key) => key.alg === 'ES256'), 'only ES256 keys remain');
+      } finally {
+        await server?.close();
+        await database.dispose();
+      }
+    });
+  }
 });

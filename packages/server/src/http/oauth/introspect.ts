@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Container } from '../../app/container.js';
 import { OAuthError } from '../../core/oauth-errors.js';
 import { requestContext } from '../request-context.js';
-import { authenticateClient } from './client-auth.js';
+import { authenticateClient, requireApp } from './client-auth.js';
 import { formParams, requireParam } from './form.js';
 import { documentOnly, formRequestSchema, oauthErrorSchema } from './schemas.js';
 
@@ -33,12 +33,9 @@ export function introspectRoute(container: Container): FastifyPluginAsync {
       },
       async (request, reply) => {
         const param = formParams(request);
-        const caller = await authenticateClient(request, param, container.apps);
-        if (!caller.canIntrospect) {
-          throw new OAuthError('invalid_client', 'This client is not allowed to introspect tokens; enable can_introspect on the app', {
-            basic: true,
-          });
-        }
+        // RFC 7662 §2.1: the caller must authenticate; §2.3 / RFC 6749 §5.2: else 401 invalid_client.
+        const caller = requireApp(await authenticateClient(request, param, container.apps), 'introspection');
+        if (!caller.canIntrospect) throw new OAuthError('invalid_client', 'This client is not allowed to introspect tokens; enable can_introspect on the app');
         const token = requireParam(param, 'token');
         const context = requestContext(request, container);
         const body = await container.oauth.introspect(caller, token, { ...context, clientIp: context.clientIp ?? '' }, param('client_ip'));

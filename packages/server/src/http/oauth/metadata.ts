@@ -37,7 +37,18 @@ export function jwksRoute(container: Container): FastifyPluginAsync {
                   items: {
                     type: 'object',
                     required: ['kty', 'kid', 'alg', 'use'],
-                    properties: { kty: { type: 'string' }, crv: { type: 'string' }, x: { type: 'string' }, kid: { type: 'string' }, alg: { type: 'string' }, use: { type: 'string' } },
+                    // The serializer keeps only what is listed: every public member of an OKP, EC and RSA key (RFC 7518 §6, RFC 8037), and nothing private.
+                    properties: {
+                      kty: { type: 'string', enum: ['OKP', 'EC', 'RSA'] },
+                      kid: { type: 'string' },
+                      alg: { type: 'string', enum: ['ES256', 'RS256', 'EdDSA'] },
+                      use: { type: 'string', enum: ['sig'] },
+                      crv: { type: 'string' },
+                      x: { type: 'string' },
+                      y: { type: 'string' },
+                      n: { type: 'string' },
+                      e: { type: 'string' },
+                    },
                   },
                 },
               },

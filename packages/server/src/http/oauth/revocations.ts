@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Container } from '../../app/container.js';
 import { OAuthError } from '../../core/oauth-errors.js';
 import type { RevocationEvent } from '../../core/revocations.js';
-import { authenticateClient } from './client-auth.js';
+import { authenticateClient, requireApp } from './client-auth.js';
 
 /** Followers fail closed after a quiet spell (30 s by default); a beat every second keeps a healthy feed well inside any sensible bound. */
 const heartbeatMs = 1000;
@@ -33,8 +33,8 @@ export function revocationFeedRoute(container: Container): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
-        const caller = await authenticateClient(request, () => undefined, container.apps);
-        if (!caller.canIntrospect) throw new OAuthError('invalid_client', 'This client may not follow the revocation feed; enable can_introspect on the app', { basic: true, status: 401 });
+        const caller = requireApp(await authenticateClient(request, () => undefined, container.apps), 'the revocation feed');
+        if (!caller.canIntrospect) throw new OAuthError('invalid_client', 'This client may not follow the revocation feed; enable can_introspect on the app');
         const lastEventId = request.headers['last-event-id'];
         const after = typeof lastEventId === 'string' && /^[0-9]{1,19}$/.test(lastEventId) ? lastEventId : undefined;
 
