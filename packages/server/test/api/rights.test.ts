@@ -80,3 +80,59 @@ describe('a caller without the right is refused', () => {
     }
   });
 });
+
+/**
+ * Issue 12: an organization owner took over the instance admin (password reset, roles [] and
+ * DELETE all answered 2xx). Instance-admin status is a right above every organization right.
+ */
+describe('instance admins are above every organization right', () => {
+  let ts: TestServer;
+  let admin: string;
+  let adminId: string;
+  let owner: TestPrincipal;
+
+  before(async () => {
+    ts = await startTestServer();
+    admin = await loginAdmin(ts);
+    adminId = (await ts.request('GET', '/api/v1/me', { token: admin })).body.principal.id;
+    owner = await createUser(ts, admin, 'plain-owner', ['org-owner']);
+  });
+  after(async () => ts.close());
+
+  const attempts = (): { method: string; path: string; body?: unknown }[] => [
+    { method: 'PATCH', path: `/api/v1/users/${adminId}`, body: { password: 'the owner took over now' } },
+    { method: 'PATCH', path: `/api/v1/users/${adminId}`, body: { roles: [] } },
+    { method: 'PATCH', path: `/api/v1/users/${adminId}`, body: { roles: ['member'] } },
+    { method: 'PATCH', path: `/api/v1/users/${adminId}`, body: { status: 'disabled' } },
+    { method: 'PATCH', path: `/api/v1/users/${adminId}`, body: { display_name: 'renamed' } },
+    { method: 'DELETE', path: `/api/v1/users/${adminId}` },
+  ];
+
+  it('refuses an org owner every change to the instance admin, with a reason, audited', async () => {
+    for (const attempt of attempts()) {
+      const response = await ts.request(attempt.method, attempt.path, { token: owner.token, body: attempt.body });
+      assertProblem(response, 403, 'FORBIDDEN');
+      assert.match(response.body.detail, /instance admin/, `${attempt.method} ${JSON.stringify(attempt.body)}`);
+      const audit = await ts.request('GET', `/api/v1/audit-events?target=${adminId}&limit=1`, { token: admin });
+      assert.equal(audit.body.items[0].outcome, 'denied');
+      assert.equal(audit.body.items[0].actor_principal_id, owner.id);
+    }
+    // The instance admin still logs in with its password and holds org-owner.
+    const me = await ts.request('GET', '/api/v1/me', { token: await loginAdmin(ts) });
+    assert.equal(me.status, 200);
+    assert.deepEqual(me.body.principal.roles, ['org-owner']);
+    assert.equal(me.body.principal.display_name, 'admin');
+    assert.equal(me.body.principal.status, 'active');
+  });
+
+  it('the last instance admin cannot be disabled, deleted or demoted, even by itself', async () => {
+    for (const attempt of attempts().filter((a) => !('body' in a) || !/password|display_name/.test(JSON.stringify(a.body)))) {
+      const response = await ts.request(attempt.method, attempt.path, { token: admin, body: attempt.body });
+      assert.ok(response.status === 403 || response.status === 400, `${attempt.method} ${JSON.stringify(attempt.body)}: ${response.status}`);
+      assertProblem(response, response.status);
+    }
+    const me = await ts.request('GET', '/api/v1/me', { token: admin });
+    assert.deepEqual(me.body.principal.roles, ['org-owner']);
+    assert.equal(me.body.principal.status, 'active');
+  });
+});
