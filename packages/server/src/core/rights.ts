@@ -80,6 +80,8 @@ export type Action =
    */
   | { readonly kind: 'write_tokens'; readonly own: boolean; readonly owner?: Standing | undefined; readonly revoke?: boolean }
   | { readonly kind: 'create_token_for_others'; readonly owner?: Standing | undefined }
+  /** Save, change or delete a saved search: one's own (`own`), never another's shared one. */
+  | { readonly kind: 'write_saved_search'; readonly own: boolean }
   /** Obtain a secret that acts with these rights (a token for, or rotated for, another principal). */
   | { readonly kind: 'delegate_rights'; readonly rights: readonly Right[] };
 
@@ -100,6 +102,7 @@ const restrictedWrites = new Set<Action['kind']>([
   'manage_apps',
   'write_tokens',
   'create_token_for_others',
+  'write_saved_search',
 ]);
 
 export function hasRight(actor: Actor, right: Right): boolean {
@@ -182,6 +185,8 @@ export function can(actor: Actor, action: Action): Decision {
         return deny('Requires the tokens.create_for_others or users.manage right to create a token for someone else');
       }
       return action.owner ? ownerWithin(actor, action.owner) : allow;
+    case 'write_saved_search':
+      return action.own ? allow : deny('Only the owner of a saved search can change or delete it; save a copy instead');
     case 'delegate_rights': {
       // Whoever receives another principal's secret could act with its rights: never more than their own.
       const missing = action.rights.filter((right) => !hasRight(actor, right));

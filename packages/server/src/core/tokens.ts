@@ -717,6 +717,7 @@ export function createTokenService(deps: {
     },
 
     async createSavedSearch(ctx: ActorContext, input: { name: string; query: Record<string, string>; shared: boolean }): Promise<SavedSearch> {
+      await authorize(deps, ctx, { kind: 'write_saved_search', own: true }, { action: 'saved_search.create', targetType: 'saved_search' });
       const now = clock.now();
       const search: SavedSearch = { id: newId(random, 'srch'), orgId: ctx.actor.orgId, ownerId: ctx.actor.principalId, name: input.name, query: input.query, shared: input.shared, createdAt: now };
       await store.transaction(async (tx) => {
@@ -729,7 +730,7 @@ export function createTokenService(deps: {
     async updateSavedSearch(ctx: ActorContext, id: string, changes: { name?: string | undefined; query?: Record<string, string> | undefined; shared?: boolean | undefined }): Promise<SavedSearch> {
       const existing = await store.savedSearches.get(ctx.actor.orgId, id);
       if (!existing || (existing.ownerId !== ctx.actor.principalId && !existing.shared)) throw notFound('saved search', id);
-      if (existing.ownerId !== ctx.actor.principalId) throw new TesseraError('FORBIDDEN', 'Only the owner of a saved search can change it; save a copy instead');
+      await authorize(deps, ctx, { kind: 'write_saved_search', own: existing.ownerId === ctx.actor.principalId }, { action: 'saved_search.update', targetType: 'saved_search', targetId: id });
       const now = clock.now();
       return store.transaction(async (tx) => {
         const updated = await tx.savedSearches.update(ctx.actor.orgId, id, {
@@ -746,7 +747,7 @@ export function createTokenService(deps: {
     async deleteSavedSearch(ctx: ActorContext, id: string): Promise<void> {
       const existing = await store.savedSearches.get(ctx.actor.orgId, id);
       if (!existing || (existing.ownerId !== ctx.actor.principalId && !existing.shared)) throw notFound('saved search', id);
-      if (existing.ownerId !== ctx.actor.principalId) throw new TesseraError('FORBIDDEN', 'Only the owner of a saved search can delete it');
+      await authorize(deps, ctx, { kind: 'write_saved_search', own: existing.ownerId === ctx.actor.principalId }, { action: 'saved_search.delete', targetType: 'saved_search', targetId: id });
       const now = clock.now();
       await store.transaction(async (tx) => {
         await tx.savedSearches.remove(ctx.actor.orgId, id);
