@@ -34,6 +34,13 @@ export function createAppService(deps: { store: Store; clock: Clock; random: Ran
   async function guard(ctx: ActorContext, action: string, targetId: string | null, roles: readonly Role[] = []): Promise<void> {
     await authorize(deps, ctx, { kind: 'manage_apps' }, { action, targetType: 'app', targetId });
     if (roles.length > 0) await authorize(deps, ctx, { kind: 'grant_rights', rights: rightsOf(roles) }, { action, targetType: 'app', targetId });
+    // An app acts with its roles: changing, deleting it or taking its new secret needs every right it holds (SPEC 2).
+    const existing = targetId === null ? undefined : await store.apps.get(ctx.actor.orgId, targetId);
+    if (existing) {
+      const held = (await store.roles.list(ctx.actor.orgId)).filter((role) => existing.roles.includes(role.name));
+      const target = { label: `The app ${existing.name}`, rights: rightsOf(held), instanceAdmin: false };
+      await authorize(deps, ctx, { kind: 'change_principal', target }, { action, targetType: 'app', targetId });
+    }
   }
 
   return {

@@ -8,6 +8,7 @@ import { newId, type Clock, type Random } from './ports.js';
 import { allRights, isRight, type Right } from './rights.js';
 import { hashPassword } from './secrets.js';
 import type { ListQuery, Store } from './store.js';
+import { createTargetGuard } from './target-guard.js';
 
 export interface DirectoryDeps {
   readonly store: Store;
@@ -59,6 +60,7 @@ function diff(before: Record<string, unknown>, after: Record<string, unknown>): 
 /** Users, service accounts, roles, groups and organizations. */
 export function createDirectoryService(deps: DirectoryDeps) {
   const { store, clock, random } = deps;
+  const guard = createTargetGuard(deps);
 
   async function resolveRoles(tx: Store, orgId: string, names: readonly string[], field: string): Promise<Role[]> {
     const roles: Role[] = [];
@@ -82,12 +84,7 @@ export function createDirectoryService(deps: DirectoryDeps) {
 
   /** Nobody may manage a principal holding rights they lack (no demoting one's betters). */
   async function guardTarget(ctx: ActorContext, target: Principal, auditAction: string): Promise<void> {
-    const targetRights = rightsOf(await store.principals.effectiveRoles(target.orgId, target.id));
-    await authorize(deps, ctx, { kind: 'grant_rights', rights: targetRights }, {
-      action: auditAction,
-      targetType: 'principal',
-      targetId: target.id,
-    });
+    await guard.guardPrincipals(ctx, [target.id], { action: auditAction, targetType: 'principal', targetId: target.id });
   }
 
   async function view(tx: Store, principal: Principal): Promise<PrincipalView> {
@@ -180,7 +177,7 @@ export function createDirectoryService(deps: DirectoryDeps) {
       if (roles) await authorize(deps, ctx, { kind: 'grant_rights', rights: rightsOf(roles) }, { action, targetType: 'principal', targetId: id });
       const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password, random.bytes(16));
       const now = clock.now();
-      return store.transaction(async (tx) => {
+      return guard.keepingInstanceAdmins(ctx, { action, targetType: 'principal', targetId: id }, async (tx) => {
         const before = await view(tx, target);
         const updated = await tx.principals.update(ctx.actor.orgId, id, {
           ...(changes.displayName !== undefined && { displayName: changes.displayName }),
@@ -224,7 +221,7 @@ export function createDirectoryService(deps: DirectoryDeps) {
       await guardTarget(ctx, target, action);
       if (target.id === ctx.actor.principalId) throw invalid('id', 'You cannot delete yourself; ask another administrator');
       const now = clock.now();
-      await store.transaction(async (tx) => {
+      await guard.keepingInstanceAdmins(ctx, { action, targetType: 'principal', targetId: id }, async (tx) => {
         await tx.sessions.endAllFor(id, now);
         if (!(await tx.principals.remove(ctx.actor.orgId, id, now))) throw notFound(kindLabel[kind], id);
         await tx.revocationEvents.append({ orgId: ctx.actor.orgId, kind: 'principal', subjectId: id, occurredAt: now });
@@ -290,8 +287,10 @@ export function createDirectoryService(deps: DirectoryDeps) {
       // Changing a role changes what its holders may do: the caller must hold both old and new rights.
       await authorize(deps, ctx, { kind: 'grant_rights', rights: [...existing.rights, ...(rights ?? [])] }, { action: 'role.update', targetType: 'role', targetId: id });
       if (existing.builtin) throw new TesseraError('CONFLICT', `The built-in role "${existing.name}" cannot be changed; create a custom role instead`);
+      // New rights reach, and removed rights leave, every holder of the role: each must be within the caller's rights.
+      if (rights !== undefined) await guard.guardPrincipals(ctx, await guard.holdersOf(ctx.actor.orgId, id), { action: 'role.update', targetType: 'role', targetId: id });
       const now = clock.now();
-      return store.transaction(async (tx) => {
+      return guard.keepingInstanceAdmins(ctx, { action: 'role.update', targetType: 'role', targetId: id }, async (tx) => {
         const updated = await tx.roles.update(ctx.actor.orgId, id, {
           ...(changes.description !== undefined && { description: changes.description }),
           ...(rights !== undefined && { rights }),
@@ -315,8 +314,9 @@ export function createDirectoryService(deps: DirectoryDeps) {
       if (!existing) throw notFound('role', id);
       await authorize(deps, ctx, { kind: 'grant_rights', rights: existing.rights }, { action: 'role.delete', targetType: 'role', targetId: id });
       if (existing.builtin) throw new TesseraError('CONFLICT', `The built-in role "${existing.name}" cannot be deleted`);
+      await guard.guardPrincipals(ctx, await guard.holdersOf(ctx.actor.orgId, id), { action: 'role.delete', targetType: 'role', targetId: id });
       const now = clock.now();
-      await store.transaction(async (tx) => {
+      await guard.keepingInstanceAdmins(ctx, { action: 'role.delete', targetType: 'role', targetId: id }, async (tx) => {
         if (!(await tx.roles.remove(ctx.actor.orgId, id))) throw notFound('role', id);
         await tx.audit.append(auditOf(ctx, now, { action: 'role.deleted', outcome: 'success', targetType: 'role', targetId: id, details: { name: existing.name } }));
       });
@@ -342,9 +342,12 @@ export function createDirectoryService(deps: DirectoryDeps) {
       await authorize(deps, ctx, { kind: 'manage_principals' }, { action: 'group.create', targetType: 'group' });
       const roles = await resolveRoles(store, ctx.actor.orgId, input.roles ?? [], '/roles');
       await authorize(deps, ctx, { kind: 'grant_rights', rights: rightsOf(roles) }, { action: 'group.create', targetType: 'group' });
+      // Membership gives the group's roles: each new member must be someone the caller may change.
+      const newMembers = await resolvePrincipals(store, ctx.actor.orgId, input.members ?? [], '/members');
+      await guard.guardPrincipals(ctx, newMembers, { action: 'group.create', targetType: 'group', targetId: null });
       const now = clock.now();
       return store.transaction(async (tx) => {
-        const members = await resolvePrincipals(tx, ctx.actor.orgId, input.members ?? [], '/members');
+        const members = await resolvePrincipals(tx, ctx.actor.orgId, newMembers, '/members');
         if ((await tx.groups.list(ctx.actor.orgId, { limit: 1000, q: input.name })).items.some((g) => g.name === input.name)) {
           throw new TesseraError('CONFLICT', `A group named "${input.name}" already exists; choose another name`, { field: '/name' });
         }
@@ -377,9 +380,18 @@ export function createDirectoryService(deps: DirectoryDeps) {
       const oldRoles = await store.groups.roles(ctx.actor.orgId, id);
       const roles = changes.roles && (await resolveRoles(store, ctx.actor.orgId, changes.roles, '/roles'));
       await authorize(deps, ctx, { kind: 'grant_rights', rights: rightsOf([...oldRoles, ...(roles ?? [])]) }, { action: 'group.update', targetType: 'group', targetId: id });
+      // Whoever joins or leaves gains or loses the group's roles; a change of roles reaches every member.
+      const requested = changes.members && (await resolvePrincipals(store, ctx.actor.orgId, changes.members, '/members'));
+      const rolesChange = roles !== undefined && JSON.stringify(roles.map((r) => r.id).sort()) !== JSON.stringify(oldRoles.map((r) => r.id).sort());
+      const affected = rolesChange
+        ? [...before.members, ...(requested ?? [])]
+        : requested
+          ? [...requested.filter((m) => !before.members.includes(m)), ...before.members.filter((m) => !requested.includes(m))]
+          : [];
+      await guard.guardPrincipals(ctx, affected, { action: 'group.update', targetType: 'group', targetId: id });
       const now = clock.now();
-      return store.transaction(async (tx) => {
-        const members = changes.members && (await resolvePrincipals(tx, ctx.actor.orgId, changes.members, '/members'));
+      return guard.keepingInstanceAdmins(ctx, { action: 'group.update', targetType: 'group', targetId: id }, async (tx) => {
+        const members = requested && (await resolvePrincipals(tx, ctx.actor.orgId, requested, '/members'));
         if (changes.name !== undefined && changes.name !== existing.name) {
           if ((await tx.groups.list(ctx.actor.orgId, { limit: 1000, q: changes.name })).items.some((g) => g.name === changes.name)) {
             throw new TesseraError('CONFLICT', `A group named "${changes.name}" already exists; choose another name`, { field: '/name' });
@@ -415,8 +427,15 @@ export function createDirectoryService(deps: DirectoryDeps) {
       await authorize(deps, ctx, { kind: 'manage_principals' }, { action: 'group.delete', targetType: 'group', targetId: id });
       const existing = await store.groups.get(ctx.actor.orgId, id);
       if (!existing) throw notFound('group', id);
+      // Deleting a group takes its roles from every member: the same trust as removing each of them.
+      const groupRoles = await store.groups.roles(ctx.actor.orgId, id);
+      if (groupRoles.length > 0) {
+        await authorize(deps, ctx, { kind: 'grant_rights', rights: rightsOf(groupRoles) }, { action: 'group.delete', targetType: 'group', targetId: id });
+        const members = await store.groups.members(ctx.actor.orgId, id);
+        await guard.guardPrincipals(ctx, members.map((m) => m.id), { action: 'group.delete', targetType: 'group', targetId: id });
+      }
       const now = clock.now();
-      await store.transaction(async (tx) => {
+      await guard.keepingInstanceAdmins(ctx, { action: 'group.delete', targetType: 'group', targetId: id }, async (tx) => {
         if (!(await tx.groups.remove(ctx.actor.orgId, id))) throw notFound('group', id);
         await tx.audit.append(auditOf(ctx, now, { action: 'group.deleted', outcome: 'success', targetType: 'group', targetId: id, details: { name: existing.name } }));
       });

@@ -46,9 +46,22 @@ export interface Actor {
   readonly sessionId: string | null;
 }
 
+/**
+ * Where a principal (or an app) stands: the rights it holds and whether it is an instance admin.
+ * Instance-admin status counts as one more right, above every organization right (SPEC 2).
+ */
+export interface Standing {
+  /** How a refusal names it: "admin", "The app ci-bot". */
+  readonly label: string;
+  readonly rights: readonly Right[];
+  readonly instanceAdmin: boolean;
+}
+
 /** What an operation is about to touch. */
 export type Action =
   | { readonly kind: 'manage_principals' }
+  /** Change, disable, delete, reset the password of, or give or take roles of someone who stands here. */
+  | { readonly kind: 'change_principal'; readonly target: Standing }
   | { readonly kind: 'grant_rights'; readonly rights: readonly Right[] }
   | { readonly kind: 'read_directory' }
   | { readonly kind: 'read_audit' }
@@ -56,11 +69,19 @@ export type Action =
   | { readonly kind: 'manage_orgs' }
   | { readonly kind: 'manage_policy' }
   | { readonly kind: 'manage_apps' }
-  /** Read token metadata: one's own (`own`) or anyone's in the organization. */
-  | { readonly kind: 'read_tokens'; readonly own: boolean }
-  /** Create, edit, rotate or revoke a token: one's own or another principal's. */
-  | { readonly kind: 'write_tokens'; readonly own: boolean }
-  | { readonly kind: 'create_token_for_others' }
+  /**
+   * Read token metadata: one's own (`own`) or anyone's in the organization. `owner` is where the
+   * tokens' owner stands, when one owner is named: a user manager sees the tokens of those it manages.
+   */
+  | { readonly kind: 'read_tokens'; readonly own: boolean; readonly owner?: Standing | undefined }
+  /**
+   * Create, edit, rotate or revoke a token: one's own or another principal's (`owner`, where it
+   * stands). `revoke`: revocation only takes power away, so `tokens.all` may revoke anyone's.
+   */
+  | { readonly kind: 'write_tokens'; readonly own: boolean; readonly owner?: Standing | undefined; readonly revoke?: boolean }
+  | { readonly kind: 'create_token_for_others'; readonly owner?: Standing | undefined }
+  /** Save, change or delete a saved search: one's own (`own`), never another's shared one. */
+  | { readonly kind: 'write_saved_search'; readonly own: boolean }
   /** Obtain a secret that acts with these rights (a token for, or rotated for, another principal). */
   | { readonly kind: 'delegate_rights'; readonly rights: readonly Right[] };
 
@@ -73,6 +94,7 @@ const restrict = (reason: string): Decision => ({ allowed: false, reason, restri
 /** Writes that SPEC 2 forbids to any caller authenticated through an API token. */
 const restrictedWrites = new Set<Action['kind']>([
   'manage_principals',
+  'change_principal',
   'grant_rights',
   'change_own_password',
   'manage_orgs',
@@ -80,11 +102,37 @@ const restrictedWrites = new Set<Action['kind']>([
   'manage_apps',
   'write_tokens',
   'create_token_for_others',
+  'write_saved_search',
 ]);
 
 export function hasRight(actor: Actor, right: Right): boolean {
   if (actor.rights.has(right)) return true;
   return right === 'tokens.read_all' && actor.rights.has('tokens.all');
+}
+
+/**
+ * SPEC 2: no one may change a principal who holds a right they lack, and only an instance admin
+ * changes an instance admin. The one comparison behind every change to someone else.
+ */
+export function outranks(actor: Actor, target: Standing): Decision {
+  if (target.instanceAdmin && !actor.instanceAdmin) {
+    return deny(`${target.label} is an instance admin; only an instance admin may change an instance admin`);
+  }
+  const missing = [...new Set(target.rights)].filter((right) => !hasRight(actor, right));
+  if (missing.length === 0) return allow;
+  return deny(`${target.label} holds rights you lack (${missing.join(', ')}); only someone holding all of them may change it`);
+}
+
+/** The tokens of someone one could not change are out of reach too (their owner holds rights one lacks). */
+function ownerWithin(actor: Actor, owner: Standing): Decision {
+  const decision = outranks(actor, owner);
+  if (decision.allowed) return allow;
+  return deny(`The token's owner: ${decision.reason}`);
+}
+
+/** A user manager manages the tokens of those it manages (issue 15): users.manage and the owner within one's rights. */
+function managesOwner(actor: Actor, owner: Standing | undefined): boolean {
+  return owner !== undefined && hasRight(actor, 'users.manage') && outranks(actor, owner).allowed;
 }
 
 /**
@@ -103,6 +151,8 @@ export function can(actor: Actor, action: Action): Decision {
   switch (action.kind) {
     case 'manage_principals':
       return hasRight(actor, 'users.manage') ? allow : deny('Requires the users.manage right');
+    case 'change_principal':
+      return outranks(actor, action.target);
     case 'grant_rights': {
       const missing = action.rights.filter((right) => !hasRight(actor, right));
       if (!hasRight(actor, 'users.manage')) return deny('Requires the users.manage right');
@@ -122,12 +172,21 @@ export function can(actor: Actor, action: Action): Decision {
       return hasRight(actor, 'apps.manage') ? allow : deny('Requires the apps.manage right');
     case 'read_tokens':
       if (action.own && (hasRight(actor, 'tokens.own') || hasRight(actor, 'tokens.read_all'))) return allow;
-      return hasRight(actor, 'tokens.read_all') ? allow : deny(action.own ? 'Requires the tokens.own right' : 'Requires the tokens.all right to see other principals\' tokens');
-    case 'write_tokens':
-      if (action.own && (hasRight(actor, 'tokens.own') || hasRight(actor, 'tokens.all'))) return allow;
-      return hasRight(actor, 'tokens.all') ? allow : deny(action.own ? 'Requires the tokens.own right' : 'Requires the tokens.all right to change other principals\' tokens');
+      if (hasRight(actor, 'tokens.read_all') || (!action.own && managesOwner(actor, action.owner))) return allow;
+      return deny(action.own ? 'Requires the tokens.own right' : 'Requires the tokens.all right (or users.manage over the owner) to see other principals\' tokens');
+    case 'write_tokens': {
+      if (action.own) return hasRight(actor, 'tokens.own') || hasRight(actor, 'tokens.all') ? allow : deny('Requires the tokens.own right');
+      if (!hasRight(actor, 'tokens.all') && !hasRight(actor, 'users.manage')) return deny('Requires the tokens.all or users.manage right to change other principals\' tokens');
+      if (action.revoke && hasRight(actor, 'tokens.all')) return allow;
+      return action.owner ? ownerWithin(actor, action.owner) : allow;
+    }
     case 'create_token_for_others':
-      return hasRight(actor, 'tokens.create_for_others') ? allow : deny('Requires the tokens.create_for_others right to create a token for someone else');
+      if (!hasRight(actor, 'tokens.create_for_others') && !hasRight(actor, 'users.manage')) {
+        return deny('Requires the tokens.create_for_others or users.manage right to create a token for someone else');
+      }
+      return action.owner ? ownerWithin(actor, action.owner) : allow;
+    case 'write_saved_search':
+      return action.own ? allow : deny('Only the owner of a saved search can change or delete it; save a copy instead');
     case 'delegate_rights': {
       // Whoever receives another principal's secret could act with its rights: never more than their own.
       const missing = action.rights.filter((right) => !hasRight(actor, right));

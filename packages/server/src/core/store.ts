@@ -205,6 +205,11 @@ export interface Store {
     setRoles(orgId: string, id: string, roleIds: readonly string[]): Promise<void>;
     /** Every right the principal holds, directly or through its groups. */
     effectiveRoles(orgId: string, id: string): Promise<Role[]>;
+    /**
+     * The active instance admins of every organization, their rows locked until the
+     * transaction ends, so two requests cannot each remove one of the last two.
+     */
+    lockActiveInstanceAdmins(): Promise<{ id: string; orgId: string }[]>;
   };
 
   roles: {
@@ -215,6 +220,8 @@ export interface Store {
     get(orgId: string, id: string): Promise<Role | undefined>;
     update(orgId: string, id: string, patch: { description?: string; rights?: readonly Right[] }): Promise<Role | undefined>;
     remove(orgId: string, id: string): Promise<boolean>;
+    /** Ids of the organization's principals holding the role, directly or through a group. */
+    holders(orgId: string, id: string): Promise<string[]>;
     /** Built-in roles are seeded by migration; this guarantees they match the code's catalog. */
     syncBuiltins(roles: readonly Role[]): Promise<void>;
   };

@@ -24,6 +24,7 @@ import { newId, type Clock, type Random } from './ports.js';
 import { hashSecret, hashesEqual } from './secrets.js';
 import type { Store, TokenSortColumn, TokenView } from './store.js';
 import type { UsageRecorder } from './usage.js';
+import { createTargetGuard } from './target-guard.js';
 
 /** Status from stored fields and the clock (SPEC 3.1): revoked, then expired, then idle. */
 export function tokenStatus(token: Pick<ApiToken, 'revokedAt' | 'expiresAt' | 'lastUsedAt' | 'createdAt'>, now: Date, idleTimeoutSeconds: number | null): TokenStatus {
@@ -87,6 +88,8 @@ export function createTokenService(deps: {
   usage: UsageRecorder;
 }) {
   const { store, clock, random, secretKey, tokenPrefix, usage } = deps;
+  // SPEC 2: another principal's tokens are within reach only when the principal is (target-guard.ts).
+  const ownerStanding = createTargetGuard(deps).standingOfId;
   const randomBytes = (n: number) => random.bytes(n);
 
   async function policyOf(orgId: string, tx: Store = store): Promise<Policy> {
@@ -248,7 +251,8 @@ export function createTokenService(deps: {
   async function loadForChange(ctx: ActorContext, id: string, auditAction: string): Promise<TokenView> {
     const token = await store.tokens.get(ctx.actor.orgId, id);
     const own = token?.ownerId === ctx.actor.principalId;
-    await authorize(deps, ctx, { kind: 'write_tokens', own: token ? own : true }, { action: auditAction, targetType: 'token', targetId: id });
+    const owner = token && !own ? await ownerStanding(ctx.actor.orgId, token.ownerId) : undefined;
+    await authorize(deps, ctx, { kind: 'write_tokens', own: token ? own : true, owner, revoke: auditAction === 'token.revoke' }, { action: auditAction, targetType: 'token', targetId: id });
     if (!token) throw notFound('token', id);
     return token;
   }
@@ -267,7 +271,10 @@ export function createTokenService(deps: {
       const scope = await resolveScope(ctx.actor.orgId, input.scope, policy);
       const expiresAt = resolveExpiresAt(input.expires, scope.mode, policy, scope.preset, now);
       const roles = await resolveRoles(owner, input.roles);
-      if (owner.id !== ctx.actor.principalId) await guardDelegation(ctx, roles, 'token.create', null);
+      if (owner.id !== ctx.actor.principalId) {
+        await authorize(deps, ctx, { kind: 'create_token_for_others', owner: await ownerStanding(owner.orgId, owner.id) }, { action: 'token.create', targetType: 'token' });
+        await guardDelegation(ctx, roles, 'token.create', null);
+      }
       const ipAllowlist = checkedAllowlist(input.ipAllowlist);
       const name = input.name ?? `${owner.username}_api_token`;
       const id = generateTokenId(randomBytes);
@@ -315,12 +322,14 @@ export function createTokenService(deps: {
     },
 
     async list(ctx: ActorContext, filters: TokenListFilters): Promise<Page<TokenDetails>> {
-      await authorize(deps, ctx, { kind: 'read_tokens', own: !filters.all }, { action: 'token.list', targetType: 'token' });
+      // The directory is readable by every caller, so resolving the owner first reveals nothing.
+      const owner = filters.owner === undefined ? undefined : (await store.principals.get(ctx.actor.orgId, filters.owner)) ?? (await store.principals.getByUsername(ctx.actor.orgId, filters.owner));
+      const standing = filters.all && owner && owner.id !== ctx.actor.principalId ? await ownerStanding(owner.orgId, owner.id) : undefined;
+      await authorize(deps, ctx, { kind: 'read_tokens', own: !filters.all || owner?.id === ctx.actor.principalId, owner: standing }, { action: 'token.list', targetType: 'token' });
       const now = clock.now();
       const policy = await policyOf(ctx.actor.orgId);
       let ownerId: string | undefined = filters.all ? undefined : ctx.actor.principalId;
       if (filters.owner !== undefined) {
-        const owner = (await store.principals.get(ctx.actor.orgId, filters.owner)) ?? (await store.principals.getByUsername(ctx.actor.orgId, filters.owner));
         if (!filters.all && owner?.id !== ctx.actor.principalId) throw invalid('owner', 'Listing another principal\'s tokens needs all=true and the tokens.all right');
         if (!owner) return { items: [], nextCursor: null };
         ownerId = owner.id;
@@ -347,7 +356,8 @@ export function createTokenService(deps: {
     async get(ctx: ActorContext, id: string): Promise<TokenDetails> {
       const token = await store.tokens.get(ctx.actor.orgId, id);
       const own = token?.ownerId === ctx.actor.principalId;
-      await authorize(deps, ctx, { kind: 'read_tokens', own: token ? own : true }, { action: 'token.read', targetType: 'token', targetId: id });
+      const owner = token && !own ? await ownerStanding(ctx.actor.orgId, token.ownerId) : undefined;
+      await authorize(deps, ctx, { kind: 'read_tokens', own: token ? own : true, owner }, { action: 'token.read', targetType: 'token', targetId: id });
       if (!token) throw notFound('token', id);
       return details(token, await policyOf(ctx.actor.orgId), clock.now());
     },
@@ -408,7 +418,7 @@ export function createTokenService(deps: {
       const token = await loadForChange(ctx, id, 'token.rotate');
       if (token.ownerId !== ctx.actor.principalId) {
         // Rotating another's token hands the caller its new secret: the same trust as creating one for them.
-        await authorize(deps, ctx, { kind: 'create_token_for_others' }, { action: 'token.rotate', targetType: 'token', targetId: id });
+        await authorize(deps, ctx, { kind: 'create_token_for_others', owner: await ownerStanding(ctx.actor.orgId, token.ownerId) }, { action: 'token.rotate', targetType: 'token', targetId: id });
         await guardDelegation(ctx, token.roles, 'token.rotate', id);
       }
       if (token.revokedAt) throw new TesseraError('CONFLICT', 'A revoked token cannot be rotated; create a new one');
@@ -707,6 +717,7 @@ export function createTokenService(deps: {
     },
 
     async createSavedSearch(ctx: ActorContext, input: { name: string; query: Record<string, string>; shared: boolean }): Promise<SavedSearch> {
+      await authorize(deps, ctx, { kind: 'write_saved_search', own: true }, { action: 'saved_search.create', targetType: 'saved_search' });
       const now = clock.now();
       const search: SavedSearch = { id: newId(random, 'srch'), orgId: ctx.actor.orgId, ownerId: ctx.actor.principalId, name: input.name, query: input.query, shared: input.shared, createdAt: now };
       await store.transaction(async (tx) => {
@@ -719,7 +730,7 @@ export function createTokenService(deps: {
     async updateSavedSearch(ctx: ActorContext, id: string, changes: { name?: string | undefined; query?: Record<string, string> | undefined; shared?: boolean | undefined }): Promise<SavedSearch> {
       const existing = await store.savedSearches.get(ctx.actor.orgId, id);
       if (!existing || (existing.ownerId !== ctx.actor.principalId && !existing.shared)) throw notFound('saved search', id);
-      if (existing.ownerId !== ctx.actor.principalId) throw new TesseraError('FORBIDDEN', 'Only the owner of a saved search can change it; save a copy instead');
+      await authorize(deps, ctx, { kind: 'write_saved_search', own: existing.ownerId === ctx.actor.principalId }, { action: 'saved_search.update', targetType: 'saved_search', targetId: id });
       const now = clock.now();
       return store.transaction(async (tx) => {
         const updated = await tx.savedSearches.update(ctx.actor.orgId, id, {
@@ -736,7 +747,7 @@ export function createTokenService(deps: {
     async deleteSavedSearch(ctx: ActorContext, id: string): Promise<void> {
       const existing = await store.savedSearches.get(ctx.actor.orgId, id);
       if (!existing || (existing.ownerId !== ctx.actor.principalId && !existing.shared)) throw notFound('saved search', id);
-      if (existing.ownerId !== ctx.actor.principalId) throw new TesseraError('FORBIDDEN', 'Only the owner of a saved search can delete it');
+      await authorize(deps, ctx, { kind: 'write_saved_search', own: existing.ownerId === ctx.actor.principalId }, { action: 'saved_search.delete', targetType: 'saved_search', targetId: id });
       const now = clock.now();
       await store.transaction(async (tx) => {
         await tx.savedSearches.remove(ctx.actor.orgId, id);

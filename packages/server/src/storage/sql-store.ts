@@ -304,6 +304,18 @@ export function createSqlStore(db: Db): Store {
           .execute();
         return rolesOf(orgId, rows.map((row) => row.role_id));
       },
+      async lockActiveInstanceAdmins() {
+        const rows = await db
+          .selectFrom('principals')
+          .select(['id', 'org_id'])
+          .where('instance_admin', '=', true)
+          .where('status', '=', 'active')
+          .where('deleted_at', 'is', null)
+          .orderBy('id')
+          .forUpdate()
+          .execute();
+        return rows.map((row) => ({ id: row.id, orgId: row.org_id }));
+      },
     },
 
     roles: {
@@ -374,6 +386,26 @@ export function createSqlStore(db: Db): Store {
           .where('builtin', '=', false)
           .executeTakeFirst();
         return result.numDeletedRows > 0n;
+      },
+      async holders(orgId, id) {
+        const rows = await db
+          .selectFrom('principals')
+          .select('principals.id')
+          .where('principals.org_id', '=', orgId)
+          .where('principals.deleted_at', 'is', null)
+          .where((eb) =>
+            eb.or([
+              eb('principals.id', 'in', eb.selectFrom('principal_roles').select('principal_id').where('role_id', '=', id)),
+              eb(
+                'principals.id',
+                'in',
+                eb.selectFrom('group_members').innerJoin('group_roles', 'group_roles.group_id', 'group_members.group_id').select('group_members.principal_id').where('group_roles.role_id', '=', id),
+              ),
+            ]),
+          )
+          .orderBy('principals.id')
+          .execute();
+        return rows.map((row) => row.id);
       },
       async syncBuiltins(roles) {
         for (const role of roles) {
