@@ -126,6 +126,11 @@ export interface TokenRepository {
   ): Promise<boolean>;
   /** Revokes if not yet revoked; returns the token either way (undefined if unknown). */
   revoke(orgId: string, id: string, by: string, reason: string | null, at: Date): Promise<{ token: TokenView; changed: boolean } | undefined>;
+  /**
+   * Revokes every unrevoked token of the organization (or of one owner) created before
+   * `before`, in one statement; returns those it revoked (SPEC 9, revoke before a cutoff).
+   */
+  revokeCreatedBefore(orgId: string, ownerId: string | null, before: Date, by: string, reason: string | null, at: Date): Promise<{ id: string; ownerId: string }[]>;
   /** Batched last-use bookkeeping: never written per request. */
   recordUsage(entries: readonly { id: string; at: Date; ip: string }[]): Promise<void>;
   /**

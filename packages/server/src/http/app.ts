@@ -14,6 +14,7 @@ import { policyRoutes } from './api/policy.js';
 import { presetRoutes } from './api/presets.js';
 import { savedSearchRoutes } from './api/saved-searches.js';
 import { tokenRoutes } from './api/tokens.js';
+import { tokenLeakRoutes } from './api/token-leaks.js';
 import { principalRoutes } from './api/principals.js';
 import { roleRoutes } from './api/roles.js';
 import { sessionRoutes } from './api/sessions.js';
@@ -123,6 +124,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
         await authed.register(auditRoutes(container));
         await authed.register(appRoutes(container));
         await authed.register(tokenRoutes(container));
+        await authed.register(tokenLeakRoutes(container));
         await authed.register(policyRoutes(container));
         await authed.register(presetRoutes(container));
         await authed.register(savedSearchRoutes(container));

@@ -95,9 +95,11 @@ export interface Database {
   revocation_events: {
     seq: Generated<string>;
     org_id: string;
-    kind: 'token' | 'access_token' | 'principal';
+    kind: 'token' | 'access_token' | 'principal' | 'cutoff';
     subject_id: string;
     occurred_at: Timestamp;
+    /** Migration 0008: for `cutoff`, access tokens issued before this are refused. */
+    cutoff_before: Timestamp | null;
   };
   revoked_access_tokens: {
     jti: string;

@@ -231,6 +231,17 @@ export function createTokenRepository(db: Db): TokenRepository {
       const token = await repo.get(orgId, id);
       return token && { token, changed: result.numUpdatedRows > 0n };
     },
+    async revokeCreatedBefore(orgId, ownerId, before, by, reason, at) {
+      let query = db
+        .updateTable('api_tokens')
+        .set({ revoked_at: at, revoked_by: by, revoke_reason: reason, updated_at: at })
+        .where('org_id', '=', orgId)
+        .where('created_at', '<', before)
+        .where('revoked_at', 'is', null);
+      if (ownerId !== null) query = query.where('owner_id', '=', ownerId);
+      const rows = await query.returning(['id', 'owner_id']).execute();
+      return rows.map((row) => ({ id: row.id, ownerId: row.owner_id }));
+    },
     async recordUsage(entries) {
       if (entries.length === 0) return;
       // One statement for the whole batch; a later use never moves last_used_at backwards.

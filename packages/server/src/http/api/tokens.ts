@@ -15,7 +15,7 @@ const Scope = Type.Object(
   { additionalProperties: false },
 );
 
-const TokenBody = Type.Object({
+export const TokenBody = Type.Object({
   id: Type.String({ description: 'Public id; part of the token string' }),
   name: Type.String(),
   display_prefix: Type.String({ description: 'A non-secret prefix to recognise the token by' }),

@@ -5,6 +5,7 @@ import * as oauth from './0003-oauth.js';
 import * as tokenListIndexes from './0004-token-list-indexes.js';
 import * as jobs from './0005-jobs.js';
 import * as nextSigningKey from './0006-next-signing-key.js';
+import * as revocationCutoffs from './0008-revocation-cutoffs.js';
 
 /**
  * Forward-only, versioned migrations, listed in code rather than read from a folder so the
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0004-token-list-indexes': tokenListIndexes,
   '0005-jobs': jobs,
   '0006-next-signing-key': nextSigningKey,
+  '0008-revocation-cutoffs': revocationCutoffs,
 };
 
 export const migrationProvider: MigrationProvider = {
