@@ -18,6 +18,7 @@ import { createRevocationHub, type RevocationHub } from '../core/revocation-hub.
 import { createTokenService, type TokenService } from '../core/tokens.js';
 import { createTokenIdentifyService, type TokenIdentifyService } from '../core/tokens-identify.js';
 import { createRevokeAllService, type RevokeAllService } from '../core/revoke-all.js';
+import { createSecretScanningService, type SecretScanningService } from '../core/secret-scanning.js';
 import { createUsageRecorder, type UsageRecorder } from '../core/usage.js';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/ports.js';
 import type { Store } from '../core/store.js';
@@ -49,6 +50,7 @@ export interface Container {
   readonly tokens: TokenService;
   /** Leaked and expiring tokens (SPEC 9): revoke by value, revoke before a cutoff. */
   readonly leaks: TokenIdentifyService & RevokeAllService;
+  readonly secretScanning: SecretScanningService;
   readonly usage: UsageRecorder;
   readonly keyring: Keyring;
   readonly oauth: OAuthService;
@@ -219,6 +221,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       apps,
       tokens,
       leaks,
+      secretScanning: createSecretScanningService({ store, clock, secretKey, tokenPrefix: config.tokenPrefix, keys: config.secretScanningKeys }),
       usage,
       keyring,
       oauth,

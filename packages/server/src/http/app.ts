@@ -23,6 +23,7 @@ import { handleError, handleNotFound } from './error-mapper.js';
 import { oauthRoutes } from './oauth/index.js';
 import { registerMetrics } from './metrics.js';
 import { opsRoutes } from './ops.js';
+import { secretScanningRoutes } from './secret-scanning.js';
 import { optionalBody } from './schemas.js';
 import { authenticate } from './request-context.js';
 
@@ -134,6 +135,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   );
 
   await app.register(oauthRoutes(container));
+  await app.register(secretScanningRoutes(container));
   await app.register(consoleRoutes());
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
