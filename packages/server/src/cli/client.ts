@@ -131,6 +131,8 @@ export interface Token {
   status: TokenStatus;
   last_used_at: string | null;
   last_used_ip: string | null;
+  /** The last 5 distinct client addresses, newest first. */
+  recent_ips: { ip: string; last_seen_at: string }[];
   revoked_at: string | null;
   revoked_by: string | null;
   revoke_reason: string | null;

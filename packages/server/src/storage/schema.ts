@@ -129,6 +129,8 @@ export interface Database {
     expires_at: Timestamp | null;
     last_used_at: Timestamp | null;
     last_used_ip: string | null;
+    /** Migration 0009: the last 5 distinct client addresses, newest first. */
+    recent_ips: ColumnType<{ ip: string; at: string }[], never, never>;
     revoked_at: Timestamp | null;
     revoked_by: string | null;
     revoke_reason: string | null;

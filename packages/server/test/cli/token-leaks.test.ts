@@ -89,6 +89,19 @@ describe('tessera token identify / revoke --value-stdin / revoke-all, as a proce
     assert.ok(await works(after.token));
   });
 
+  it('token show lists the recent client addresses', async () => {
+    const made = await createFor('alice', 'used-one');
+    assert.ok(await works(made.token));
+    let shown = await cli.run(['token', 'show', made.id]);
+    for (let i = 0; i < 40 && !/recent addresses/.test(shown.stdout); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      shown = await cli.run(['token', 'show', made.id]);
+    }
+    assert.match(shown.stdout, /recent addresses\s+(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1) \(/);
+    const json = await cli.run(['token', 'show', made.id, '--json']);
+    assert.equal(json.json().recent_ips.length, 1);
+  });
+
   it('never prints a token value', () => {
     for (const transcript of [...cli.transcripts, ...member.transcripts]) {
       for (const value of values) assert.ok(!transcript.stdout.includes(value) && !transcript.stderr.includes(value), transcript.args.join(' '));

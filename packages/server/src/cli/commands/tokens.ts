@@ -256,6 +256,7 @@ function printToken(ctx: Context, t: Token): void {
     ['allowed IPs', t.ip_allowlist.length === 0 ? 'any' : formatList(t.ip_allowlist)],
     [t.mode === 'refreshable' ? 'renewable until' : 'expires', t.expires_at ? formatTime(t.expires_at) : 'never'],
     ['last used', t.last_used_at ? `${formatTime(t.last_used_at)}${t.last_used_ip ? ` from ${t.last_used_ip}` : ''}` : 'never'],
+    ...((t.recent_ips ?? []).length > 0 ? ([['recent addresses', t.recent_ips.map((r) => `${r.ip} (${formatTime(r.last_seen_at)})`).join(', ')]] as const) : []),
     ['created', `${formatTime(t.created_at)} by ${t.created_by}`],
     ...(t.revoked_at ? ([['revoked', `${formatTime(t.revoked_at)}${t.revoke_reason ? `: ${t.revoke_reason}` : ''}`]] as const) : []),
   ]);

@@ -6,6 +6,7 @@ import * as tokenListIndexes from './0004-token-list-indexes.js';
 import * as jobs from './0005-jobs.js';
 import * as nextSigningKey from './0006-next-signing-key.js';
 import * as revocationCutoffs from './0008-revocation-cutoffs.js';
+import * as recentIps from './0009-recent-ips.js';
 
 /**
  * Forward-only, versioned migrations, listed in code rather than read from a folder so the
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0005-jobs': jobs,
   '0006-next-signing-key': nextSigningKey,
   '0008-revocation-cutoffs': revocationCutoffs,
+  '0009-recent-ips': recentIps,
 };
 
 export const migrationProvider: MigrationProvider = {
