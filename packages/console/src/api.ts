@@ -136,6 +136,8 @@ export interface Token {
   readonly status: TokenStatus;
   readonly last_used_at: string | null;
   readonly last_used_ip: string | null;
+  /** The last 5 distinct client addresses, newest first. */
+  readonly recent_ips?: readonly { ip: string; last_seen_at: string }[];
   readonly revoked_at: string | null;
   readonly revoked_by: string | null;
   readonly revoke_reason: string | null;

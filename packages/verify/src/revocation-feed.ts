@@ -9,11 +9,21 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
  * ```
  */
 export interface Revocation {
-  /** `token`: an API token and every access token minted from it; `access_token`: one jti; `principal`: a disabled owner. */
-  readonly kind: 'token' | 'access_token' | 'principal';
+  /**
+   * `token`: an API token and every access token minted from it; `access_token`: one jti;
+   * `principal`: a disabled owner; `cutoff`: every access token minted from an API token of
+   * `org` (or of its principal `owner`) with `iat` before `before`.
+   */
+  readonly kind: 'token' | 'access_token' | 'principal' | 'cutoff';
   readonly id: string;
   /** Seconds since the epoch; for `principal`, tokens issued before this instant are refused. */
   readonly at: number;
+  /** `cutoff` only: the organization. */
+  readonly org?: string;
+  /** `cutoff` only: the owner's principal id, or null for the whole organization. */
+  readonly owner?: string | null;
+  /** `cutoff` only: seconds since the epoch. */
+  readonly before?: number;
 }
 
 /**
@@ -64,6 +74,8 @@ export class RevocationFeed {
   readonly #tokens = new Set<string>();
   readonly #jtis = new Set<string>();
   readonly #principals = new Map<string, number>();
+  /** Cutoffs keyed `org` or `org/owner`: the latest `before` of each. */
+  readonly #cutoffs = new Map<string, number>();
   #cursor: string | undefined;
   #controller: AbortController | undefined;
   #stopped = false;
@@ -99,9 +111,19 @@ export class RevocationFeed {
   }
 
   /** Whether an access token with these claims has been revoked. */
-  isRevoked(claims: { jti?: string | undefined; tid?: string | null | undefined; sub?: string | undefined; iat?: number | undefined }): boolean {
+  isRevoked(claims: { jti?: string | undefined; tid?: string | null | undefined; sub?: string | undefined; iat?: number | undefined; org?: string | undefined }): boolean {
     if (claims.jti !== undefined && this.#jtis.has(claims.jti)) return true;
     if (claims.tid && this.#tokens.has(claims.tid)) return true;
+    // A cutoff concerns access tokens minted from API tokens (they carry `tid` and `iat`). A
+    // direct token's introspection answer has no `iat`: the server refuses it once revoked, and
+    // its cached answer lives only for the introspection cache's few seconds.
+    if (claims.tid && claims.iat !== undefined && claims.org !== undefined && this.#cutoffs.size > 0) {
+      const iat = claims.iat;
+      const orgWide = this.#cutoffs.get(claims.org);
+      if (orgWide !== undefined && iat < orgWide) return true;
+      const own = claims.sub === undefined ? undefined : this.#cutoffs.get(`${claims.org}/${claims.sub}`);
+      if (own !== undefined && iat < own) return true;
+    }
     if (claims.sub !== undefined) {
       const since = this.#principals.get(claims.sub);
       if (since !== undefined && (claims.iat ?? 0) <= since) return true;
@@ -110,7 +132,11 @@ export class RevocationFeed {
   }
 
   #apply(revocation: Revocation): void {
-    if (revocation.kind === 'token') this.#tokens.add(revocation.id);
+    if (revocation.kind === 'cutoff') {
+      if (typeof revocation.org !== 'string' || typeof revocation.before !== 'number') return;
+      const key = typeof revocation.owner === 'string' ? `${revocation.org}/${revocation.owner}` : revocation.org;
+      this.#cutoffs.set(key, Math.max(this.#cutoffs.get(key) ?? 0, revocation.before));
+    } else if (revocation.kind === 'token') this.#tokens.add(revocation.id);
     else if (revocation.kind === 'access_token') this.#jtis.add(revocation.id);
     else this.#principals.set(revocation.id, Math.max(this.#principals.get(revocation.id) ?? 0, revocation.at));
   }
@@ -121,7 +147,7 @@ export class RevocationFeed {
     if (message.event === 'revocation') {
       try {
         const revocation = JSON.parse(message.data) as Revocation;
-        if (typeof revocation.id === 'string' && ['token', 'access_token', 'principal'].includes(revocation.kind)) this.#apply(revocation);
+        if (typeof revocation.id === 'string' && ['token', 'access_token', 'principal', 'cutoff'].includes(revocation.kind)) this.#apply(revocation);
       } catch {
         // A malformed event is skipped; the stream continues.
       }

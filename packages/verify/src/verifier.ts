@@ -111,7 +111,7 @@ interface Checked {
   /** Scope decisions already taken for this token, by method, then url. */
   readonly decisions: Map<string, Map<string, boolean>>;
   /** What the revocation feed is asked, built once so a cached request allocates nothing. */
-  readonly revocationClaims: { readonly jti: string | undefined; readonly tid: string | null; readonly sub: string; readonly iat: number | undefined };
+  readonly revocationClaims: { readonly jti: string | undefined; readonly tid: string | null; readonly sub: string; readonly iat: number | undefined; readonly org: string };
   /** The success verdict, built once. */
   readonly success: Verdict;
   readonly endpoints: readonly EndpointPattern[] | null;
@@ -236,7 +236,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY,
       jti,
       iat,
-      revocationClaims: { jti, tid: auth.tokenId, sub: auth.sub, iat },
+      revocationClaims: { jti, tid: auth.tokenId, sub: auth.sub, iat, org: auth.org },
     };
   }
 

@@ -7,11 +7,13 @@ import { startFakeIssuer, type FakeIssuer } from './issuer.js';
 
 const request = (token: string): RequestLike => ({ method: 'GET', url: '/plans', header: (n) => (n === 'authorization' ? `Bearer ${token}` : undefined), remoteAddress: '127.0.0.1' });
 
+type FeedEvent = { kind: string; id: string; at: number; org?: string; owner?: string | null; before?: number };
+
 /** A feed source speaking the server's protocol: SSE events with ids, a `synced` marker, heartbeats. */
 class FakeFeed {
   server: Server | undefined;
   port = 0;
-  readonly events: { kind: string; id: string; at: number }[] = [];
+  readonly events: FeedEvent[] = [];
   readonly clients = new Set<ServerResponse>();
   lastEventIds: (string | undefined)[] = [];
   authorizations: (string | undefined)[] = [];
@@ -34,10 +36,10 @@ class FakeFeed {
     await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
-  write(res: ServerResponse, id: number, event: { kind: string; id: string; at: number }) {
+  write(res: ServerResponse, id: number, event: FeedEvent) {
     res.write(`id: ${id}\nevent: revocation\ndata: ${JSON.stringify(event)}\n\n`);
   }
-  publish(event: { kind: string; id: string; at: number }) {
+  publish(event: FeedEvent) {
     this.events.push(event);
     for (const client of this.clients) this.write(client, this.events.length, event);
   }
@@ -117,5 +119,29 @@ describe('revocation feed', () => {
     await waitFor(async () => (await verifier.verify(request(token))).ok, 5000);
     assert.equal(feed.lastEventIds.at(-1), '4', 'it resumed from the last event it had seen');
     assert.ok(!(await verifier.verify(request(await issuer.sign({ tid: 'tok_while_down' })))).ok, 'the missed revocation arrived');
+  });
+
+  it('applies cutoffs: access tokens from API tokens issued before them are refused, newer ones and apps\' tokens are not', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const old = await issuer.sign({ tid: 'tok_e', sub: 'usr_cut', org: 'org_cut', iat: now - 10 });
+    const newer = await issuer.sign({ tid: 'tok_f', sub: 'usr_cut', org: 'org_cut', iat: now - 5 });
+    const otherOwner = await issuer.sign({ tid: 'tok_g', sub: 'usr_other', org: 'org_cut', iat: now - 10 });
+    const otherOrg = await issuer.sign({ tid: 'tok_h', sub: 'usr_cut', org: 'org_far', iat: now - 10 });
+    const app = await issuer.sign({ tid: undefined, sub: 'cl_app', org: 'org_cut', iat: now - 10 });
+    for (const token of [old, newer, otherOwner, otherOrg, app]) assert.ok((await verifier.verify(request(token))).ok);
+
+    feed.publish({ kind: 'cutoff', id: 'usr_cut', org: 'org_cut', owner: 'usr_cut', before: now - 5, at: now });
+    await waitFor(async () => !(await verifier.verify(request(old))).ok);
+    for (const token of [newer, otherOwner, otherOrg, app]) assert.ok((await verifier.verify(request(token))).ok, 'only the owner\'s older tokens are caught');
+
+    feed.publish({ kind: 'cutoff', id: '*', org: 'org_cut', owner: null, before: now - 5, at: now });
+    await waitFor(async () => !(await verifier.verify(request(otherOwner))).ok);
+    for (const token of [newer, otherOrg, app]) assert.ok((await verifier.verify(request(token))).ok, 'an organization cutoff spares newer tokens, other organizations and apps');
+
+    // A malformed cutoff (no org or no time) is skipped, not applied as "everything".
+    feed.publish({ kind: 'cutoff', id: '*', owner: null, at: now });
+    feed.publish({ kind: 'cutoff', id: '*', org: 'org_far', owner: null, at: now });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok((await verifier.verify(request(otherOrg))).ok);
   });
 });

@@ -31,18 +31,57 @@ export function ExpiryCell(props: { token: Token }) {
   );
 }
 
-/** Last use with its address, or Never used. */
+/** Last use with its address and the other recent addresses, or Never used. */
 export function LastUsedCell(props: { token: Token }) {
   const { token } = props;
+  const others = (token.recent_ips ?? []).filter((entry) => entry.ip !== token.last_used_ip);
   return (
     <td>
       {token.last_used_at ? (
         <>
           {formatDateTime(token.last_used_at)}
           <div class="muted">{token.last_used_ip}</div>
+          {others.length > 0 && (
+            <div class="muted" data-testid="recent-ips" title={others.map((entry) => `${entry.ip}: ${formatDateTime(entry.last_seen_at)}`).join('\n')}>
+              also {others.map((entry) => entry.ip).join(', ')}
+            </div>
+          )}
         </>
       ) : (
         'Never used'
+      )}
+    </td>
+  );
+}
+
+/** Days before expiry (or renewable-until) at which a token is flagged, as the webhooks warn (SPEC 9). */
+const warningDays = [1, 7, 14];
+
+/** Why a revoked token was revoked, in words, for the reasons the system itself sets. */
+export function revokeReasonLabel(reason: string | null): string | null {
+  if (reason === 'leaked') return 'Leaked: reported by secret scanning';
+  if (reason === 'cutoff') return 'Revoked with every token issued before a cutoff';
+  return reason;
+}
+
+/** The status badge, with the revoke reason or an expiry warning under it. */
+export function TokenStatusCell(props: { token: Token; now?: number }) {
+  const { token } = props;
+  const now = props.now ?? Date.now();
+  const left = token.status === 'active' && token.expires_at ? (Date.parse(token.expires_at) - now) / 86_400_000 : null;
+  const within = left === null ? undefined : warningDays.find((days) => left <= days);
+  return (
+    <td>
+      <span class={`badge status-${token.status}`}>{token.status}</span>
+      {token.status === 'revoked' && token.revoke_reason && (
+        <div class="muted" data-testid="revoke-reason">
+          {revokeReasonLabel(token.revoke_reason)}
+        </div>
+      )}
+      {within !== undefined && left !== null && (
+        <div class="expiry-warning" data-testid="expiry-warning">
+          {token.mode === 'refreshable' ? 'Renewal ends' : 'Expires'} {left < 1 ? 'within a day' : `in ${Math.ceil(left)} days`}
+        </div>
       )}
     </td>
   );

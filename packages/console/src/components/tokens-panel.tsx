@@ -4,8 +4,9 @@ import { formatDateTime, scopeLabel } from '../format.js';
 import { useLoad } from '../use-load.js';
 import { ProblemAlert } from './form.js';
 import { ActionMenu } from './menu.js';
-import { ExpiryCell, LastUsedCell, TokenNameCell } from './token-cells.js';
+import { ExpiryCell, LastUsedCell, TokenNameCell, TokenStatusCell } from './token-cells.js';
 import { Pager, useCursorPages } from './pager.js';
+import { RevokeAllDialog } from './revoke-all-dialog.js';
 import { AddTokenDialog, EditTokenDialog, RevokeTokenDialog, RotateTokenDialog, type TokenOwner } from './token-dialogs.js';
 
 export function StatusBadge(props: { status: Token['status'] }) {
@@ -20,7 +21,7 @@ export function useTokenSettings() {
   }, 'settings');
 }
 
-type Open = { kind: 'add' } | { kind: 'edit' | 'rotate' | 'revoke'; token: Token } | undefined;
+type Open = { kind: 'add' | 'revoke-all' } | { kind: 'edit' | 'rotate' | 'revoke'; token: Token } | undefined;
 
 /**
  * The Access tokens tab of a person: their tokens (never a secret) with Add, Edit, Rotate and
@@ -47,11 +48,18 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
     <section aria-labelledby="tokens-heading">
       <div class="section-header">
         <h2 id="tokens-heading">Access tokens</h2>
-        {props.canCreate && (
-          <button type="button" class="primary" onClick={() => setOpen({ kind: 'add' })}>
-            Add token
-          </button>
-        )}
+        <div class="section-actions">
+          {props.canWrite && !owner.self && list.data && list.data.items.some((t) => t.status !== 'revoked') && (
+            <button type="button" class="danger" onClick={() => setOpen({ kind: 'revoke-all' })}>
+              Revoke all
+            </button>
+          )}
+          {props.canCreate && (
+            <button type="button" class="primary" onClick={() => setOpen({ kind: 'add' })}>
+              Add token
+            </button>
+          )}
+        </div>
       </div>
       <ProblemAlert problem={list.problem} />
       {list.data && list.data.items.length === 0 && pages.page === 1 && (
@@ -88,9 +96,7 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
                   <td>{formatDateTime(token.created_at)}</td>
                   <ExpiryCell token={token} />
                   <LastUsedCell token={token} />
-                  <td>
-                    <StatusBadge status={token.status} />
-                  </td>
+                  <TokenStatusCell token={token} />
                   <td>
                     {props.canWrite && (
                       <ActionMenu
@@ -114,6 +120,7 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
       {open?.kind === 'edit' && <EditTokenDialog token={open.token} ownerRoles={owner.roles} presets={presets} policy={policy} onClose={() => setOpen(undefined)} onSaved={refresh} />}
       {open?.kind === 'rotate' && <RotateTokenDialog token={open.token} onClose={() => setOpen(undefined)} onDone={refresh} />}
       {open?.kind === 'revoke' && <RevokeTokenDialog token={open.token} onClose={() => setOpen(undefined)} onDone={refresh} />}
+      {open?.kind === 'revoke-all' && <RevokeAllDialog owner={owner} onClose={() => setOpen(undefined)} onDone={refresh} />}
     </section>
   );
 }

@@ -4,9 +4,9 @@ import { Dialog } from '../components/dialog.js';
 import { Field, ProblemAlert } from '../components/form.js';
 import { ActionMenu } from '../components/menu.js';
 import { Pager, useCursorPages } from '../components/pager.js';
-import { ExpiryCell, LastUsedCell, TokenNameCell } from '../components/token-cells.js';
+import { ExpiryCell, LastUsedCell, TokenNameCell, TokenStatusCell } from '../components/token-cells.js';
 import { EditTokenDialog, RevokeTokenDialog } from '../components/token-dialogs.js';
-import { StatusBadge, useTokenSettings } from '../components/tokens-panel.js';
+import { useTokenSettings } from '../components/tokens-panel.js';
 import { formatDateTime, scopeLabel } from '../format.js';
 import { navigate } from '../router.js';
 import { useSession } from '../session.js';
@@ -276,9 +276,7 @@ export function ApiTokensPage(props: { search: URLSearchParams }) {
                 <tr key={token.id} data-token-id={token.id}>
                   <TokenNameCell token={token} />
                   <td>{token.owner}</td>
-                  <td>
-                    <StatusBadge status={token.status} />
-                  </td>
+                  <TokenStatusCell token={token} />
                   <td>{formatDateTime(token.created_at)}</td>
                   <ExpiryCell token={token} />
                   <LastUsedCell token={token} />

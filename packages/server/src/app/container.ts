@@ -16,6 +16,9 @@ import { createOAuthService, type OAuthService } from '../core/oauth.js';
 import { createRateLimiter, type RateLimiter } from '../core/rate-limiter.js';
 import { createRevocationHub, type RevocationHub } from '../core/revocation-hub.js';
 import { createTokenService, type TokenService } from '../core/tokens.js';
+import { createTokenIdentifyService, type TokenIdentifyService } from '../core/tokens-identify.js';
+import { createRevokeAllService, type RevokeAllService } from '../core/revoke-all.js';
+import { createSecretScanningService, type SecretScanningService } from '../core/secret-scanning.js';
 import { createUsageRecorder, type UsageRecorder } from '../core/usage.js';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/ports.js';
 import type { Store } from '../core/store.js';
@@ -45,6 +48,9 @@ export interface Container {
   readonly directory: DirectoryService;
   readonly apps: AppService;
   readonly tokens: TokenService;
+  /** Leaked and expiring tokens (SPEC 9): revoke by value, revoke before a cutoff. */
+  readonly leaks: TokenIdentifyService & RevokeAllService;
+  readonly secretScanning: SecretScanningService;
   readonly usage: UsageRecorder;
   readonly keyring: Keyring;
   readonly oauth: OAuthService;
@@ -123,6 +129,10 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const apps = createAppService({ store, clock, random, secretKey, tokenPrefix: config.tokenPrefix });
     const usage = createUsageRecorder({ store, flushMs: 1000, onError: (error) => logger.error({ err: error }, 'usage flush failed') });
     const tokens = createTokenService({ store, clock, random, secretKey, tokenPrefix: config.tokenPrefix, configPresets: config.presets, usage });
+    const leaks = {
+      ...createTokenIdentifyService({ store, clock, secretKey, tokenPrefix: config.tokenPrefix, tokens }),
+      ...createRevokeAllService({ store, clock }),
+    };
     const keyring = createKeyring({
       repo: store.signingKeys,
       changes: store.changes,
@@ -211,6 +221,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
       jobs,
       apps,
       tokens,
+      leaks,
+      secretScanning: createSecretScanningService({ store, clock, secretKey, tokenPrefix: config.tokenPrefix, keys: config.secretScanningKeys }),
       usage,
       keyring,
       oauth,

@@ -131,6 +131,8 @@ export interface Token {
   status: TokenStatus;
   last_used_at: string | null;
   last_used_ip: string | null;
+  /** The last 5 distinct client addresses, newest first. */
+  recent_ips: { ip: string; last_seen_at: string }[];
   revoked_at: string | null;
   revoked_by: string | null;
   revoke_reason: string | null;
@@ -352,6 +354,11 @@ export class TesseraClient {
     update: (id: string, body: TokenInput): Promise<Token> => this.#json('PATCH', `/tokens/${segment(id)}`, { body }),
     rotate: (id: string, body: { grace?: string } = {}): Promise<TokenWithSecret> => this.#json('POST', `/tokens/${segment(id)}/rotate`, { body }),
     revoke: (id: string, body: { reason?: string } = {}): Promise<Token> => this.#json('POST', `/tokens/${segment(id)}/revoke`, { body }),
+    /** The value travels in the body, never the URL. */
+    identify: (token: string): Promise<Token> => this.#json('POST', '/tokens/identify', { body: { token } }),
+    revokeByValue: (body: { token: string; reason?: string }): Promise<Token> => this.#json('POST', '/tokens/revoke-by-value', { body }),
+    revokeAll: (body: { owner?: string; issued_before?: string; reason?: string }): Promise<{ revoked: number; issued_before: string }> =>
+      this.#json('POST', '/tokens/revoke-all', { body }),
   };
 
   readonly policy = {

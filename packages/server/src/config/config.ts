@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { formatEndpointPattern, isRuleError, parseEndpointPatterns, parseIpAllowlist, parseRelativeExpiry, type IpRange } from '@tessera/rules';
 import { optionDocs, type OptionName } from './defaults.js';
+import { loadScannerKeys, type ScannerKey } from './secret-scanning-keys.js';
 
 /** Access-token signature algorithms (the same list as core's; config is a leaf and imports none of it). */
 const signingAlgorithms = ['ES256', 'RS256', 'EdDSA'] as const;
@@ -39,6 +40,8 @@ export interface Config {
   readonly tokenRateLimitPerToken: number;
   /** Scope presets from TESSERA_PRESETS_FILE, shared by every organization. */
   readonly presets: readonly ConfigPreset[];
+  /** Trusted secret-scanner keys from TESSERA_SECRET_SCANNING_KEYS_FILE; empty refuses every report. */
+  readonly secretScanningKeys: readonly ScannerKey[];
 }
 
 /** A preset as the configuration file defines it (the domain's Preset, with no organization). */
@@ -205,8 +208,17 @@ export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
   const presetsFile = raw('presetsFile');
   const presets = presetsFile === undefined ? [] : loadPresets(presetsFile);
 
+  const scannerKeysFile = raw('secretScanningKeysFile');
+  let secretScanningKeys: ScannerKey[] = [];
+  try {
+    if (scannerKeysFile !== undefined) secretScanningKeys = loadScannerKeys(scannerKeysFile);
+  } catch (error) {
+    throw new ConfigError(optionDocs.secretScanningKeysFile.env, (error as Error).message);
+  }
+
   return {
     presets,
+    secretScanningKeys,
     issuer: issuer?.replace(/\/$/, ''),
     audience,
     signingKeyRotationSeconds: int('signingKeyRotationDays', 1, 3650) * 86_400,

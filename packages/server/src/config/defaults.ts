@@ -148,6 +148,12 @@ export const optionDocs = {
     description:
       'JSON file of scope presets offered to every organization (SPEC 3.5): {"presets": [{"name", "description", "endpoints": [...], "mode": "refreshable"|"direct", "scope_locked", "default_lifetime": "30D"}]}. See docs/presets.example.json.',
   },
+  secretScanningKeysFile: {
+    env: 'TESSERA_SECRET_SCANNING_KEYS_FILE',
+    default: undefined,
+    description:
+      'Trusted public keys of secret scanners, in the form GitHub publishes at https://api.github.com/meta/public_keys/secret_scanning ({"public_keys": [{"key_identifier", "key", "is_current"}]}). Unset: POST /secret-scanning/github refuses every report (401). Read at boot; restart after GitHub rotates its keys.',
+  },
 } as const satisfies Record<string, OptionDoc>;
 
 export type OptionName = keyof typeof optionDocs;

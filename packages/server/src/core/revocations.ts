@@ -11,10 +11,16 @@ export interface RevocationEvent {
   /** Position in the feed; clients resume after it. */
   readonly seq: string;
   readonly orgId: string;
-  /** `token`: an API token (and its access tokens); `access_token`: one jti; `principal`: a disabled or deleted owner. */
-  readonly kind: 'token' | 'access_token' | 'principal';
+  /**
+   * `token`: an API token (and its access tokens); `access_token`: one jti; `principal`: a
+   * disabled or deleted owner; `cutoff`: every access token minted from an API token of the
+   * organization (subject `*`) or of one owner (subject: the owner's id) issued before `before`.
+   */
+  readonly kind: 'token' | 'access_token' | 'principal' | 'cutoff';
   readonly subjectId: string;
   readonly occurredAt: Date;
+  /** For `cutoff` only. */
+  readonly before?: Date | undefined;
 }
 
 /**

@@ -69,6 +69,8 @@ export interface AppRepository {
 /** A token with its owner's username, as lists and shows present it. */
 export interface TokenView extends ApiToken {
   readonly ownerUsername: string;
+  /** The last 5 distinct client addresses it was used from, newest first (SPEC 9). */
+  readonly recentIps: readonly { readonly ip: string; readonly lastSeenAt: Date }[];
 }
 
 export const tokenSortColumns = ['created_at', 'name', 'expires_at', 'last_used_at', 'owner', 'status'] as const;
@@ -126,8 +128,13 @@ export interface TokenRepository {
   ): Promise<boolean>;
   /** Revokes if not yet revoked; returns the token either way (undefined if unknown). */
   revoke(orgId: string, id: string, by: string, reason: string | null, at: Date): Promise<{ token: TokenView; changed: boolean } | undefined>;
+  /**
+   * Revokes every unrevoked token of the organization (or of one owner) created before
+   * `before`, in one statement; returns those it revoked (SPEC 9, revoke before a cutoff).
+   */
+  revokeCreatedBefore(orgId: string, ownerId: string | null, before: Date, by: string, reason: string | null, at: Date): Promise<{ id: string; ownerId: string }[]>;
   /** Batched last-use bookkeeping: never written per request. */
-  recordUsage(entries: readonly { id: string; at: Date; ip: string }[]): Promise<void>;
+  recordUsage(entries: readonly { id: string; at: Date; ip: string; /** Distinct addresses seen in the batch (SPEC 9); default just `ip`. */ recentIps?: readonly { ip: string; at: Date }[] }[]): Promise<void>;
   /**
    * Marks up to `limit` live tokens that have expired, or gone idle under their organization's
    * idle timeout, since the last sweep, and returns them; each token is marked (and so

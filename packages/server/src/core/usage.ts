@@ -15,6 +15,7 @@ export function createUsageRecorder(deps: {
 }) {
   const maxBuffered = deps.maxBuffered ?? 1000;
   let uses = new Map<string, { id: string; at: Date; ip: string }>();
+  let recentIps = new Map<string, Map<string, Date>>();
   let events: NewAuditEvent[] = [];
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
@@ -32,6 +33,11 @@ export function createUsageRecorder(deps: {
     recordUse(id: string, ip: string, at: Date): void {
       const previous = uses.get(id);
       if (!previous || previous.at < at) uses.set(id, { id, at, ip });
+      // SPEC 9 (recent_ips): the batch also keeps each token's last 5 distinct addresses.
+      const recent = recentIps.get(id) ?? new Map<string, Date>();
+      recentIps.set(id, recent);
+      if ((recent.get(ip)?.getTime() ?? -Infinity) < at.getTime()) recent.set(ip, at);
+      if (recent.size > 5) recent.delete([...recent].reduce((oldest, entry) => (entry[1] < oldest[1] ? entry : oldest))[0]);
       schedule();
     },
     audit(event: NewAuditEvent): void {
@@ -42,9 +48,11 @@ export function createUsageRecorder(deps: {
     flush(): Promise<void> {
       if (timer) clearTimeout(timer);
       timer = undefined;
-      const batch = [...uses.values()];
+      const recent = recentIps;
+      const batch = [...uses.values()].map((use) => ({ ...use, recentIps: [...(recent.get(use.id) ?? [])].map(([ip, at]) => ({ ip, at })) }));
       const audit = events;
       uses = new Map();
+      recentIps = new Map();
       events = [];
       if (batch.length === 0 && audit.length === 0) return flushing;
       flushing = flushing.then(async () => {

@@ -14,6 +14,7 @@ import { policyRoutes } from './api/policy.js';
 import { presetRoutes } from './api/presets.js';
 import { savedSearchRoutes } from './api/saved-searches.js';
 import { tokenRoutes } from './api/tokens.js';
+import { tokenLeakRoutes } from './api/token-leaks.js';
 import { principalRoutes } from './api/principals.js';
 import { roleRoutes } from './api/roles.js';
 import { sessionRoutes } from './api/sessions.js';
@@ -23,6 +24,7 @@ import { oauthRoutes } from './oauth/index.js';
 import { forwardAuthRoutes } from './forward-auth.js';
 import { registerMetrics } from './metrics.js';
 import { opsRoutes } from './ops.js';
+import { secretScanningRoutes } from './secret-scanning.js';
 import { optionalBody } from './schemas.js';
 import { authenticate } from './request-context.js';
 
@@ -124,6 +126,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
         await authed.register(auditRoutes(container));
         await authed.register(appRoutes(container));
         await authed.register(tokenRoutes(container));
+        await authed.register(tokenLeakRoutes(container));
         await authed.register(policyRoutes(container));
         await authed.register(presetRoutes(container));
         await authed.register(savedSearchRoutes(container));
@@ -134,6 +137,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
 
   await app.register(oauthRoutes(container));
   await app.register(forwardAuthRoutes(container));
+  await app.register(secretScanningRoutes(container));
   await app.register(consoleRoutes());
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

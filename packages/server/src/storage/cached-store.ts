@@ -169,6 +169,11 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
         update: writing(store.tokens.update, (_orgId, id) => [topics.tokens, id]),
         replaceSecret: writing(store.tokens.replaceSecret, (id) => [topics.tokens, id]),
         revoke: writing(store.tokens.revoke, (_orgId, id) => [topics.tokens, id]),
+        async revokeCreatedBefore(...args) {
+          const revoked = await store.tokens.revokeCreatedBefore(...args);
+          for (const { id } of revoked) await changed(topics.tokens, id);
+          return revoked;
+        },
         async recordUsage(entries) {
           await store.tokens.recordUsage(entries);
           // Last use feeds the idle check; here at once, elsewhere within the cache lifetime.

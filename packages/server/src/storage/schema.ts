@@ -95,9 +95,11 @@ export interface Database {
   revocation_events: {
     seq: Generated<string>;
     org_id: string;
-    kind: 'token' | 'access_token' | 'principal';
+    kind: 'token' | 'access_token' | 'principal' | 'cutoff';
     subject_id: string;
     occurred_at: Timestamp;
+    /** Migration 0008: for `cutoff`, access tokens issued before this are refused. */
+    cutoff_before: Timestamp | null;
   };
   revoked_access_tokens: {
     jti: string;
@@ -127,6 +129,8 @@ export interface Database {
     expires_at: Timestamp | null;
     last_used_at: Timestamp | null;
     last_used_ip: string | null;
+    /** Migration 0009: the last 5 distinct client addresses, newest first. */
+    recent_ips: ColumnType<{ ip: string; at: string }[], never, never>;
     revoked_at: Timestamp | null;
     revoked_by: string | null;
     revoke_reason: string | null;

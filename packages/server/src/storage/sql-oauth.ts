@@ -262,7 +262,7 @@ export function createRevocationEventRepository(db: Db): RevocationEventReposito
       await sql`select pg_advisory_xact_lock(${feedLockKey})`.execute(db);
       await db
         .insertInto('revocation_events')
-        .values({ org_id: event.orgId, kind: event.kind, subject_id: event.subjectId, occurred_at: event.occurredAt })
+        .values({ org_id: event.orgId, kind: event.kind, subject_id: event.subjectId, occurred_at: event.occurredAt, cutoff_before: event.before ?? null })
         .execute();
       // Every instance's feed polls at once instead of at its next interval (heard at commit).
       await createChangePublisher(db).publish('revocations', event.orgId);
@@ -275,7 +275,14 @@ export function createRevocationEventRepository(db: Db): RevocationEventReposito
         .orderBy('seq')
         .limit(limit)
         .execute();
-      return rows.map((row) => ({ seq: String(row.seq), orgId: row.org_id, kind: row.kind, subjectId: row.subject_id, occurredAt: row.occurred_at }));
+      return rows.map((row) => ({
+        seq: String(row.seq),
+        orgId: row.org_id,
+        kind: row.kind,
+        subjectId: row.subject_id,
+        occurredAt: row.occurred_at,
+        ...(row.cutoff_before !== null && { before: row.cutoff_before }),
+      }));
     },
     async lastBefore(before) {
       const row = await db

@@ -32,7 +32,11 @@ function toToken(row: Selectable<Database['api_tokens']>): ApiToken {
   };
 }
 
-const toView = (row: TokenRow): TokenView => ({ ...toToken(row), ownerUsername: row.owner_username });
+const toView = (row: TokenRow): TokenView => ({
+  ...toToken(row),
+  ownerUsername: row.owner_username,
+  recentIps: (row.recent_ips ?? []).map((entry) => ({ ip: entry.ip, lastSeenAt: new Date(entry.at) })),
+});
 
 /** The computed status in SQL, the same rules as core/tokens.ts `tokenStatus` (for the status sort). */
 function statusSql(now: Date, idleSeconds: number | null) {
@@ -231,6 +235,17 @@ export function createTokenRepository(db: Db): TokenRepository {
       const token = await repo.get(orgId, id);
       return token && { token, changed: result.numUpdatedRows > 0n };
     },
+    async revokeCreatedBefore(orgId, ownerId, before, by, reason, at) {
+      let query = db
+        .updateTable('api_tokens')
+        .set({ revoked_at: at, revoked_by: by, revoke_reason: reason, updated_at: at })
+        .where('org_id', '=', orgId)
+        .where('created_at', '<', before)
+        .where('revoked_at', 'is', null);
+      if (ownerId !== null) query = query.where('owner_id', '=', ownerId);
+      const rows = await query.returning(['id', 'owner_id']).execute();
+      return rows.map((row) => ({ id: row.id, ownerId: row.owner_id }));
+    },
     async recordUsage(entries) {
       if (entries.length === 0) return;
       // One statement for the whole batch; a later use never moves last_used_at backwards.
@@ -239,9 +254,23 @@ export function createTokenRepository(db: Db): TokenRepository {
           -- a token used again (its organization lengthened the idle timeout) is no longer idle
           lapsed_at = CASE WHEN t.lapse_reason = 'idle' THEN NULL ELSE t.lapsed_at END,
           lapse_reason = CASE WHEN t.lapse_reason = 'idle' THEN NULL ELSE t.lapse_reason END
-        FROM (SELECT * FROM jsonb_to_recordset(${json(entries.map((e) => ({ id: e.id, at: e.at.toISOString(), ip: e.ip })))}::jsonb)
-              AS x(id text, at timestamptz, ip text)) AS u
+        FROM (SELECT DISTINCT ON (id) * FROM jsonb_to_recordset(${json(entries.map((e) => ({ id: e.id, at: e.at.toISOString(), ip: e.ip })))}::jsonb)
+              AS x(id text, at timestamptz, ip text) ORDER BY id, at DESC) AS u
         WHERE t.id = u.id AND (t.last_used_at IS NULL OR t.last_used_at < u.at)`.execute(db);
+      const batch = json(entries.flatMap((e) => (e.recentIps ?? [{ ip: e.ip, at: e.at }]).map((r) => ({ id: e.id, at: r.at.toISOString(), ip: r.ip }))));
+      // SPEC 9: the last 5 distinct addresses, each with its latest time, merged with what is stored.
+      await sql`
+        UPDATE api_tokens AS t SET recent_ips = (
+          SELECT coalesce(jsonb_agg(jsonb_build_object('ip', m.ip, 'at', m.at) ORDER BY m.at DESC), '[]'::jsonb)
+          FROM (
+            SELECT a.ip, max(a.at) AS at FROM (
+              SELECT e->>'ip' AS ip, (e->>'at')::timestamptz AS at FROM jsonb_array_elements(t.recent_ips) AS e
+              UNION ALL
+              SELECT x.ip, x.at FROM jsonb_to_recordset(${batch}::jsonb) AS x(id text, at timestamptz, ip text) WHERE x.id = t.id
+            ) AS a
+            GROUP BY a.ip ORDER BY max(a.at) DESC LIMIT 5
+          ) AS m)
+        WHERE t.id IN (SELECT x.id FROM jsonb_to_recordset(${batch}::jsonb) AS x(id text))`.execute(db);
     },
     async markLapsed(now, limit) {
       // Expiry first: a token both expired and idle is reported as expired. SKIP LOCKED keeps a

@@ -49,6 +49,7 @@ describe('a caller without the right is refused', () => {
     { method: 'POST', path: '/api/v1/orgs', body: { name: 'new-org', owner: { username: 'o', password: userPassword } }, refused: ['member', 'auditor', 'user-manager'] },
     { method: 'PATCH', path: '/api/v1/orgs/org_default', body: { display_name: 'changed' }, refused: ['member', 'auditor', 'user-manager'] },
     { method: 'GET', path: '/api/v1/audit-events', refused: ['member', 'user-manager'] },
+    { method: 'POST', path: '/api/v1/tokens/revoke-all', body: { owner: 'admin', issued_before: '2020-01-01T00:00:00Z' }, refused: ['member', 'auditor', 'user-manager'] },
   ];
 
   it('refuses each route for each role lacking its right, audits it, and changes nothing', async () => {

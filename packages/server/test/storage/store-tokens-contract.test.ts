@@ -289,5 +289,45 @@ for (const target of databaseTargets) {
       assert.equal(await store.savedSearches.remove('org_b', 's1'), false);
       assert.equal(await store.savedSearches.remove('org_a', 's1'), true);
     });
+
+    it('revokes, in one statement, the unrevoked tokens of an organization or an owner created before a cutoff (SPEC 9)', async () => {
+      await principal('usr_carol', 'org_a', 'carol');
+      await principal('usr_dave', 'org_a', 'dave');
+      const old = await insert({ ownerId: 'usr_carol', createdAt: at(1) });
+      const alreadyRevoked = await insert({ ownerId: 'usr_carol', createdAt: at(1), revokedAt: at(2) });
+      const newer = await insert({ ownerId: 'usr_carol', createdAt: at(5) });
+      const othersOld = await insert({ ownerId: 'usr_dave', createdAt: at(1) });
+      const foreign = await insert({ ownerId: 'usr_eve', orgId: 'org_b', createdAt: at(1) });
+      const revoked = await store.tokens.revokeCreatedBefore('org_a', 'usr_carol', at(5), 'usr_admin', 'cutoff', at(6));
+      assert.deepEqual(revoked, [{ id: old.id, ownerId: 'usr_carol' }], 'only the owner\'s, only unrevoked, strictly before the cutoff');
+      const shown = await store.tokens.get('org_a', old.id);
+      assert.deepEqual([shown?.revokedAt, shown?.revokedBy, shown?.revokeReason], [at(6), 'usr_admin', 'cutoff']);
+      assert.equal((await store.tokens.get('org_a', alreadyRevoked.id))?.revokedAt?.getTime(), at(2).getTime(), 'an earlier revocation stays as it was');
+      assert.equal((await store.tokens.get('org_a', newer.id))?.revokedAt, null);
+      const orgWide = await store.tokens.revokeCreatedBefore('org_a', null, at(2), 'usr_admin', null, at(6));
+      assert.ok(orgWide.some((t) => t.id === othersOld.id) && !orgWide.some((t) => t.id === newer.id || t.id === foreign.id));
+      assert.equal((await store.tokens.get('org_b', foreign.id))?.revokedAt, null, 'another organization is untouched');
+    });
+
+    it('keeps the last 5 distinct addresses of each token, newest first, across batches (SPEC 9)', async () => {
+      const t = await insert({ ownerId: 'usr_alice' });
+      assert.deepEqual((await store.tokens.get('org_a', t.id))?.recentIps, []);
+      const hour = (h: number) => new Date(at(10).getTime() + h * 3_600_000);
+      await store.tokens.recordUsage([{ id: t.id, at: hour(3), ip: '10.0.0.3', recentIps: [{ ip: '10.0.0.1', at: hour(1) }, { ip: '10.0.0.2', at: hour(2) }, { ip: '10.0.0.3', at: hour(3) }] }]);
+      await store.tokens.recordUsage([{ id: t.id, at: hour(5), ip: '10.0.0.1', recentIps: [{ ip: '10.0.0.4', at: hour(4) }, { ip: '10.0.0.1', at: hour(5) }] }]);
+      await store.tokens.recordUsage([{ id: t.id, at: hour(6), ip: '10.0.0.6' }, { id: t.id, at: hour(7), ip: '10.0.0.7' }]);
+      const view = await store.tokens.get('org_a', t.id);
+      assert.deepEqual(view?.recentIps.map((r) => [r.ip, r.lastSeenAt.getTime()]), [
+        ['10.0.0.7', hour(7).getTime()],
+        ['10.0.0.6', hour(6).getTime()],
+        ['10.0.0.1', hour(5).getTime()],
+        ['10.0.0.4', hour(4).getTime()],
+        ['10.0.0.3', hour(3).getTime()],
+      ]);
+      assert.deepEqual([view?.lastUsedIp, view?.lastUsedAt?.getTime()], ['10.0.0.7', hour(7).getTime()], 'the latest use of a batch sets last_used');
+      // An old use arriving late does not push a newer address out.
+      await store.tokens.recordUsage([{ id: t.id, at: hour(0), ip: '10.0.0.9' }]);
+      assert.ok(!(await store.tokens.get('org_a', t.id))?.recentIps.some((r) => r.ip === '10.0.0.9'));
+    });
   });
 }

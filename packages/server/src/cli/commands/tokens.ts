@@ -8,6 +8,7 @@ import { formatList, formatTime, type Column } from '../output.js';
 import { confirmOrRefuse } from './confirm.js';
 import { examples, group } from './help.js';
 import { fetchPages } from './pages.js';
+import { registerTokenLeakCommands, revokeByValue } from './token-leaks.js';
 
 interface CreateOptions {
   name?: string;
@@ -162,12 +163,15 @@ ${examples('tessera token rotate 3kT9sQ2mXw1B', 'tessera token rotate 3kT9sQ2mXw
   token
     .command('revoke')
     .description('Revoke a token (irreversible); access tokens minted from it stop working too')
-    .argument('<id>', 'token id')
+    .argument('[id]', 'token id (or --value-stdin)')
+    .option('--value-stdin', 'revoke the token whose whole value is read from standard input (needs tokens.all)')
     .option('--yes', 'do not ask for confirmation (required when there is no terminal)')
     .option('--reason <text>', 'why, for the audit log')
-    .addHelpText('after', examples('tessera token revoke 3kT9sQ2mXw1B', 'tessera token revoke 3kT9sQ2mXw1B --yes --reason "leaked in a CI log"'))
-    .action(async (id: string, options: { yes?: boolean; reason?: string }, command: Command) => {
+    .addHelpText('after', examples('tessera token revoke 3kT9sQ2mXw1B', 'tessera token revoke 3kT9sQ2mXw1B --yes --reason "leaked in a CI log"', 'tessera token revoke --value-stdin --yes < leaked.txt'))
+    .action(async (id: string | undefined, options: { yes?: boolean; reason?: string; valueStdin?: boolean }, command: Command) => {
       const ctx = contextOf(command);
+      if (options.valueStdin) return revokeByValue(ctx, id, options);
+      if (id === undefined) throw new UsageError('Give the token id, or --value-stdin to read the token itself from standard input');
       const client = await ctx.client();
       await confirmOrRefuse(ctx, options.yes, async () => {
         const current = await client.tokens.get(id);
@@ -176,6 +180,8 @@ ${examples('tessera token rotate 3kT9sQ2mXw1B', 'tessera token rotate 3kT9sQ2mXw
       const revoked = await client.tokens.revoke(id, options.reason === undefined ? {} : { reason: options.reason });
       ctx.out.result(revoked, () => ctx.out.line(`Token ${revoked.id} has been revoked.`));
     });
+
+  registerTokenLeakCommands(token, contextOf, printToken);
 }
 
 /** The options create and edit share, checked with @tessera/rules before anything is sent. */
@@ -250,6 +256,7 @@ function printToken(ctx: Context, t: Token): void {
     ['allowed IPs', t.ip_allowlist.length === 0 ? 'any' : formatList(t.ip_allowlist)],
     [t.mode === 'refreshable' ? 'renewable until' : 'expires', t.expires_at ? formatTime(t.expires_at) : 'never'],
     ['last used', t.last_used_at ? `${formatTime(t.last_used_at)}${t.last_used_ip ? ` from ${t.last_used_ip}` : ''}` : 'never'],
+    ...((t.recent_ips ?? []).length > 0 ? ([['recent addresses', t.recent_ips.map((r) => `${r.ip} (${formatTime(r.last_seen_at)})`).join(', ')]] as const) : []),
     ['created', `${formatTime(t.created_at)} by ${t.created_by}`],
     ...(t.revoked_at ? ([['revoked', `${formatTime(t.revoked_at)}${t.revoke_reason ? `: ${t.revoke_reason}` : ''}`]] as const) : []),
   ]);

@@ -15,7 +15,7 @@ const Scope = Type.Object(
   { additionalProperties: false },
 );
 
-const TokenBody = Type.Object({
+export const TokenBody = Type.Object({
   id: Type.String({ description: 'Public id; part of the token string' }),
   name: Type.String(),
   display_prefix: Type.String({ description: 'A non-secret prefix to recognise the token by' }),
@@ -30,6 +30,7 @@ const TokenBody = Type.Object({
   status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('idle'), Type.Literal('revoked')]),
   last_used_at: Type.Union([Timestamp, Type.Null()]),
   last_used_ip: Type.Union([Type.String(), Type.Null()]),
+  recent_ips: Type.Array(Type.Object({ ip: Type.String(), last_seen_at: Timestamp }), { description: 'The last 5 distinct client addresses, newest first' }),
   revoked_at: Type.Union([Timestamp, Type.Null()]),
   revoked_by: Type.Union([Type.String(), Type.Null()]),
   revoke_reason: Type.Union([Type.String(), Type.Null()]),
@@ -62,6 +63,7 @@ export function tokenBody(token: TokenDetails) {
     status: token.status,
     last_used_at: token.lastUsedAt?.toISOString() ?? null,
     last_used_ip: token.lastUsedIp,
+    recent_ips: token.recentIps.map((entry) => ({ ip: entry.ip, last_seen_at: entry.lastSeenAt.toISOString() })),
     revoked_at: token.revokedAt?.toISOString() ?? null,
     revoked_by: token.revokedBy,
     revoke_reason: token.revokeReason,

@@ -28,7 +28,7 @@ export function revocationFeedRoute(container: Container): FastifyPluginAsync {
           tags: ['oauth'],
           summary: 'Revocation feed (Server-Sent Events)',
           description:
-            'Events `revocation` with data {"kind":"token"|"access_token"|"principal","id":"…","at":<unix seconds>} and an id to resume from with Last-Event-ID; `synced` after the backlog; `: ping` comments as heartbeats.',
+            'Events `revocation` with data {"kind":"token"|"access_token"|"principal","id":"…","at":<unix seconds>} or {"kind":"cutoff","org":"…","owner":"<principal id>"|null,"before":<unix seconds>,"at":…} (access tokens minted from API tokens of that owner, or of the whole organization, with iat before `before` are revoked), and an id to resume from with Last-Event-ID; `synced` after the backlog; `: ping` comments as heartbeats.',
           response: { 200: { type: 'string', description: 'text/event-stream' } },
         },
       },
@@ -43,7 +43,12 @@ export function revocationFeedRoute(container: Container): FastifyPluginAsync {
         out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
         const send = (event: RevocationEvent) => {
           if (event.orgId !== caller.orgId) return;
-          const data = JSON.stringify({ kind: event.kind, id: event.subjectId, at: Math.floor(event.occurredAt.getTime() / 1000) });
+          const at = Math.floor(event.occurredAt.getTime() / 1000);
+          const data = JSON.stringify(
+            event.kind === 'cutoff' && event.before
+              ? { kind: 'cutoff', id: event.subjectId, org: event.orgId, owner: event.subjectId === '*' ? null : event.subjectId, before: Math.floor(event.before.getTime() / 1000), at }
+              : { kind: event.kind, id: event.subjectId, at },
+          );
           out.write(`id: ${event.seq}\nevent: revocation\ndata: ${data}\n\n`);
         };
         // Subscribe before reading the backlog so nothing falls between the two; duplicates are harmless.

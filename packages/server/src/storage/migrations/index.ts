@@ -5,6 +5,8 @@ import * as oauth from './0003-oauth.js';
 import * as tokenListIndexes from './0004-token-list-indexes.js';
 import * as jobs from './0005-jobs.js';
 import * as nextSigningKey from './0006-next-signing-key.js';
+import * as revocationCutoffs from './0008-revocation-cutoffs.js';
+import * as recentIps from './0009-recent-ips.js';
 
 /**
  * Forward-only, versioned migrations, listed in code rather than read from a folder so the
@@ -18,6 +20,8 @@ const migrations: Record<string, Migration> = {
   '0004-token-list-indexes': tokenListIndexes,
   '0005-jobs': jobs,
   '0006-next-signing-key': nextSigningKey,
+  '0008-revocation-cutoffs': revocationCutoffs,
+  '0009-recent-ips': recentIps,
 };
 
 export const migrationProvider: MigrationProvider = {
