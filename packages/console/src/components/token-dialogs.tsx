@@ -203,7 +203,7 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
         <Field
           label="Expiry"
           error={errors['expires']}
-          hint={`Relative (180D, 12h, 1Y) or a date (2027-01-31, 00:00 UTC). Empty: the policy default${props.policy?.max_token_lifetime_seconds ? `; at most ${formatSeconds(props.policy.max_token_lifetime_seconds)}` : ''}.`}
+          hint={`Relative (180D, 12h, 1Y) or a date (2027-01-31, 00:00 UTC). Empty: ${props.policy && props.policy.renewable_period_seconds === null && props.policy.max_token_lifetime_seconds === null && props.policy.password_expiry_seconds === null ? 'no expiry (the policy default)' : 'the policy default'}${props.policy?.max_token_lifetime_seconds ? `; at most ${formatSeconds(props.policy.max_token_lifetime_seconds)}` : ''}.`}
         >
           {(attrs) => (
             <div class="row">

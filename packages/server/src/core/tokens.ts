@@ -157,7 +157,10 @@ export function createTokenService(deps: {
       }
       return null;
     }
-    if (input === undefined) return new Date(now.getTime() + defaultLifetime(policy, mode, preset?.defaultLifetimeSeconds ?? null) * 1000);
+    if (input === undefined) {
+      const lifetime = defaultLifetime(policy, mode, preset?.defaultLifetimeSeconds ?? null);
+      return lifetime === null ? null : new Date(now.getTime() + lifetime * 1000);
+    }
     try {
       return resolveExpiry(input, now, { maxSeconds: max });
     } catch (error) {
