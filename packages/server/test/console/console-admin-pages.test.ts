@@ -159,6 +159,13 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
     await page.getByRole('button', { name: 'Add token' }).click();
     const dialog = page.getByTestId('add-token-dialog');
     await dialog.getByText(/Empty: no expiry \(the policy default\)/).waitFor();
+    // A name over the limit is refused visibly, not cut short.
+    await dialog.getByLabel('Name').fill('n'.repeat(500));
+    assert.equal((await dialog.getByLabel('Name').inputValue()).length, 500, 'nothing is cut');
+    await dialog.getByText('At most 100 characters.', { exact: false }).waitFor();
+    await dialog.getByRole('button', { name: 'Create token' }).click();
+    await dialog.getByText('A name has at most 100 characters; this one has 500').waitFor();
+    assert.equal(await dialog.getByLabel('Name').getAttribute('aria-invalid'), 'true');
     await dialog.getByLabel('Name').fill('no-expiry-default');
     await dialog.getByRole('button', { name: 'Create token' }).click();
     const once = page.getByTestId('one-time-dialog');
