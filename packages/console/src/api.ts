@@ -164,7 +164,7 @@ export interface Preset {
 
 export interface Policy {
   access_token_ttl_seconds: number;
-  renewable_period_seconds: number;
+  renewable_period_seconds: number | null;
   max_token_lifetime_seconds: number | null;
   default_token_lifetime_seconds: number | null;
   password_expiry_seconds: number | null;

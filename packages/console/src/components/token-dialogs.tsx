@@ -125,9 +125,15 @@ function RolesField(props: { available: readonly string[]; chosen: string[]; onC
   );
 }
 
+/** The server's limit on token names (the route schema's maxLength). */
+const maxNameLength = 100;
+
 /** Inline checks of the token form, in the server's words (@tessera/rules). */
 function inlineErrors(state: FormState, policy: Policy | undefined, checkExpiryField: boolean): Record<string, string | undefined> {
+  // A name over the limit is refused visibly rather than cut short by maxLength.
+  const nameLength = state.name.trim().length;
   return {
+    name: nameLength > maxNameLength ? `A name has at most ${maxNameLength} characters; this one has ${nameLength}` : undefined,
     expires: checkExpiryField && !state.never ? checkExpiry(state.expires, new Date(), policy?.max_token_lifetime_seconds) : undefined,
     endpoints: state.scope === 'custom' ? checkEndpoints(state.endpoints) : undefined,
     ip_allowlist: checkIpAllowlist(state.ips),
@@ -197,13 +203,13 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
     <Dialog title={owner.self ? 'Add token' : `Add token for ${owner.username}`} onClose={props.onClose} testId="add-token-dialog" wide>
       <form onSubmit={submit} noValidate>
         <ProblemAlert problem={formProblem} testId="dialog-problem" />
-        <Field label="Name" error={errors['name']} hint={`Optional; default ${owner.username}_api_token`}>
-          {(attrs) => <input {...attrs} value={state.name} maxLength={100} onInput={(e) => set({ name: e.currentTarget.value })} />}
+        <Field label="Name" error={errors['name']} hint={`Optional; default ${owner.username}_api_token. At most ${maxNameLength} characters.`}>
+          {(attrs) => <input {...attrs} value={state.name} onInput={(e) => set({ name: e.currentTarget.value })} />}
         </Field>
         <Field
           label="Expiry"
           error={errors['expires']}
-          hint={`Relative (180D, 12h, 1Y) or a date (2027-01-31, 00:00 UTC). Empty: the policy default${props.policy?.max_token_lifetime_seconds ? `; at most ${formatSeconds(props.policy.max_token_lifetime_seconds)}` : ''}.`}
+          hint={`Relative (180D, 12h, 1Y) or a date (2027-01-31, 00:00 UTC). Empty: ${props.policy && props.policy.renewable_period_seconds === null && props.policy.max_token_lifetime_seconds === null && props.policy.password_expiry_seconds === null ? 'no expiry (the policy default)' : 'the policy default'}${props.policy?.max_token_lifetime_seconds ? `; at most ${formatSeconds(props.policy.max_token_lifetime_seconds)}` : ''}.`}
         >
           {(attrs) => (
             <div class="row">
@@ -304,8 +310,8 @@ export function EditTokenDialog(props: { token: Token; ownerRoles: readonly stri
     <Dialog title={`Edit token ${token.name}`} onClose={props.onClose} testId="edit-token-dialog" wide>
       <form onSubmit={submit} noValidate>
         <ProblemAlert problem={formProblem} testId="dialog-problem" />
-        <Field label="Name" error={errors['name']}>
-          {(attrs) => <input {...attrs} value={state.name} maxLength={100} onInput={(e) => set({ name: e.currentTarget.value })} />}
+        <Field label="Name" error={errors['name']} hint={`At most ${maxNameLength} characters.`}>
+          {(attrs) => <input {...attrs} value={state.name} onInput={(e) => set({ name: e.currentTarget.value })} />}
         </Field>
         <Field
           label={expiryLabel(token)}

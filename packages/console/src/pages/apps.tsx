@@ -27,7 +27,7 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
     setProblem(undefined);
   };
   const ttlNumber = form.ttl.trim() === '' ? null : Number(form.ttl);
-  const ttlError = ttlNumber !== null && (!Number.isInteger(ttlNumber) || ttlNumber < 60 || ttlNumber > 86400) ? 'The access-token lifetime is a whole number of seconds from 60 to 86400; leave it empty to use the policy' : undefined;
+  const ttlError = ttlNumber !== null && (!Number.isInteger(ttlNumber) || ttlNumber < 60 || ttlNumber > 2592000) ? 'The access-token lifetime is a whole number of seconds from 60 to 2592000 (30 days); leave it empty to use the policy' : undefined;
   const at = fieldOfProblem(problem, { '/name': 'name', '/description': 'description', '/roles': 'roles', '/access_token_ttl_seconds': 'ttl' });
   return (
     <Dialog title={editing ? `Edit app ${editing.name}` : 'Add app'} onClose={props.onClose} wide>
@@ -57,7 +57,7 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
           {(attrs) => <textarea {...attrs} rows={2} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} />}
         </Field>
         <RolesPicker legend="Roles (what its access tokens may do)" chosen={form.roles} onChange={(roles) => set({ roles })} error={at === 'roles' ? problem?.detail : undefined} />
-        <Field label="Access-token lifetime (seconds)" error={ttlError ?? (at === 'ttl' ? problem?.detail : undefined)} hint="60 to 86400; empty: the organization policy.">
+        <Field label="Access-token lifetime (seconds)" error={ttlError ?? (at === 'ttl' ? problem?.detail : undefined)} hint="60 to 2592000 (30 days); empty: the organization policy.">
           {(attrs) => <input {...attrs} inputMode="numeric" value={form.ttl} onInput={(e) => set({ ttl: e.currentTarget.value })} />}
         </Field>
         <label class="check">

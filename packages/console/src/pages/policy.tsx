@@ -9,10 +9,10 @@ import { checkIpAllowlist, linesOf } from '../validate.js';
 
 type DurationKey = 'access_token_ttl_seconds' | 'renewable_period_seconds' | 'max_token_lifetime_seconds' | 'default_token_lifetime_seconds' | 'password_expiry_seconds' | 'idle_timeout_seconds';
 const durations: { key: DurationKey; label: string; hint: string; nullable: boolean }[] = [
-  { key: 'access_token_ttl_seconds', label: 'Access-token lifetime', hint: '1m to 1D (default 30m).', nullable: false },
-  { key: 'renewable_period_seconds', label: 'Default renewable period', hint: 'How long refreshable tokens can be renewed by default (default 90D).', nullable: false },
+  { key: 'access_token_ttl_seconds', label: 'Access-token lifetime', hint: '1m to 30D (default 30m). Long lifetimes leave revocation to the feed and introspection.', nullable: false },
+  { key: 'renewable_period_seconds', label: 'Default renewable period', hint: 'How long refreshable tokens can be renewed by default (default 90D). Empty: none, tokens do not expire unless given an expiry (needs tokens without expiry allowed).', nullable: true },
   { key: 'max_token_lifetime_seconds', label: 'Maximum token lifetime', hint: 'Empty: no maximum.', nullable: true },
-  { key: 'default_token_lifetime_seconds', label: 'Default lifetime of direct tokens', hint: 'Empty: the renewable period.', nullable: true },
+  { key: 'default_token_lifetime_seconds', label: 'Default lifetime of direct tokens', hint: 'Empty: the renewable period (never, when that is empty).', nullable: true },
   { key: 'password_expiry_seconds', label: 'Password expiry', hint: 'Empty: passwords do not expire.', nullable: true },
   { key: 'idle_timeout_seconds', label: 'Idle timeout', hint: 'A token unused this long stops working. Empty: never.', nullable: true },
 ];

@@ -12,6 +12,7 @@ import { followChanges } from '../core/changes.js';
 import { createDirectoryService, type DirectoryService } from '../core/directory.js';
 import { createJobRunner, type JobRunner } from '../core/jobs.js';
 import { createKeyring, type Keyring } from '../core/keyring.js';
+import { maxAccessTokenTtlSeconds } from '../core/policy.js';
 import { createOAuthService, type OAuthService } from '../core/oauth.js';
 import { createRateLimiter, type RateLimiter } from '../core/rate-limiter.js';
 import { createRevocationHub, type RevocationHub } from '../core/revocation-hub.js';
@@ -65,9 +66,8 @@ export interface Container {
   close(): Promise<void>;
 }
 
-/** Longest access-token lifetime policy may set; a retired signing key stays published this long. */
-const maxAccessTokenTtlSeconds = 86_400;
 /**
+ * The longest access-token lifetime (30 days, core/policy.ts) drives this window.
  * How long a retired signing key stays published and a revocation stays in the feed's catch-up
  * window: past the longest access-token lifetime, so everything they concern has expired.
  */

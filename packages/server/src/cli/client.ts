@@ -174,7 +174,7 @@ export interface TokenListQuery {
 
 export interface Policy {
   access_token_ttl_seconds: number;
-  renewable_period_seconds: number;
+  renewable_period_seconds: number | null;
   max_token_lifetime_seconds: number | null;
   default_token_lifetime_seconds: number | null;
   password_expiry_seconds: number | null;

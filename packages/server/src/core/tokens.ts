@@ -19,6 +19,7 @@ import { checkIpAllowlist, intersectAllowlists } from './allowlist.js';
 import { TesseraError, invalid, notFound } from './errors.js';
 import type { ApiToken, Page, Preset, Principal, SavedSearch, TokenMode, TokenSecrets, TokenStatus } from './model.js';
 import type { ExchangeableToken, GateVerdict } from './oauth.js';
+import { defaultTokenName, nextDefaultTokenName, retryDefaultName } from './token-names.js';
 import { checkPolicy, defaultLifetime, defaultPolicy, maxLifetime, type Policy } from './policy.js';
 import { newId, type Clock, type Random } from './ports.js';
 import { hashSecret, hashesEqual } from './secrets.js';
@@ -160,7 +161,10 @@ export function createTokenService(deps: {
       }
       return null;
     }
-    if (input === undefined) return new Date(now.getTime() + defaultLifetime(policy, mode, preset?.defaultLifetimeSeconds ?? null) * 1000);
+    if (input === undefined) {
+      const lifetime = defaultLifetime(policy, mode, preset?.defaultLifetimeSeconds ?? null);
+      return lifetime === null ? null : new Date(now.getTime() + lifetime * 1000);
+    }
     try {
       return resolveExpiry(input, now, { maxSeconds: max });
     } catch (error) {
@@ -276,7 +280,7 @@ export function createTokenService(deps: {
         await guardDelegation(ctx, roles, 'token.create', null);
       }
       const ipAllowlist = checkedAllowlist(input.ipAllowlist);
-      const name = input.name ?? `${owner.username}_api_token`;
+      const name = input.name ?? defaultTokenName(owner.username);
       const id = generateTokenId(randomBytes);
       const secret = generateSecret(randomBytes);
       const token: ApiToken = {
@@ -299,13 +303,15 @@ export function createTokenService(deps: {
         createdAt: now,
         updatedAt: now,
       };
-      const created = await withLimitAudit(ctx, 'token.create', null, owner, () => store.transaction(async (tx) => {
+      const attempt = () => store.transaction(async (tx) => {
         await enforceLimit(tx, owner, policy, now);
+        // A default name takes the next free number; a given one must be free.
+        const name = input.name === undefined ? await nextDefaultTokenName(tx, ctx.actor.orgId, owner.id, owner.username, now) : token.name;
         const existing = await tx.tokens.list({ orgId: ctx.actor.orgId, ownerId: owner.id, q: name, sort: 'name', descending: false, limit: 100, now, idleTimeoutSeconds: null });
         if (existing.items.some((t) => t.name === name && !t.revokedAt)) {
           throw new TesseraError('CONFLICT', `${owner.username} already has a token named "${name}"; choose another name`, { field: '/name' });
         }
-        await tx.tokens.create(token, hashSecret(secretKey, secret));
+        await tx.tokens.create({ ...token, name }, hashSecret(secretKey, secret));
         await tx.audit.append(
           auditOf(ctx, now, {
             action: 'token.created',
@@ -316,7 +322,8 @@ export function createTokenService(deps: {
           }),
         );
         return tx.tokens.get(ctx.actor.orgId, id);
-      }));
+      });
+      const created = await withLimitAudit(ctx, 'token.create', null, owner, () => retryDefaultName(input.name === undefined, attempt));
       if (!created) throw new Error('created token not found');
       return { token: details(created, policy, now), secret: formatToken(tokenPrefix, id, secret) };
     },

@@ -60,10 +60,14 @@ describe('API tokens through the management API', () => {
     assert.equal(shown.body.display_prefix, `tsr_${body.id}`);
   });
 
-  it('uses the default name <owner>_api_token and refuses a duplicate name', async () => {
+  it('uses the default name <owner>_api_token, numbers a second default-named one, and refuses a duplicate given name', async () => {
     const first = await create(other.token, { scope: { kind: 'all' } });
     assert.equal(first.body.name, 'otto_api_token');
-    assertProblem(await create(other.token, { scope: { kind: 'all' } }), 409, 'CONFLICT', '/name');
+    const second = await create(other.token, { scope: { kind: 'all' } });
+    assert.equal(second.status, 201, second.text);
+    assert.equal(second.body.name, 'otto_api_token_2');
+    assertProblem(await create(other.token, { name: 'otto_api_token', scope: { kind: 'all' } }), 409, 'CONFLICT', '/name');
+    await ts.request('POST', `/api/v1/tokens/${second.body.id}/revoke`, { token: other.token });
   });
 
   it('lists only the caller\'s own tokens; tokens.all sees the organization, never another one', async () => {

@@ -63,7 +63,7 @@ describe('tessera policy and audit, against a real server', () => {
 
     const tooShort = await cli.run(['policy', 'set', '--access-token-ttl', '10s']);
     assert.equal(tooShort.code, 1);
-    assert.equal(tooShort.stderr, 'tessera: access_token_ttl_seconds must be a whole number of seconds from 60 (1m) to 86400 (1D)\n');
+    assert.equal(tooShort.stderr, 'tessera: access_token_ttl_seconds must be a whole number of seconds from 60 (1m) to 2592000 (30D)\n');
     const forbidden = await member.run(['policy', 'set', '--max-tokens-per-user', '50', '--json']);
     assert.equal(forbidden.code, 1);
     assert.equal(JSON.parse(forbidden.stderr).error.status, 403);

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TestServer } from '../support/server.js';
 import { cliFor, startCliWorld, type CliWorld, closedUrl, occurrences, requestCount, type Cli, type CliResult } from './harness.js';
 
-const tokenLine = /^Token with id: (\S+) has been (created|rotated), your token is: (\S+) please keep it safe\n$/;
+const tokenLine = /^ApiToken with id: (\S+) has been (created|rotated), your token is: (\S+) please keep it safe\n$/;
 
 describe('tessera token, against a real server', () => {
   let ts: TestServer;

@@ -86,7 +86,7 @@ describe('the README\'s CLI walk-through', () => {
       if (exported) shell['TESSERA_URL'] = exported;
       const stdout = result.stdout;
       outputs.push({ line, stdout, stderr: result.stderr });
-      const made = /^Token with id: (\S+) has been created, your token is: (\S+) please keep it safe$/m.exec(stdout);
+      const made = /^ApiToken with id: (\S+) has been created, your token is: (\S+) please keep it safe$/m.exec(stdout);
       if (made) created = { id: made[1] as string, token: made[2] as string };
     }
 

@@ -99,7 +99,7 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
     const add = page.getByRole('dialog', { name: 'Add app' });
     await add.getByLabel('Name').fill('billing');
     await add.getByLabel('Access-token lifetime (seconds)').fill('30');
-    await add.getByText(/from 60 to 86400/).waitFor();
+    await add.getByText(/from 60 to 2592000/).waitFor();
     await add.getByLabel('Access-token lifetime (seconds)').fill('600');
     await add.getByRole('button', { name: 'Create app' }).click();
     const once = page.getByTestId('one-time-dialog');
@@ -125,9 +125,9 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
     await idle.fill('30D');
     // A value the rules accept but the server refuses: its detail appears beside the field.
     const ttl = page.getByLabel('Access-token lifetime');
-    await ttl.fill('2D');
+    await ttl.fill('31D');
     await page.getByRole('button', { name: 'Save policy' }).click();
-    await page.getByText('access_token_ttl_seconds must be a whole number of seconds from 60 (1m) to 86400 (1D)').waitFor();
+    await page.getByText('access_token_ttl_seconds must be a whole number of seconds from 60 (1m) to 2592000 (30D)').waitFor();
     assert.equal(await ttl.getAttribute('aria-invalid'), 'true');
     await ttl.fill('15m');
     await page.getByLabel('Token limit per user').fill('7');
@@ -137,6 +137,44 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
     const policy = await ts.request('GET', '/api/v1/policy', { token: adminToken });
     assert.equal(policy.body.idle_timeout_seconds, 30 * 86400);
     assert.equal(policy.body.max_tokens_per_user, 7);
+  });
+
+  it('sets a renewable period of none where tokens without expiry are allowed, and then a token made without an expiry never expires', async () => {
+    await page.getByRole('link', { name: 'Policy' }).click();
+    const renewable = page.getByLabel('Default renewable period');
+    await renewable.fill('');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    // The server refuses while tokens without expiry are not allowed, beside the field.
+    await page.getByText(/A renewable period of "none" makes tokens never expire by default/).waitFor();
+    assert.equal(await renewable.getAttribute('aria-invalid'), 'true');
+    await page.getByLabel('Allow tokens without expiry').check();
+    await page.getByLabel('Access-token lifetime').fill('30D');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.getByText('Policy saved.').waitFor();
+    const policy = (await ts.request('GET', '/api/v1/policy', { token: adminToken })).body;
+    assert.equal(policy.renewable_period_seconds, null);
+    assert.equal(policy.access_token_ttl_seconds, 2_592_000, 'access tokens up to 30 days');
+
+    await page.goto(`${ts.url}/console/profile`);
+    await page.getByRole('button', { name: 'Add token' }).click();
+    const dialog = page.getByTestId('add-token-dialog');
+    await dialog.getByText(/Empty: no expiry \(the policy default\)/).waitFor();
+    // A name over the limit is refused visibly, not cut short.
+    await dialog.getByLabel('Name').fill('n'.repeat(500));
+    assert.equal((await dialog.getByLabel('Name').inputValue()).length, 500, 'nothing is cut');
+    await dialog.getByText('At most 100 characters.', { exact: false }).waitFor();
+    await dialog.getByRole('button', { name: 'Create token' }).click();
+    await dialog.getByText('A name has at most 100 characters; this one has 500').waitFor();
+    assert.equal(await dialog.getByLabel('Name').getAttribute('aria-invalid'), 'true');
+    await dialog.getByLabel('Name').fill('no-expiry-default');
+    await dialog.getByRole('button', { name: 'Create token' }).click();
+    const once = page.getByTestId('one-time-dialog');
+    await once.getByRole('button', { name: /I have stored it/ }).click();
+    const row = page.getByRole('row', { name: /no-expiry-default/ });
+    await row.getByText('Never', { exact: true }).waitFor();
+    const listed = (await ts.request('GET', '/api/v1/tokens', { token: adminToken })).body.items.find((t: { name: string }) => t.name === 'no-expiry-default');
+    assert.equal(listed.expires_at, null);
+    await ts.request('PUT', '/api/v1/policy', { token: adminToken, body: { renewable_period_seconds: 90 * 86_400, allow_no_expiry: false, access_token_ttl_seconds: 1800 } });
   });
 
   it('lists the audit log with filters and offers the export', async () => {

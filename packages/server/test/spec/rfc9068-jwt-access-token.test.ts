@@ -79,6 +79,12 @@ describe('RFC 9068 JWT access tokens', () => {
     await jwtVerify(before, await jwks(), { typ: 'at+jwt', issuer: ts.url, audience: 'api', currentDate: new Date(clock.now().getTime() - 8 * 86_400_000) });
     await verify(after);
     assert.equal(await ts.server.container.keyring.rotateIfDue(), false, 'not due again yet');
+    // Policy and apps may give access tokens up to 30 days (SPEC 4), so a retired key stays
+    // published that long: a 30-day token signed just before the rotation must still verify.
+    clock.advance(29 * 86_400);
+    await ts.server.container.keyring.refresh();
+    const stillPublished = (await ts.request('GET', '/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid);
+    assert.ok(stillPublished.includes(oldKid), 'a retired key stays published for the longest access-token lifetime');
     clock.advance(86_400 + 301);
     await ts.server.container.keyring.refresh();
     const later = (await ts.request('GET', '/.well-known/jwks.json')).body.keys.map((k: { kid: string }) => k.kid);

@@ -132,7 +132,7 @@ function withAppOptions(command: Command): Command {
   return command
     .option('--description <text>', 'what the app is for')
     .option('--role <role>', 'a role its access tokens carry; repeatable', collect)
-    .option('--access-token-ttl <duration>', 'access-token lifetime, 1m to 24h (e.g. 15m); policy = the organization\'s')
+    .option('--access-token-ttl <duration>', 'access-token lifetime, 1m to 30D (e.g. 15m); policy = the organization\'s')
     .option('--can-introspect <true|false>', 'may call /oauth/introspect', booleanValue);
 }
 

@@ -40,10 +40,10 @@ export function registerPolicyCommands(program: Command, contextOf: ContextOf): 
   command
     .command('set')
     .description('Change the policy (needs policy.manage); settings left out keep their value')
-    .option('--access-token-ttl <duration>', 'access-token lifetime, 1m to 24h (e.g. 30m)')
-    .option('--renewable-period <duration>', 'default renewable-until of refreshable tokens (e.g. 90D)')
+    .option('--access-token-ttl <duration>', 'access-token lifetime, 1m to 30D (e.g. 30m)')
+    .option('--renewable-period <duration>', 'default renewable-until of refreshable tokens (e.g. 90D), or none: tokens do not expire unless --expiry-date is given (needs --allow-no-expiry true)')
     .option('--max-token-lifetime <duration>', 'longest token lifetime (e.g. 1Y), or none')
-    .option('--default-token-lifetime <duration>', 'default lifetime of direct tokens, or none (the renewable period)')
+    .option('--default-token-lifetime <duration>', 'default lifetime of direct tokens, or none (the renewable period; never when that is none)')
     .option('--password-expiry <duration>', 'user password expiry, or none; without a maximum it is also the default and maximum token lifetime')
     .option('--idle-timeout <duration>', 'a token unused this long becomes idle and stops working, or none')
     .option('--max-tokens-per-user <n>', 'active tokens a user may hold', positiveInteger)
@@ -58,7 +58,7 @@ export function registerPolicyCommands(program: Command, contextOf: ContextOf): 
       `
 Durations are written like token expiries: 30m, 12h, 90D, 1Y (M is 30 days, m minutes).
 Limits apply to tokens created after the change; the idle timeout and the allowlist apply at use.
-${examples('tessera policy set --max-tokens-per-user 5', 'tessera policy set --max-token-lifetime 180D --allow-no-expiry false', 'tessera policy set --allow-ip 10.0.0.0/8 --json')}`,
+${examples('tessera policy set --max-tokens-per-user 5', 'tessera policy set --max-token-lifetime 180D --allow-no-expiry false', 'tessera policy set --allow-no-expiry true --renewable-period none', 'tessera policy set --allow-ip 10.0.0.0/8 --json')}`,
     )
     .action(async (options: SetOptions, cmd: Command) => {
       const ctx = contextOf(cmd);
@@ -76,7 +76,7 @@ function policyInput(options: SetOptions): Partial<Policy> {
   if (options.allowIp !== undefined && options.anyIp) throw new UsageError('Give either --allow-ip or --any-ip, not both');
   const body: Partial<Policy> = {};
   if (options.accessTokenTtl !== undefined) body.access_token_ttl_seconds = durationSeconds('/access_token_ttl_seconds', options.accessTokenTtl);
-  if (options.renewablePeriod !== undefined) body.renewable_period_seconds = durationSeconds('/renewable_period_seconds', options.renewablePeriod);
+  if (options.renewablePeriod !== undefined) body.renewable_period_seconds = optionalDurationSeconds('/renewable_period_seconds', options.renewablePeriod);
   if (options.maxTokenLifetime !== undefined) body.max_token_lifetime_seconds = optionalDurationSeconds('/max_token_lifetime_seconds', options.maxTokenLifetime);
   if (options.defaultTokenLifetime !== undefined) body.default_token_lifetime_seconds = optionalDurationSeconds('/default_token_lifetime_seconds', options.defaultTokenLifetime);
   if (options.passwordExpiry !== undefined) body.password_expiry_seconds = optionalDurationSeconds('/password_expiry_seconds', options.passwordExpiry);
@@ -97,7 +97,7 @@ const yesNo = (value: boolean) => (value ? 'yes' : 'no');
 function printPolicy(ctx: Context, p: Policy): void {
   ctx.out.fields([
     ['access-token TTL', duration(p.access_token_ttl_seconds, '-')],
-    ['renewable period', duration(p.renewable_period_seconds, '-')],
+    ['renewable period', duration(p.renewable_period_seconds, 'none (tokens do not expire unless given an expiry)')],
     ['max token lifetime', duration(p.max_token_lifetime_seconds, 'none')],
     ['default token lifetime', duration(p.default_token_lifetime_seconds, 'the renewable period')],
     ['password expiry', duration(p.password_expiry_seconds, 'none')],

@@ -36,11 +36,11 @@ const statuses: readonly TokenStatus[] = ['active', 'expired', 'idle', 'revoked'
 const sorts = tokenSortColumns.flatMap((column) => [column, `-${column}`]);
 
 /**
- * The one line that carries a new token for people (the seeds' `apitoken create` output, with
- * Tessera's name). Nothing else on stdout looks like it.
+ * The one line that carries a new token for people: the seeds' `apitoken create` output word
+ * for word (SPEC 7), so scripts written against it read ours. Nothing else on stdout looks like it.
  */
 export function tokenLine(id: string, action: 'created' | 'rotated', token: string): string {
-  return `Token with id: ${id} has been ${action}, your token is: ${token} please keep it safe`;
+  return `ApiToken with id: ${id} has been ${action}, your token is: ${token} please keep it safe`;
 }
 
 /** `token create|list|show|edit|rotate|revoke`. */
@@ -58,7 +58,7 @@ export function registerTokenCommands(program: Command, contextOf: ContextOf): v
       'after',
       `
 The token is printed on stdout as
-  Token with id: <id> has been created, your token is: <token> please keep it safe
+  ApiToken with id: <id> has been created, your token is: <token> please keep it safe
 and cannot be shown again. With --json, one JSON object (the token in its "token" field).
 ${examples(
   'tessera token create',
@@ -149,7 +149,7 @@ ${examples('tessera token edit 3kT9sQ2mXw1B --name deploy --expiry-date 90D', 't
       'after',
       `
 The new token is printed on stdout as
-  Token with id: <id> has been rotated, your token is: <token> please keep it safe
+  ApiToken with id: <id> has been rotated, your token is: <token> please keep it safe
 ${examples('tessera token rotate 3kT9sQ2mXw1B', 'tessera token rotate 3kT9sQ2mXw1B --grace 1h --json')}`,
     )
     .action(async (id: string, options: { grace?: string }, command: Command) => {

@@ -1,13 +1,14 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Container } from '../../app/container.js';
 import type { App } from '../../core/model.js';
+import { maxAccessTokenTtlSeconds } from '../../core/policy.js';
 import { actorContext } from '../request-context.js';
 import { IdParams, ListQuery, PageOf, RoleNames, Timestamp, bearerSecurity, problemResponses } from '../schemas.js';
 
 const AppName = Type.String({ minLength: 1, maxLength: 100 });
 const Description = Type.String({ maxLength: 1000 });
-const Ttl = Type.Union([Type.Integer({ minimum: 60, maximum: 86_400 }), Type.Null()], {
-  description: 'Access-token lifetime in seconds (60 to 86400); null uses the organization policy',
+const Ttl = Type.Union([Type.Integer({ minimum: 60, maximum: maxAccessTokenTtlSeconds }), Type.Null()], {
+  description: 'Access-token lifetime in seconds (60 to 2592000, i.e. 30 days); null uses the organization policy',
 });
 
 const AppBody = Type.Object({

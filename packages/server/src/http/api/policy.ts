@@ -9,10 +9,12 @@ const OptionalSeconds = (description: string) => Type.Union([Type.Integer({ mini
 
 const PolicyBody = Type.Object(
   {
-    access_token_ttl_seconds: Seconds('Access-token lifetime (60 to 86400; default 1800)'),
-    renewable_period_seconds: Seconds('Default renewable-until of refreshable tokens (default 90 days)'),
+    access_token_ttl_seconds: Seconds('Access-token lifetime (60 to 2592000, i.e. 30 days; default 1800)'),
+    renewable_period_seconds: OptionalSeconds(
+      'Default renewable-until of refreshable tokens (default 90 days); null: "none", tokens do not expire unless an expiry is given (needs allow_no_expiry, or a maximum then serves as the default)',
+    ),
     max_token_lifetime_seconds: OptionalSeconds('Longest token lifetime; null: none'),
-    default_token_lifetime_seconds: OptionalSeconds('Default lifetime of direct tokens; null: the renewable period'),
+    default_token_lifetime_seconds: OptionalSeconds('Default lifetime of direct tokens; null: the renewable period (no expiry when that is null)'),
     password_expiry_seconds: OptionalSeconds('User password expiry; without a maximum it is also the default and maximum token lifetime'),
     idle_timeout_seconds: OptionalSeconds('A token unused this long becomes idle and stops working; null: never'),
     max_tokens_per_user: Type.Integer({ minimum: 1, maximum: 10_000 }),
