@@ -15,7 +15,8 @@ describe('GET /forward-auth', () => {
 
   before(async () => {
     // The test process is the proxy (127.0.0.1); the corpus's own trusted proxies come after it.
-    ts = await startTestServer({ env: { TESSERA_TRUSTED_PROXIES: ['127.0.0.1', '::1', ...corpus.settings.trusted_proxies].join(',') } });
+    // The corpus signs with Ed25519 (its cases name alg EdDSA), so this server signs with EdDSA.
+    ts = await startTestServer({ env: { TESSERA_SIGNING_ALGORITHM: 'EdDSA', TESSERA_TRUSTED_PROXIES: ['127.0.0.1', '::1', ...corpus.settings.trusted_proxies].join(',') } });
     const key = ts.server.container.keyring.active();
     signer = { issuer: ts.server.container.issuer.value, kid: key.kid, privateKey: key.privateKey };
     admin = await loginAdmin(ts);
