@@ -192,7 +192,7 @@ describe('tessera login, logout, whoami and the conventions every command shares
     const complete = (...words: string[]) =>
       spawnSync('bash', ['-c', `source ${script}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _tessera_complete; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).stdout.trim();
     assert.equal(complete('tessera', 'tok'), 'token');
-    assert.equal(complete('tessera', 'token', 'r'), 'rotate revoke');
+    assert.equal(complete('tessera', 'token', 'r'), 'rotate revoke revoke-all');
     assert.equal(complete('tessera', 'token', 'create', '--exp'), '--expiry-date');
     assert.equal(complete('tessera', '--json', 'service-account', 'cr'), 'create');
     assert.equal(complete('tessera', 'token', 'list', '--status', ''), 'active expired idle revoked');
