@@ -29,12 +29,18 @@ export interface paths {
                     content: {
                         "application/json": {
                             keys: {
-                                alg: string;
+                                /** @enum {string} */
+                                alg: "ES256" | "RS256" | "EdDSA";
                                 crv?: string;
+                                e?: string;
                                 kid: string;
-                                kty: string;
-                                use: string;
+                                /** @enum {string} */
+                                kty: "OKP" | "EC" | "RSA";
+                                n?: string;
+                                /** @enum {string} */
+                                use: "sig";
                                 x?: string;
+                                y?: string;
                             }[];
                         };
                     };
@@ -355,7 +361,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Access-token lifetime in seconds (60 to 86400); null uses the organization policy */
+                        /** @description Access-token lifetime in seconds (60 to 2592000, i.e. 30 days); null uses the organization policy */
                         access_token_ttl_seconds?: number | null;
                         can_introspect?: boolean;
                         description?: string;
@@ -1083,7 +1089,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Access-token lifetime in seconds (60 to 86400); null uses the organization policy */
+                        /** @description Access-token lifetime in seconds (60 to 2592000, i.e. 30 days); null uses the organization policy */
                         access_token_ttl_seconds?: number | null;
                         can_introspect?: boolean;
                         description?: string;
@@ -4803,11 +4809,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @description Access-token lifetime (60 to 86400; default 1800) */
+                            /** @description Access-token lifetime (60 to 2592000, i.e. 30 days; default 1800) */
                             access_token_ttl_seconds: number;
                             allow_direct_tokens: boolean;
                             allow_no_expiry: boolean;
-                            /** @description Default lifetime of direct tokens; null: the renewable period */
+                            /** @description Default lifetime of direct tokens; null: the renewable period (no expiry when that is null) */
                             default_token_lifetime_seconds: number | null;
                             /** @description A token unused this long becomes idle and stops working; null: never */
                             idle_timeout_seconds: number | null;
@@ -4821,8 +4827,8 @@ export interface paths {
                             password_expiry_seconds: number | null;
                             /** @description Each refresh returns a new API token secret; reuse of an old one revokes the token */
                             refresh_token_rotation: boolean;
-                            /** @description Default renewable-until of refreshable tokens (default 90 days) */
-                            renewable_period_seconds: number;
+                            /** @description Default renewable-until of refreshable tokens (default 90 days); null: "none", tokens do not expire unless an expiry is given (needs allow_no_expiry, or a maximum then serves as the default) */
+                            renewable_period_seconds: number | null;
                         };
                     };
                 };
@@ -5042,11 +5048,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description Access-token lifetime (60 to 86400; default 1800) */
+                        /** @description Access-token lifetime (60 to 2592000, i.e. 30 days; default 1800) */
                         access_token_ttl_seconds?: number;
                         allow_direct_tokens?: boolean;
                         allow_no_expiry?: boolean;
-                        /** @description Default lifetime of direct tokens; null: the renewable period */
+                        /** @description Default lifetime of direct tokens; null: the renewable period (no expiry when that is null) */
                         default_token_lifetime_seconds?: number | null;
                         /** @description A token unused this long becomes idle and stops working; null: never */
                         idle_timeout_seconds?: number | null;
@@ -5060,8 +5066,8 @@ export interface paths {
                         password_expiry_seconds?: number | null;
                         /** @description Each refresh returns a new API token secret; reuse of an old one revokes the token */
                         refresh_token_rotation?: boolean;
-                        /** @description Default renewable-until of refreshable tokens (default 90 days) */
-                        renewable_period_seconds?: number;
+                        /** @description Default renewable-until of refreshable tokens (default 90 days); null: "none", tokens do not expire unless an expiry is given (needs allow_no_expiry, or a maximum then serves as the default) */
+                        renewable_period_seconds?: number | null;
                     };
                 };
             };
@@ -5073,11 +5079,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** @description Access-token lifetime (60 to 86400; default 1800) */
+                            /** @description Access-token lifetime (60 to 2592000, i.e. 30 days; default 1800) */
                             access_token_ttl_seconds: number;
                             allow_direct_tokens: boolean;
                             allow_no_expiry: boolean;
-                            /** @description Default lifetime of direct tokens; null: the renewable period */
+                            /** @description Default lifetime of direct tokens; null: the renewable period (no expiry when that is null) */
                             default_token_lifetime_seconds: number | null;
                             /** @description A token unused this long becomes idle and stops working; null: never */
                             idle_timeout_seconds: number | null;
@@ -5091,8 +5097,8 @@ export interface paths {
                             password_expiry_seconds: number | null;
                             /** @description Each refresh returns a new API token secret; reuse of an old one revokes the token */
                             refresh_token_rotation: boolean;
-                            /** @description Default renewable-until of refreshable tokens (default 90 days) */
-                            renewable_period_seconds: number;
+                            /** @description Default renewable-until of refreshable tokens (default 90 days); null: "none", tokens do not expire unless an expiry is given (needs allow_no_expiry, or a maximum then serves as the default) */
+                            renewable_period_seconds: number | null;
                         };
                     };
                 };
@@ -10530,6 +10536,12 @@ export interface paths {
                                 /** @description Owner username */
                                 owner: string;
                                 owner_id: string;
+                                /** @description The last 5 distinct client addresses, newest first */
+                                recent_ips: {
+                                    ip: string;
+                                    /** Format: date-time */
+                                    last_seen_at: string;
+                                }[];
                                 revoke_reason: string | null;
                                 revoked_at: string | null;
                                 revoked_by: string | null;
@@ -10806,6 +10818,12 @@ export interface paths {
                             /** @description Owner username */
                             owner: string;
                             owner_id: string;
+                            /** @description The last 5 distinct client addresses, newest first */
+                            recent_ips: {
+                                ip: string;
+                                /** Format: date-time */
+                                last_seen_at: string;
+                            }[];
                             revoke_reason: string | null;
                             revoked_at: string | null;
                             revoked_by: string | null;
@@ -11077,6 +11095,12 @@ export interface paths {
                             /** @description Owner username */
                             owner: string;
                             owner_id: string;
+                            /** @description The last 5 distinct client addresses, newest first */
+                            recent_ips: {
+                                ip: string;
+                                /** Format: date-time */
+                                last_seen_at: string;
+                            }[];
                             revoke_reason: string | null;
                             revoked_at: string | null;
                             revoked_by: string | null;
@@ -11354,6 +11378,12 @@ export interface paths {
                             /** @description Owner username */
                             owner: string;
                             owner_id: string;
+                            /** @description The last 5 distinct client addresses, newest first */
+                            recent_ips: {
+                                ip: string;
+                                /** Format: date-time */
+                                last_seen_at: string;
+                            }[];
                             revoke_reason: string | null;
                             revoked_at: string | null;
                             revoked_by: string | null;
@@ -11623,6 +11653,12 @@ export interface paths {
                             /** @description Owner username */
                             owner: string;
                             owner_id: string;
+                            /** @description The last 5 distinct client addresses, newest first */
+                            recent_ips: {
+                                ip: string;
+                                /** Format: date-time */
+                                last_seen_at: string;
+                            }[];
                             revoke_reason: string | null;
                             revoked_at: string | null;
                             revoked_by: string | null;
@@ -11897,6 +11933,12 @@ export interface paths {
                             /** @description Owner username */
                             owner: string;
                             owner_id: string;
+                            /** @description The last 5 distinct client addresses, newest first */
+                            recent_ips: {
+                                ip: string;
+                                /** Format: date-time */
+                                last_seen_at: string;
+                            }[];
                             revoke_reason: string | null;
                             revoked_at: string | null;
                             revoked_by: string | null;
@@ -11910,6 +11952,824 @@ export interface paths {
                             updated_at: string;
                         } & {
                             token: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens/identify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Which token is this value? Its metadata, never the secret; 404 when it is no token of this organization
+         * @description Needs tokens.all. The value goes in the body so it stays out of URLs and access logs.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The whole token string, as leaked */
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            created_at: string;
+                            created_by: string;
+                            /** @description A non-secret prefix to recognise the token by */
+                            display_prefix: string;
+                            /** @description Renewable-until for refreshable tokens, expiry for direct ones */
+                            expires_at: string | null;
+                            /** @description Public id; part of the token string */
+                            id: string;
+                            ip_allowlist: string[];
+                            last_used_at: string | null;
+                            last_used_ip: string | null;
+                            mode: "refreshable" | "direct";
+                            name: string;
+                            /** @description Owner username */
+                            owner: string;
+                            owner_id: string;
+                            /** @description The last 5 distinct client addresses, newest first */
+                            recent_ips: {
+                                ip: string;
+                                /** Format: date-time */
+                                last_seen_at: string;
+                            }[];
+                            revoke_reason: string | null;
+                            revoked_at: string | null;
+                            revoked_by: string | null;
+                            roles: string[];
+                            scope: {
+                                endpoints: string[];
+                                kind: string;
+                            };
+                            status: "active" | "expired" | "idle" | "revoked";
+                            /** Format: date-time */
+                            updated_at: string;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens/revoke-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke every token issued before a cutoff, for one principal or the whole organization
+         * @description Without owner: every token of the organization (needs tokens.all; so does another principal's). The cutoff (default now, never in the future) is rounded up to the whole second; access tokens minted from the revoked tokens stop working everywhere, through one cutoff event in the revocation feed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        issued_before?: string;
+                        /** @description Username or id */
+                        owner?: string;
+                        /** @description Why, for the audit log and the token's record */
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            issued_before: string;
+                            revoked: number;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tokens/revoke-by-value": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke the token this value belongs to (irreversible, idempotent)
+         * @description Needs tokens.all. For a value found in a log or a repository: no id needed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why, for the audit log and the token's record */
+                        reason?: string;
+                        /** @description The whole token string, as leaked */
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            created_at: string;
+                            created_by: string;
+                            /** @description A non-secret prefix to recognise the token by */
+                            display_prefix: string;
+                            /** @description Renewable-until for refreshable tokens, expiry for direct ones */
+                            expires_at: string | null;
+                            /** @description Public id; part of the token string */
+                            id: string;
+                            ip_allowlist: string[];
+                            last_used_at: string | null;
+                            last_used_ip: string | null;
+                            mode: "refreshable" | "direct";
+                            name: string;
+                            /** @description Owner username */
+                            owner: string;
+                            owner_id: string;
+                            /** @description The last 5 distinct client addresses, newest first */
+                            recent_ips: {
+                                ip: string;
+                                /** Format: date-time */
+                                last_seen_at: string;
+                            }[];
+                            revoke_reason: string | null;
+                            revoked_at: string | null;
+                            revoked_by: string | null;
+                            roles: string[];
+                            scope: {
+                                endpoints: string[];
+                                kind: string;
+                            };
+                            status: "active" | "expired" | "idle" | "revoked";
+                            /** Format: date-time */
+                            updated_at: string;
                         };
                     };
                 };
@@ -13363,6 +14223,93 @@ export interface paths {
         };
         trace?: never;
     };
+    "/forward-auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Forward authentication for reverse proxies
+         * @description Verifies the Bearer token of the request a trusted proxy names in X-Forwarded-Method / X-Original-Method, X-Forwarded-Uri / X-Original-URI and X-Forwarded-For, with the rules of @tessera/verify. 200 (empty) with X-Tessera-Subject, X-Tessera-Org, X-Tessera-Token-Id and X-Tessera-Roles; 401, 403, 400 or 503 with an RFC 6750 WWW-Authenticate. Every method is answered alike (nginx subrequests keep the original one), and /forward-auth/<path> names <path> (Envoy ext_authz path_prefix).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Allowed; the identity is in the X-Tessera-* headers */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error?: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -13525,7 +14472,7 @@ export interface paths {
         };
         /**
          * Revocation feed (Server-Sent Events)
-         * @description Events `revocation` with data {"kind":"token"|"access_token"|"principal","id":"…","at":<unix seconds>} and an id to resume from with Last-Event-ID; `synced` after the backlog; `: ping` comments as heartbeats.
+         * @description Events `revocation` with data {"kind":"token"|"access_token"|"principal","id":"…","at":<unix seconds>} or {"kind":"cutoff","org":"…","owner":"<principal id>"|null,"before":<unix seconds>,"at":…} (access tokens minted from API tokens of that owner, or of the whole organization, with iat before `before` are revoked), and an id to resume from with Last-Event-ID; `synced` after the backlog; `: ping` comments as heartbeats.
          */
         get: {
             parameters: {
@@ -13566,7 +14513,7 @@ export interface paths {
         put?: never;
         /**
          * Token revocation (RFC 7009)
-         * @description Revokes an API token (and every access token minted from it) or one access token. Unknown tokens also answer 200.
+         * @description Revokes an API token (and every access token minted from it) or one access token. Unknown tokens also answer 200. Client credentials, when sent, are verified (401 invalid_client when wrong); an app revokes only tokens issued to it or, with can_introspect, its organization's.
          */
         post: {
             parameters: {
@@ -13578,6 +14525,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/x-www-form-urlencoded": {
+                        client_id?: string;
+                        client_secret?: string;
                         token: string;
                         token_type_hint?: string;
                     };
@@ -13593,6 +14542,18 @@ export interface paths {
                 };
                 /** @description RFC 6749 §5.2 error */
                 400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -13622,7 +14583,7 @@ export interface paths {
         put?: never;
         /**
          * Token endpoint: refresh_token (API token) and client_credentials grants
-         * @description Form-encoded. `grant_type=refresh_token&refresh_token=<API token>[&scope=...]` exchanges an API token for an access token; `grant_type=client_credentials` with client_secret_basic or client_secret_post gets an app an access token.
+         * @description Form-encoded. `grant_type=refresh_token&refresh_token=<API token>[&scope=...]` exchanges an API token for an access token; `grant_type=client_credentials` with client_secret_basic or client_secret_post gets an app an access token. Client credentials sent with any grant are verified (401 invalid_client when wrong). `refresh_token` is in the answer only when a new one is issued.
          */
         post: {
             parameters: {
@@ -13655,7 +14616,7 @@ export interface paths {
                         "application/json": {
                             access_token: string;
                             expires_in: number;
-                            refresh_token: string | null;
+                            refresh_token?: string;
                             scope: string;
                             /** @enum {string} */
                             token_type: "Bearer";
@@ -13751,6 +14712,259 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/secret-scanning/github": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Secret scanning intake (GitHub partner program): revokes reported live tokens, answers one label per match
+         * @description Body: a JSON array of {token, type, url, source}, signed with ECDSA P-256 / SHA-256 over the raw body (Github-Public-Key-Signature: base64 DER; Github-Public-Key-Identifier: the key). Unsigned or badly signed: 401 and nothing changes.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description Signed raw bytes; headers Github-Public-Key-Identifier and Github-Public-Key-Signature */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        source?: string;
+                        token: string;
+                        type: string;
+                        url?: string;
+                    }[];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            label: "true_positive" | "false_positive";
+                            token_raw: string;
+                            token_type: string;
+                        }[];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
