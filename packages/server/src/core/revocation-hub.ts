@@ -12,6 +12,7 @@ export type RevocationListener = (event: RevocationEvent) => void;
 export function createRevocationHub(deps: { events: RevocationEventRepository; clock: Clock; pollMs: number; retentionSeconds: number; onError: (error: unknown) => void }) {
   const { events, clock } = deps;
   const listeners = new Set<RevocationListener>();
+  const internal = new Set<RevocationListener>();
   let cursor: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
@@ -58,13 +59,21 @@ export function createRevocationHub(deps: { events: RevocationEventRepository; c
         position = (batch[batch.length - 1] as RevocationEvent).seq;
       }
     },
-    subscribe(listener: RevocationListener): () => void {
+    /**
+     * `internal` marks a listener inside this process (forward-auth's revocation set), which is
+     * not a resource server following the feed and so is not counted by followers().
+     */
+    subscribe(listener: RevocationListener, options: { internal?: boolean } = {}): () => void {
       listeners.add(listener);
-      return () => listeners.delete(listener);
+      if (options.internal) internal.add(listener);
+      return () => {
+        listeners.delete(listener);
+        internal.delete(listener);
+      };
     },
     /** How many followers this instance is streaming to (for /metrics). */
     followers(): number {
-      return listeners.size;
+      return listeners.size - internal.size;
     },
   };
 }

@@ -96,7 +96,7 @@ export function forwardAuthRoutes(container: Container): FastifyPluginAsync {
     const trusted = config.trustedProxies;
     const revoked = revocationState();
     // Subscribe before reading the backlog, so nothing falls between the two (applying twice is harmless).
-    const unsubscribe = container.revocationHub.subscribe((event) => revoked.apply(event));
+    const unsubscribe = container.revocationHub.subscribe((event) => revoked.apply(event), { internal: true });
     app.addHook('onClose', async () => unsubscribe());
     for (const event of await container.revocationHub.backlog(undefined)) revoked.apply(event);
 
