@@ -1,6 +1,7 @@
 import { authorize } from './authorize.js';
 import { auditOf, type ActorContext } from './context.js';
 import { invalid } from './errors.js';
+import { createTargetGuard } from './target-guard.js';
 import type { Principal } from './model.js';
 import type { Clock } from './ports.js';
 import type { Store } from './store.js';
@@ -28,6 +29,7 @@ export interface RevokeAllInput {
  * so a token created after the answer is never caught by it.
  */
 export function createRevokeAllService(deps: { store: Store; clock: Clock; sleep?: (ms: number) => Promise<void> }) {
+  const guard = createTargetGuard(deps);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
   async function ownerOf(ctx: ActorContext, owner: string): Promise<Principal> {
@@ -40,8 +42,15 @@ export function createRevokeAllService(deps: { store: Store; clock: Clock; sleep
   return {
     async revokeAll(ctx: ActorContext, input: RevokeAllInput): Promise<{ revoked: number; before: Date }> {
       const self = input.owner === undefined ? false : input.owner === ctx.actor.principalId || input.owner === ctx.actor.username;
-      await authorize(deps, ctx, { kind: 'write_tokens', own: self }, { action: 'token.revoke_all', targetType: input.owner === undefined ? 'org' : 'principal', targetId: input.owner ?? ctx.actor.orgId });
+      const audit = { action: 'token.revoke_all', targetType: input.owner === undefined ? 'org' : 'principal', targetId: input.owner ?? ctx.actor.orgId };
+      await authorize(deps, ctx, { kind: 'write_tokens', own: self, revoke: true }, audit);
       const owner = input.owner === undefined ? null : await ownerOf(ctx, input.owner);
+      // The same rule as revoking one token: tokens.all may revoke anyone's; users.manage only
+      // the tokens of those it outranks; the whole organization's only tokens.all.
+      if (!self) {
+        const action = owner ? { owner: await guard.standingOfId(owner.orgId, owner.id) } : { anyOwner: true };
+        await authorize(deps, ctx, { kind: 'write_tokens', own: false, revoke: true, ...action }, audit);
+      }
       const now = deps.clock.now();
       const requested = input.issuedBefore ?? now;
       if (Number.isNaN(requested.getTime())) throw invalid('/issued_before', 'Give the cutoff as an ISO 8601 date-time, e.g. 2027-01-31T10:00:00Z');

@@ -77,8 +77,10 @@ export type Action =
   /**
    * Create, edit, rotate or revoke a token: one's own or another principal's (`owner`, where it
    * stands). `revoke`: revocation only takes power away, so `tokens.all` may revoke anyone's.
+   * `anyOwner`: the tokens could be anyone's in the organization (found by value, or all of
+   * them), so no owner can be compared and only `tokens.all` will do.
    */
-  | { readonly kind: 'write_tokens'; readonly own: boolean; readonly owner?: Standing | undefined; readonly revoke?: boolean }
+  | { readonly kind: 'write_tokens'; readonly own: boolean; readonly owner?: Standing | undefined; readonly revoke?: boolean; readonly anyOwner?: boolean }
   | { readonly kind: 'create_token_for_others'; readonly owner?: Standing | undefined }
   /** Save, change or delete a saved search: one's own (`own`), never another's shared one. */
   | { readonly kind: 'write_saved_search'; readonly own: boolean }
@@ -176,6 +178,7 @@ export function can(actor: Actor, action: Action): Decision {
       return deny(action.own ? 'Requires the tokens.own right' : 'Requires the tokens.all right (or users.manage over the owner) to see other principals\' tokens');
     case 'write_tokens': {
       if (action.own) return hasRight(actor, 'tokens.own') || hasRight(actor, 'tokens.all') ? allow : deny('Requires the tokens.own right');
+      if (action.anyOwner) return hasRight(actor, 'tokens.all') ? allow : deny('Requires the tokens.all right: the tokens could be anyone\'s in the organization');
       if (!hasRight(actor, 'tokens.all') && !hasRight(actor, 'users.manage')) return deny('Requires the tokens.all or users.manage right to change other principals\' tokens');
       if (action.revoke && hasRight(actor, 'tokens.all')) return allow;
       return action.owner ? ownerWithin(actor, action.owner) : allow;

@@ -36,7 +36,7 @@ const noSuchValue = () => new TesseraError('NOT_FOUND', 'No token of this organi
 export function createTokenIdentifyService(deps: { store: Store; clock: Clock; secretKey: Uint8Array; tokenPrefix: string; tokens: TokenService }) {
   async function identify(ctx: ActorContext, value: string, auditAction: string): Promise<TokenDetails> {
     // Knowing a value lets one act on any principal's token: the right to change others' tokens.
-    await authorize(deps, ctx, { kind: 'write_tokens', own: false }, { action: auditAction, targetType: 'token' });
+    await authorize(deps, ctx, { kind: 'write_tokens', own: false, anyOwner: true }, { action: auditAction, targetType: 'token' });
     const verdict = await findTokenByValue(deps, value);
     if (!verdict.found || verdict.token.orgId !== ctx.actor.orgId) {
       await deps.store.audit.append(auditOf(ctx, deps.clock.now(), { action: auditAction, outcome: 'failure', targetType: 'token', details: { reason: verdict.found ? 'unknown' : verdict.reason } }));

@@ -466,6 +466,60 @@ function routeRules(): Record<string, RouteRule> {
       ]),
     ),
 
+    // Found by value, the token could be anyone's: only tokens.all identifies or revokes it.
+    ...Object.fromEntries(
+      (['identify', 'revoke-by-value'] as const).map((route) => [
+        `POST /api/v1/tokens/${route}`,
+        {
+          targets: ['none'],
+          async cell(env: Env, actor: ActorModel): Promise<Cell> {
+            const created = await env.ts.request('POST', '/api/v1/tokens', { token: env.adminToken, body: { name: env.unique('v'), scope: { kind: 'all' } } });
+            assert.equal(created.status, 201, created.text);
+            return {
+              method: 'POST',
+              path: `/api/v1/tokens/${route}`,
+              body: { token: created.body.token },
+              expect: holds(actor, 'tokens.all') ? 'allow' : 'deny',
+              effect: async (response) => {
+                assert.equal(response.body.id, created.body.id);
+                const shown = await env.ts.request('GET', `/api/v1/tokens/${created.body.id}`, { token: env.adminToken });
+                assert.equal(shown.body.status, route === 'identify' ? 'active' : 'revoked');
+              },
+            };
+          },
+        } satisfies RouteRule,
+      ]),
+    ),
+    'POST /api/v1/tokens/revoke-all': {
+      // none: the whole organization. Where revoking would end the matrix's own callers' tokens
+      // (the whole organization, oneself, the instance admin), the cutoff lies before them all
+      // and nothing is revoked: the cell is about the decision.
+      targets: ['none', 'self', 'peer', 'superior', 'instance-admin', 'foreign'],
+      async cell(env: Env, actor: ActorModel, target: TargetKind): Promise<Cell | undefined> {
+        const past = { issued_before: '2020-01-01T00:00:00Z' };
+        if (target === 'none') return { method: 'POST', path: '/api/v1/tokens/revoke-all', body: past, expect: holds(actor, 'tokens.all') ? 'allow' : 'deny', effect: async (response) => assert.equal(response.body.revoked, 0) };
+        const writeOthers = holds(actor, 'tokens.all') || holds(actor, 'users.manage');
+        if (target === 'foreign') return { method: 'POST', path: '/api/v1/tokens/revoke-all', body: { owner: env.foreign.userId }, expect: writeOthers ? 'allow' : 'deny', foreignStatus: 400 };
+        const me = env.actors.get(actor.kind) as Actor;
+        const subject = target === 'self' && !actor.app ? { id: me.id, standing: actor as Standing } : await env.principal(me, target);
+        if (!subject) return undefined;
+        const keep = target === 'self' || target === 'instance-admin';
+        const created = await env.ts.request('POST', '/api/v1/tokens', { token: env.adminToken, body: { name: env.unique('ra'), owner: subject.id, scope: { kind: 'all' } } });
+        assert.equal(created.status, 201, created.text);
+        const allowed = target === 'self' ? holds(actor, 'tokens.own') || holds(actor, 'tokens.all') : holds(actor, 'tokens.all') || (holds(actor, 'users.manage') && within(actor, subject.standing));
+        return {
+          method: 'POST',
+          path: '/api/v1/tokens/revoke-all',
+          body: { owner: subject.id, ...(keep && past) },
+          expect: allowed ? 'allow' : 'deny',
+          effect: async () => {
+            const shown = await env.ts.request('GET', `/api/v1/tokens/${created.body.id}`, { token: env.adminToken });
+            assert.equal(shown.body.status, keep ? 'active' : 'revoked');
+          },
+        };
+      },
+    },
+
     'PUT /api/v1/policy': {
       targets: ['none'],
       async cell(env, actor) {
