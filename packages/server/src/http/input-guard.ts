@@ -205,6 +205,8 @@ export function createInputGuard(logger: FastifyBaseLogger): InputGuard {
       } else {
         refusal = new TesseraError('VALIDATION_FAILED', 'The request could not be routed; check its URL', { field: 'path' });
       }
+      // The router's context runs no onSend hook of ours, so the request id is set here.
+      reply.header('x-request-id', String(request.id));
       refuse(request, reply, isOAuthPath(path) ? new OAuthError('invalid_request', refusal.message) : refusal);
     },
 
