@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { databaseTargets } from '../support/databases.js';
 import { assertProblem, basic, createApp, createUser, loginAdmin } from '../support/fixtures.js';
 import { adminPassword, startTestServer, type ApiResponse, type TestServer } from '../support/server.js';
@@ -295,6 +296,25 @@ for (const target of databaseTargets) {
           });
         }
         assert.equal(({} as Record<string, unknown>)['admin'], undefined, 'no prototype was touched');
+      });
+    });
+
+    describe('any text at the unauthenticated and search inputs (property, fixed seed)', () => {
+      // Any code units at all, lone surrogates and controls included: accepted or refused, never 5xx.
+      const anyText = fc.string({ unit: 'binary', minLength: 1, maxLength: 40 });
+      const run = (property: fc.IAsyncProperty<[string]>) => fc.assert(property, { seed: 1212, numRuns: 25 });
+
+      it('login org, OAuth client_id and ?q= never answer 5xx', async () => {
+        await run(
+          fc.asyncProperty(anyText, async (text) => {
+            const login = await ts.request('POST', '/api/v1/sessions', { body: { username: 'nobody', password: 'wrong password', org: text } });
+            assert.ok(login.status >= 400 && login.status < 500, login.text);
+            const oauth = await ts.form('/oauth/token', { grant_type: 'client_credentials', client_id: text, client_secret: 'x' });
+            assert.ok(oauth.status >= 400 && oauth.status < 500, oauth.text);
+            const search = await ts.request('GET', `/api/v1/tokens?q=${encodeURIComponent(text.replace(/[\ud800-\udfff]/g, ''))}%00`, { token: admin });
+            assertProblem(search, 400, 'VALIDATION_FAILED', 'q');
+          }),
+        );
       });
     });
 
