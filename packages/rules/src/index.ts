@@ -42,3 +42,11 @@ export {
   type ParseTokenResult,
   type RandomBytes,
 } from './token-format.js';
+export {
+  describeTextProblem,
+  findJsonTextProblem,
+  findTextProblem,
+  textKindOf,
+  type TextKind,
+  type TextProblem,
+} from './text.js';

@@ -19,6 +19,7 @@ export const errorCodes = {
   PAYLOAD_TOO_LARGE: 'Request body too large',
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
   UNAVAILABLE: 'Service unavailable',
+  METHOD_NOT_ALLOWED: 'Method not allowed',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -19,7 +19,8 @@ import { principalRoutes } from './api/principals.js';
 import { roleRoutes } from './api/roles.js';
 import { sessionRoutes } from './api/sessions.js';
 import { consoleRoutes } from './console.js';
-import { handleError, handleNotFound } from './error-mapper.js';
+import { handleError } from './error-mapper.js';
+import { createInputGuard } from './input-guard.js';
 import { oauthRoutes } from './oauth/index.js';
 import { forwardAuthRoutes } from './forward-auth.js';
 import { registerMetrics } from './metrics.js';
@@ -65,8 +66,11 @@ const requestIdPattern = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Builds the HTTP application on a container; listening is the caller's business. */
 export async function buildApp(container: Container): Promise<FastifyInstance> {
+  const guard = createInputGuard(container.logger as FastifyBaseLogger);
   const app = Fastify({
     loggerInstance: container.logger as FastifyBaseLogger,
+    frameworkErrors: guard.frameworkErrors,
+    clientErrorHandler: guard.clientErrorHandler,
     bodyLimit: container.config.bodyLimitBytes,
     // A well-formed X-Request-Id from a proxy is kept so logs line up across hops.
     genReqId: (request) => {
@@ -87,7 +91,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(validators());
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler(handleNotFound);
+  guard.register(app);
   app.decorateRequest('actor', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));

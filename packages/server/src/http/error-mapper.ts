@@ -24,6 +24,7 @@ const statusOf: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNAVAILABLE: 503,
+  METHOD_NOT_ALLOWED: 405,
 };
 
 export interface Problem {
@@ -211,6 +212,15 @@ function oauthErrorOf(error: unknown): { status: number; body: { error: string; 
     }
     if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
     return { status, headers, body: { error: error.error, error_description: error.message } };
+  }
+  // The input guard's refusals (http/input-guard.ts) at an OAuth endpoint: bad text in a
+  // parameter is invalid_request, in HTTP Basic credentials invalid_client (§5.2).
+  if (error instanceof TesseraError && (error.code === 'VALIDATION_FAILED' || error.code === 'UNSUPPORTED_MEDIA_TYPE')) {
+    return { status: 400, headers, body: { error: 'invalid_request', error_description: error.message } };
+  }
+  if (error instanceof TesseraError && error.code === 'INVALID_CREDENTIALS') {
+    headers['www-authenticate'] = 'Basic realm="tessera", charset="UTF-8"';
+    return { status: 401, headers, body: { error: 'invalid_client', error_description: error.message } };
   }
   const fastifyError = error as { code?: string; statusCode?: number };
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
