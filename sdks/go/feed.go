@@ -25,7 +25,9 @@ type RevocationFeed struct {
 	tokens     map[string]bool
 	jtis       map[string]bool
 	principals map[string]int64
-	cursor     string
+	// cutoffs keyed "org" or "org/owner": the latest `before` of each (SPEC 9, revoke-all).
+	cutoffs map[string]int64
+	cursor  string
 
 	lastContact atomic.Int64 // unix nanoseconds
 	synced      chan struct{}
@@ -38,7 +40,7 @@ func newRevocationFeed(feedURL, clientID, clientSecret string, reconnectDelay ti
 	ctx, cancel := context.WithCancel(context.Background())
 	return &RevocationFeed{
 		url: feedURL, clientID: clientID, clientSecret: clientSecret, reconnectDelay: reconnectDelay, readTimeout: 5 * time.Second, client: client,
-		tokens: map[string]bool{}, jtis: map[string]bool{}, principals: map[string]int64{},
+		tokens: map[string]bool{}, jtis: map[string]bool{}, principals: map[string]int64{}, cutoffs: map[string]int64{},
 		synced: make(chan struct{}), ctx: ctx, cancel: cancel,
 	}
 }
@@ -52,8 +54,9 @@ func (f *RevocationFeed) LastContact() time.Time {
 	return time.Unix(0, n)
 }
 
-// IsRevoked reports whether a token with these claims has been revoked.
-func (f *RevocationFeed) IsRevoked(jti, tid, sub string, iat float64) bool {
+// IsRevoked reports whether a token with these claims has been revoked. iat is 0 when the
+// token carries none (a direct token's introspection answer).
+func (f *RevocationFeed) IsRevoked(jti, tid, sub, org string, iat float64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if jti != "" && f.jtis[jti] {
@@ -61,6 +64,16 @@ func (f *RevocationFeed) IsRevoked(jti, tid, sub string, iat float64) bool {
 	}
 	if tid != "" && f.tokens[tid] {
 		return true
+	}
+	// A cutoff concerns access tokens minted from API tokens (they carry tid and iat): one event
+	// stands for every API token of the organization, or of one owner, issued before `before`.
+	if tid != "" && iat != 0 && org != "" && len(f.cutoffs) > 0 {
+		if before, ok := f.cutoffs[org]; ok && iat < float64(before) {
+			return true
+		}
+		if before, ok := f.cutoffs[org+"/"+sub]; ok && sub != "" && iat < float64(before) {
+			return true
+		}
 	}
 	since, ok := f.principals[sub]
 	return ok && iat <= float64(since)
@@ -78,9 +91,12 @@ func (f *RevocationFeed) dispatch(event, data, id string) {
 	switch event {
 	case "revocation":
 		var body struct {
-			Kind string `json:"kind"`
-			ID   string `json:"id"`
-			At   int64  `json:"at"`
+			Kind   string   `json:"kind"`
+			ID     string   `json:"id"`
+			At     int64    `json:"at"`
+			Org    string   `json:"org"`
+			Owner  *string  `json:"owner"`
+			Before *float64 `json:"before"`
 		}
 		if json.Unmarshal([]byte(data), &body) != nil || body.ID == "" {
 			return // a malformed event is skipped; the stream continues
@@ -94,6 +110,17 @@ func (f *RevocationFeed) dispatch(event, data, id string) {
 		case "principal":
 			if body.At > f.principals[body.ID] {
 				f.principals[body.ID] = body.At
+			}
+		case "cutoff":
+			if body.Org == "" || body.Before == nil {
+				break // a cutoff without its organization or instant is skipped, as a malformed event
+			}
+			key := body.Org
+			if body.Owner != nil {
+				key += "/" + *body.Owner
+			}
+			if before := int64(*body.Before); before > f.cutoffs[key] {
+				f.cutoffs[key] = before
 			}
 		}
 		f.mu.Unlock()

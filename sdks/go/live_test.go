@@ -222,6 +222,45 @@ func TestRevokedAPITokenStopsWithinTheFeedLatency(t *testing.T) {
 	t.Logf("revocation reached the Go SDK in %v", time.Since(started))
 }
 
+// SPEC 9: revoke-all streams one cutoff event, not one event per token; the SDK refuses every
+// access token minted before it from the owner's API tokens, and newer ones keep working.
+func TestRevokeAllReachesTheSDKAsOneCutoff(t *testing.T) {
+	v := New(Options{Issuer: live.url, Audience: []string{"api"}, Revocations: &Client{ID: live.clientID, Secret: live.clientSecret}})
+	defer v.Close()
+	if !v.WaitReady(30 * time.Second) {
+		t.Fatal("feed not ready")
+	}
+	var requests []Request
+	for range 2 {
+		token := createToken(t, map[string]any{"scope": map[string]any{"kind": "all"}})
+		request := bearerRequest("GET", "/plans", token["access_token"].(string))
+		if verdict := v.Verify(request); !verdict.OK {
+			t.Fatalf("before the cutoff: %+v", verdict)
+		}
+		requests = append(requests, request)
+	}
+	if status, answer := call("POST", "/api/v1/tokens/revoke-all", map[string]any{"owner": "admin"}, ""); status != 200 {
+		t.Fatalf("revoke-all: %d %v", status, answer)
+	}
+	started := time.Now()
+	refused := func() bool {
+		for _, request := range requests {
+			if v.Verify(request).Status != 401 {
+				return false
+			}
+		}
+		return true
+	}
+	if !eventually(2*time.Second, refused) {
+		t.Fatal("not refused within 2 s of the cutoff")
+	}
+	t.Logf("a cutoff reached the Go SDK in %v", time.Since(started))
+	newer := createToken(t, map[string]any{"scope": map[string]any{"kind": "all"}})
+	if verdict := v.Verify(bearerRequest("GET", "/plans", newer["access_token"].(string))); !verdict.OK {
+		t.Fatalf("issued after the cutoff: %+v", verdict)
+	}
+}
+
 func TestDirectTokensByIntrospection(t *testing.T) {
 	status, preset := call("POST", "/api/v1/presets", map[string]any{"name": "go-direct", "description": "direct", "endpoints": []string{"GET /recovery/*"},
 		"mode": "direct", "scope_locked": true, "default_lifetime": "30D"}, "")

@@ -235,7 +235,9 @@ func (v *Verifier) unreachableVerdict() Verdict {
 
 // ---- keys ---------------------------------------------------------------------------------
 
-func b64(text string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(strings.TrimRight(text, "=")) }
+func b64(text string) ([]byte, error) {
+	return base64.RawURLEncoding.DecodeString(strings.TrimRight(text, "="))
+}
 
 func keyOf(jwk map[string]any) (any, string, bool) {
 	text := func(name string) string { s, _ := jwk[name].(string); return s }
@@ -508,7 +510,7 @@ var bearer = regexp.MustCompile(`(?i)^Bearer +([A-Za-z0-9._~+/-]+=*) *$`)
 var bearerScheme = regexp.MustCompile(`(?i)^Bearer\b`)
 
 func (v *Verifier) authorize(request Request, cacheKey string, c *checked) Verdict {
-	if v.feed != nil && v.feed.IsRevoked(c.jti, c.auth.TokenID, c.auth.Sub, c.iat) {
+	if v.feed != nil && v.feed.IsRevoked(c.jti, c.auth.TokenID, c.auth.Sub, c.auth.Org, c.iat) {
 		v.cacheMu.Lock()
 		delete(v.cache, cacheKey)
 		v.cacheMu.Unlock()

@@ -199,6 +199,33 @@ export interface App {
   readonly secret_rotated_at: string;
 }
 
+/** The events a webhook endpoint may subscribe to (SPEC 9). */
+export const webhookEvents = ['token.created', 'token.updated', 'token.rotated', 'token.revoked', 'token.expiring', 'token.expired', 'token.idle', 'token.leaked'] as const;
+
+export interface WebhookEndpoint {
+  readonly id: string;
+  readonly url: string;
+  readonly description: string;
+  readonly events: string[];
+  readonly enabled: boolean;
+  readonly created_by: string | null;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+export interface WebhookDelivery {
+  readonly id: string;
+  readonly event_type: string;
+  readonly created_at: string;
+  readonly status: 'pending' | 'delivered' | 'failed' | 'cancelled';
+  readonly attempts: number;
+  readonly next_attempt_at: string | null;
+  readonly last_attempt_at: string | null;
+  readonly last_status_code: number | null;
+  readonly last_error: string | null;
+  readonly delivered_at: string | null;
+}
+
 export interface SavedSearch {
   readonly id: string;
   readonly name: string;

@@ -4,6 +4,7 @@ import { api, problemOf, setUnauthenticatedHandler, type Me, type Problem } from
 import { ProblemAlert } from './components/form.js';
 import { ApiTokensPage } from './pages/api-tokens.js';
 import { AppsPage } from './pages/apps.js';
+import { WebhooksPage } from './pages/webhooks.js';
 import { AuditPage } from './pages/audit.js';
 import { LoginPage } from './pages/login.js';
 import { PolicyPage } from './pages/policy.js';
@@ -30,6 +31,8 @@ function Layout(props: { session: Session; path: string; children: ComponentChil
     can(navRights.users) && { to: '/security/service-accounts', label: 'Service accounts' },
     can(navRights.apiTokens) && { to: '/security/api-tokens', label: 'API tokens' },
     can(navRights.apps) && { to: '/security/apps', label: 'Apps' },
+    // An endpoint receives every token event, so the server asks for both rights.
+    can(navRights.apps) && can(navRights.apiTokens) && { to: '/security/webhooks', label: 'Webhooks' },
     can(navRights.policy) && { to: '/security/policy', label: 'Policy' },
     can(navRights.audit) && { to: '/security/audit', label: 'Audit log' },
   ].filter((item): item is { to: string; label: string } => Boolean(item));
@@ -110,6 +113,7 @@ function Routes(props: { path: string; search: URLSearchParams }) {
   if (sa) return <PrincipalPage kind="service_account" id={sa['id'] as string} tab={sa['tab'] ?? 'tokens'} />;
   if (path === '/security/api-tokens') return <ApiTokensPage search={props.search} />;
   if (path === '/security/apps') return <AppsPage />;
+  if (path === '/security/webhooks') return <WebhooksPage />;
   if (path === '/security/policy') return <PolicyPage />;
   if (path === '/security/audit') return <AuditPage search={props.search} />;
   return <NotFound path={path} />;

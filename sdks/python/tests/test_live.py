@@ -82,6 +82,26 @@ def test_a_revoked_api_token_stops_within_the_feed_latency(tessera):
         verifier.close()
 
 
+def test_revoke_all_reaches_the_sdk_as_one_cutoff(tessera):
+    """SPEC 9: revoke-all streams one `cutoff` event, not one event per token; the SDK refuses
+    every access token minted before it from the owner's API tokens, and newer ones keep working."""
+    verifier = Verifier(tessera.url, "api", revocations=(tessera.client_id, tessera.client_secret))
+    try:
+        assert verifier.wait_ready(30)
+        older = [tessera.create_token(scope={"kind": "all"}) for _ in range(2)]
+        requests = [Request("GET", "/plans", {"authorization": f"Bearer {t['access_token']}"}, "127.0.0.1") for t in older]
+        assert all(verifier.verify(request).ok for request in requests)
+        status, answer = tessera.call("POST", "/api/v1/tokens/revoke-all", {"owner": "admin"})
+        assert status == 200 and answer["revoked"] >= 2, answer
+        started = time.time()
+        assert refused_within(lambda: all(verifier.verify(request).status == 401 for request in requests), 2.0), "refused within 2 s"
+        print(f"a cutoff reached the Python SDK in {time.time() - started:.3f} s")
+        newer = tessera.create_token(scope={"kind": "all"})
+        assert verifier.verify(Request("GET", "/plans", {"authorization": f"Bearer {newer['access_token']}"}, "127.0.0.1")).ok, "issued after the cutoff"
+    finally:
+        verifier.close()
+
+
 def test_direct_tokens_by_introspection(tessera):
     status, preset = tessera.call("POST", "/api/v1/presets", {"name": "py-direct", "description": "direct", "endpoints": ["GET /recovery/*"],
                                                                "mode": "direct", "scope_locked": True, "default_lifetime": "30D"})

@@ -11,6 +11,9 @@ import { createAppService, type AppService } from '../core/apps.js';
 import { followChanges } from '../core/changes.js';
 import { createDirectoryService, type DirectoryService } from '../core/directory.js';
 import { createJobRunner, type JobRunner } from '../core/jobs.js';
+import { announceExpiring, createWebhookDispatcher } from '../core/webhook-dispatch.js';
+import { createWebhookService, type WebhookService } from '../core/webhooks.js';
+import { createWebhookSender } from './webhook-sender.js';
 import { createKeyring, type Keyring } from '../core/keyring.js';
 import { maxAccessTokenTtlSeconds } from '../core/policy.js';
 import { createOAuthService, type OAuthService } from '../core/oauth.js';
@@ -60,6 +63,9 @@ export interface Container {
   readonly rateLimiter: RateLimiter;
   /** Periodic jobs; started by the server once it listens. */
   readonly jobs: JobRunner;
+  readonly webhooks: WebhookService;
+  /** Sends the webhook outbox; started by the server once it listens. */
+  readonly webhookDelivery: WebhookDelivery;
   readonly bootstrap: BootstrapResult;
   /** The issuer URL; set by the server once it listens when TESSERA_ISSUER is not configured. */
   readonly issuer: { value: string };
@@ -90,6 +96,36 @@ async function resolveSecretKey(config: Config, inMemory: boolean): Promise<Buff
   await mkdir(config.dataDir, { recursive: true });
   await writeFile(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   return key;
+}
+
+/** The per-instance loop that drains the webhook outbox (every instance takes part, under leases). */
+export interface WebhookDelivery {
+  start(): void;
+  /** One round now; returns how many messages were delivered and failed. */
+  runOnce(): Promise<{ delivered: number; failed: number }>;
+  /** Stops the loop and waits for a round in progress. */
+  stop(): Promise<void>;
+}
+
+function createWebhookLoop(runOnce: () => Promise<{ delivered: number; failed: number }>, everyMs: number, onError: (error: unknown) => void): WebhookDelivery {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<{ delivered: number; failed: number }> | undefined;
+  const round = () => {
+    running ??= runOnce().finally(() => (running = undefined));
+    return running;
+  };
+  return {
+    start() {
+      timer ??= setInterval(() => void round().catch(onError), everyMs);
+      timer.unref();
+    },
+    runOnce: round,
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running?.catch(() => undefined);
+    },
+  };
 }
 
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
@@ -181,6 +217,16 @@ export async function createContainer(config: Config, options: ContainerOptions 
       settings: { issuer: () => issuer.value, audience: config.audience, defaultAccessTokenTtlSeconds: 1800, nullRefreshToken: config.oauthNullRefreshToken },
     });
 
+    const webhooks = createWebhookService({ store, clock, random, secretKey, rules: { allowPrivateNetworks: config.webhookAllowPrivateNetworks } });
+    const dispatcher = createWebhookDispatcher({
+      store,
+      clock,
+      secretKey,
+      transport: createWebhookSender({ allowPrivateNetworks: config.webhookAllowPrivateNetworks, timeoutMs: 5000, userAgent: 'Tessera-Webhooks/1' }),
+      settings: { leaseSeconds: config.webhookLeaseSeconds, retryBaseSeconds: config.webhookRetryBaseSeconds, maxDelaySeconds: 3600, giveUpAfterSeconds: 86_400, batchSize: 20 },
+    });
+    const webhookDelivery = createWebhookLoop(() => dispatcher.runOnce(), 1000, (error) => logger.warn({ err: error }, 'webhook delivery round failed'));
+
     const hour = 3600;
     const jobs = createJobRunner({
       store,
@@ -196,6 +242,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
         // Each instance picks up a key another instance rotated in before it signs with a stale one for long.
         { name: 'signing-key-refresh', everySeconds: 60, clusterWide: false, run: () => keyring.refresh() },
         { name: 'token-lapse-sweep', everySeconds: 60, clusterWide: true, run: (now) => tokens.sweepLapsed(now) },
+        { name: 'token-expiry-notices', everySeconds: 60, clusterWide: true, run: (now) => announceExpiring(store, now) },
         {
           name: 'revocation-prune',
           everySeconds: hour,
@@ -219,6 +266,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
 
     return {
       jobs,
+      webhooks,
+      webhookDelivery,
       apps,
       tokens,
       leaks,
@@ -242,6 +291,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
         unfollowChanges();
         revocationHub.stop();
         await jobs.stop();
+        await webhookDelivery.stop();
         await usage.flush();
         await storage.close();
       },

@@ -42,6 +42,9 @@ export interface Config {
   readonly presets: readonly ConfigPreset[];
   /** Trusted secret-scanner keys from TESSERA_SECRET_SCANNING_KEYS_FILE; empty refuses every report. */
   readonly secretScanningKeys: readonly ScannerKey[];
+  readonly webhookAllowPrivateNetworks: boolean;
+  readonly webhookLeaseSeconds: number;
+  readonly webhookRetryBaseSeconds: number;
 }
 
 /** A preset as the configuration file defines it (the domain's Preset, with no organization). */
@@ -225,6 +228,9 @@ export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
     signingAlgorithm,
     oauthNullRefreshToken: bool('oauthNullRefreshToken'),
     oauthProviderPath: bool('oauthProviderPath'),
+    webhookAllowPrivateNetworks: bool('webhookAllowPrivateNetworks'),
+    webhookLeaseSeconds: int('webhookLeaseSeconds', 1, 3600),
+    webhookRetryBaseSeconds: int('webhookRetryBaseSeconds', 1, 3600),
     auditRetentionSeconds: int('auditRetentionDays', 0, 36_500) * 86_400,
     tokenRateLimitPerAddress: int('tokenRateLimitPerAddress', 1, 1_000_000),
     tokenRateLimitPerToken: int('tokenRateLimitPerToken', 1, 1_000_000),

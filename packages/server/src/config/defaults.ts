@@ -126,6 +126,24 @@ export const optionDocs = {
     description:
       'true: POST /oauth/provider/token, the token endpoint path of the seed documents, answers exactly like /oauth/token. Off by default so the metadata names one token endpoint.',
   },
+  webhookAllowPrivateNetworks: {
+    env: 'TESSERA_WEBHOOK_ALLOW_PRIVATE_NETWORKS',
+    default: 'false',
+    description:
+      'true: webhook endpoints may target loopback, private and link-local addresses. Off by default so an organization admin cannot make the server send requests into its own network; checked when an endpoint is saved and again each time a delivery connects.',
+  },
+  webhookLeaseSeconds: {
+    env: 'TESSERA_WEBHOOK_LEASE_SECONDS',
+    default: '30',
+    description:
+      'How long an instance holds a webhook message it is sending. When an instance dies mid-delivery, another takes the message over after this long (the receiver may then see its webhook-id twice).',
+  },
+  webhookRetryBaseSeconds: {
+    env: 'TESSERA_WEBHOOK_RETRY_BASE_SECONDS',
+    default: '5',
+    description:
+      'First delay before a failed webhook delivery is retried; each further retry doubles it, up to an hour, for 24 hours after the event. Then the delivery is marked failed (redeliver it from the delivery log).',
+  },
   auditRetentionDays: {
     env: 'TESSERA_AUDIT_RETENTION_DAYS',
     default: '0',

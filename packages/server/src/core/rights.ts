@@ -69,6 +69,8 @@ export type Action =
   | { readonly kind: 'manage_orgs' }
   | { readonly kind: 'manage_policy' }
   | { readonly kind: 'manage_apps' }
+  /** Webhook endpoints receive every token event of the organization: managing them is reading every token. */
+  | { readonly kind: 'manage_webhooks' }
   /**
    * Read token metadata: one's own (`own`) or anyone's in the organization. `owner` is where the
    * tokens' owner stands, when one owner is named: a user manager sees the tokens of those it manages.
@@ -102,6 +104,7 @@ const restrictedWrites = new Set<Action['kind']>([
   'manage_orgs',
   'manage_policy',
   'manage_apps',
+  'manage_webhooks',
   'write_tokens',
   'create_token_for_others',
   'write_saved_search',
@@ -172,6 +175,9 @@ export function can(actor: Actor, action: Action): Decision {
       return hasRight(actor, 'policy.manage') ? allow : deny('Requires the policy.manage right');
     case 'manage_apps':
       return hasRight(actor, 'apps.manage') ? allow : deny('Requires the apps.manage right');
+    case 'manage_webhooks':
+      if (!hasRight(actor, 'apps.manage')) return deny('Requires the apps.manage right');
+      return hasRight(actor, 'tokens.read_all') ? allow : deny('Requires the tokens.read_all right: an endpoint receives the events of every token in the organization');
     case 'read_tokens':
       if (action.own && (hasRight(actor, 'tokens.own') || hasRight(actor, 'tokens.read_all'))) return allow;
       if (hasRight(actor, 'tokens.read_all') || (!action.own && managesOwner(actor, action.owner))) return allow;

@@ -4,6 +4,7 @@ import type { Policy } from './policy.js';
 import type { SigningKeyRepository } from './keyring.js';
 import type { RevocationEventRepository, RevocationRepository } from './revocations.js';
 import type { Right } from './rights.js';
+import type { WebhookRepository } from './webhook-model.js';
 
 export interface ListQuery {
   readonly limit: number;
@@ -262,6 +263,10 @@ export interface Store {
   };
 
   audit: {
+    /**
+     * Appends one event. A webhook event (see `webhookEventTypes`) also writes one outbox
+     * message per subscribed endpoint of its organization, in the same statement.
+     */
     append(event: NewAuditEvent): Promise<AuditEvent>;
     /** Many events in as few statements as possible (the batched exchange and denial events). */
     appendMany(events: readonly NewAuditEvent[]): Promise<void>;
@@ -288,6 +293,8 @@ export interface Store {
   revocations: RevocationRepository;
   /** Appends must run inside a transaction (they hold a lock until commit). */
   revocationEvents: RevocationEventRepository;
+  /** Webhook endpoints and their outbox; messages are written by `audit.append` (SPEC 9). */
+  webhooks: WebhookRepository;
   /** Announces changes to every instance's in-memory state; through `tx`, at its commit. */
   changes: ChangePublisher;
 }

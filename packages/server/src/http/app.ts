@@ -15,6 +15,7 @@ import { presetRoutes } from './api/presets.js';
 import { savedSearchRoutes } from './api/saved-searches.js';
 import { tokenRoutes } from './api/tokens.js';
 import { tokenLeakRoutes } from './api/token-leaks.js';
+import { webhookRoutes } from './api/webhooks.js';
 import { principalRoutes } from './api/principals.js';
 import { roleRoutes } from './api/roles.js';
 import { sessionRoutes } from './api/sessions.js';
@@ -134,6 +135,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
         await authed.register(policyRoutes(container));
         await authed.register(presetRoutes(container));
         await authed.register(savedSearchRoutes(container));
+        await authed.register(webhookRoutes(container));
       });
     },
     { prefix: '/api/v1' },

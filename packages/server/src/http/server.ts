@@ -30,6 +30,7 @@ export async function startServer(config: Config, options: ContainerOptions = {}
   if (config.issuer === undefined) container.issuer.value = `http://${host}:${port}`;
   container.revocationHub.start();
   container.jobs.start();
+  container.webhookDelivery.start();
   let closing: Promise<void> | undefined;
   return {
     container,

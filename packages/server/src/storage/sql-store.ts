@@ -8,6 +8,8 @@ import { createPolicyRepository, createPresetRepository, createSavedSearchReposi
 import { createChangePublisher } from './changes.js';
 import { createAppRepository, createRevocationEventRepository, createRevocationRepository, createSigningKeyRepository } from './sql-oauth.js';
 import type { Database } from './schema.js';
+import { createWebhookRepository, insertAuditWithOutbox } from './sql-webhooks.js';
+import { isWebhookEventType } from '../core/webhook-model.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -139,6 +141,7 @@ export function createSqlStore(db: Db): Store {
     signingKeys: createSigningKeyRepository(db),
     revocations: createRevocationRepository(db),
     revocationEvents: createRevocationEventRepository(db),
+    webhooks: createWebhookRepository(db),
     changes: createChangePublisher(db),
     async transaction(work) {
       if (db.isTransaction) return work(store);
@@ -570,6 +573,10 @@ export function createSqlStore(db: Db): Store {
 
     audit: {
       async append(event) {
+        if (event.orgId !== null && isWebhookEventType(event.action)) {
+          const { rows } = await insertAuditWithOutbox(db, auditRow(event));
+          return toAuditEvent(rows[0] as Selectable<Database['audit_events']>);
+        }
         const row = await db.insertInto('audit_events').values(auditRow(event)).returningAll().executeTakeFirstOrThrow();
         return toAuditEvent(row);
       },

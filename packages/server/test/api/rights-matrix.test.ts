@@ -107,7 +107,7 @@ interface Env {
   readonly store: Store;
   readonly adminToken: string;
   readonly actors: ReadonlyMap<ActorKind, Actor>;
-  readonly foreign: { orgId: string; ownerToken: string; userId: string; saId: string; groupId: string; roleId: string; appId: string; tokenId: string; presetId: string; searchId: string };
+  readonly foreign: { orgId: string; ownerToken: string; userId: string; saId: string; groupId: string; roleId: string; appId: string; tokenId: string; presetId: string; searchId: string; webhookId: string };
   /** A principal of the target kind, made fresh for this cell (the actor itself for `self`). */
   principal(actor: Actor, target: TargetKind, kind?: 'user' | 'service_account'): Promise<{ id: string; standing: Standing } | undefined>;
   /** A fresh user with the actor's roles, logged in: for cells that change or end the caller. */
@@ -520,6 +520,56 @@ function routeRules(): Record<string, RouteRule> {
       },
     },
 
+    // SPEC 9: an endpoint receives every token event of the organization, so it takes apps.manage and tokens.read_all.
+    'POST /api/v1/webhooks': {
+      targets: ['none'],
+      async cell(env, actor) {
+        const description = env.unique('hook');
+        return {
+          method: 'POST',
+          path: '/api/v1/webhooks',
+          body: { url: 'https://hooks.example.com/matrix', events: ['token.leaked'], description },
+          expect: holds(actor, 'apps.manage') && holds(actor, 'tokens.read_all') ? 'allow' : 'deny',
+          effect: async () => assert.ok((await env.ts.request('GET', '/api/v1/webhooks', { token: env.adminToken })).body.items.some((w: { description: string }) => w.description === description)),
+        };
+      },
+    },
+    ...Object.fromEntries(
+      ([['PATCH', '/api/v1/webhooks/{id}'], ['DELETE', '/api/v1/webhooks/{id}'], ['POST', '/api/v1/webhooks/{id}/deliveries/{delivery}/redeliver']] as const).map(([method, path]) => [
+        `${method} ${path}`,
+        {
+          targets: ['none', 'foreign'],
+          async cell(env: Env, actor: ActorModel, target: TargetKind): Promise<Cell | undefined> {
+            const expect: Expect = holds(actor, 'apps.manage') && holds(actor, 'tokens.read_all') ? 'allow' : 'deny';
+            const body = method === 'PATCH' ? { description: 'changed' } : undefined;
+            if (target === 'foreign') return { method, path: path.replace('{id}', env.foreign.webhookId).replace('{delivery}', 'msg_1_none'), ...(body && { body }), expect, foreignStatus: 404 };
+            const made = await env.ts.request('POST', '/api/v1/webhooks', { token: env.adminToken, body: { url: 'https://hooks.example.com/matrix', events: ['token.updated'], enabled: method === 'POST' } });
+            assert.equal(made.status, 201, made.text);
+            const id = made.body.id as string;
+            let delivery = 'none';
+            if (method === 'POST') {
+              // A real delivery to redeliver: the endpoint is enabled only for as long as one token edit takes.
+              const token = await env.ts.request('POST', '/api/v1/tokens', { token: env.adminToken, body: { name: env.unique('wt'), scope: { kind: 'all' } } });
+              await env.ts.request('PATCH', `/api/v1/tokens/${token.body.id}`, { token: env.adminToken, body: { name: env.unique('wt') } });
+              await env.ts.request('PATCH', `/api/v1/webhooks/${id}`, { token: env.adminToken, body: { enabled: false } });
+              delivery = (await env.ts.request('GET', `/api/v1/webhooks/${id}/deliveries`, { token: env.adminToken })).body.items[0].id as string;
+            }
+            return {
+              method,
+              path: path.replace('{id}', id).replace('{delivery}', delivery),
+              ...(body && { body }),
+              expect,
+              effect: async () => {
+                const shown = await env.ts.request('GET', `/api/v1/webhooks/${id}`, { token: env.adminToken });
+                if (method === 'DELETE') assert.equal(shown.status, 404);
+                else if (method === 'PATCH') assert.equal(shown.body.description, 'changed');
+                else assert.equal((await env.ts.request('GET', `/api/v1/webhooks/${id}/deliveries`, { token: env.adminToken })).body.items[0].status, 'pending');
+              },
+            };
+          },
+        },
+      ]),
+    ),
     'PUT /api/v1/policy': {
       targets: ['none'],
       async cell(env, actor) {
@@ -719,7 +769,8 @@ function matrix(driver: 'pglite' | 'postgres') {
       const foreignToken = await otherReq('POST', '/api/v1/tokens', { name: 'other-token', scope: { kind: 'all' } });
       const foreignPreset = await otherReq('POST', '/api/v1/presets', { name: 'other-preset', endpoints: ['/x'], mode: 'refreshable' });
       const foreignSearch = await otherReq('POST', '/api/v1/saved-searches', { name: 'other-search', query: { q: 'x' }, shared: true });
-      for (const response of [foreignSa, foreignRole, foreignGroup, foreignApp, foreignToken, foreignPreset, foreignSearch]) assert.equal(response.status, 201, response.text);
+      const foreignWebhook = await otherReq('POST', '/api/v1/webhooks', { url: 'https://hooks.example.com/other', events: ['token.leaked'] });
+      for (const response of [foreignSa, foreignRole, foreignGroup, foreignApp, foreignToken, foreignPreset, foreignSearch, foreignWebhook]) assert.equal(response.status, 201, response.text);
 
       env = {
         ts,
@@ -738,6 +789,7 @@ function matrix(driver: 'pglite' | 'postgres') {
           tokenId: foreignToken.body.id,
           presetId: foreignPreset.body.id,
           searchId: foreignSearch.body.id,
+          webhookId: foreignWebhook.body.id,
         },
         async principal(actor, target, kind = 'user') {
           // An app is no principal: its "self" is a principal standing where it stands.

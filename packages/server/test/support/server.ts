@@ -100,7 +100,7 @@ export async function startTestServer(
     const response = await fetch(server.url + path, { method, headers, ...(body !== undefined && { body }) });
     const text = await response.text();
     responses.push(text);
-    for (const match of text.matchAll(/"(?:session_token|token|client_secret|access_token|refresh_token)":"([^"]+)"/g)) {
+    for (const match of text.matchAll(/"(?:session_token|token|client_secret|secret|access_token|refresh_token)":"([^"]+)"/g)) {
       knownSecrets.add(match[1] as string);
     }
     if (body !== undefined) {

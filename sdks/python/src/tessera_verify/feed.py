@@ -27,6 +27,8 @@ class RevocationFeed:
         self._tokens: set[str] = set()
         self._jtis: set[str] = set()
         self._principals: dict[str, int] = {}
+        # Cutoffs keyed "org" or "org/owner": the latest `before` of each (SPEC 9, revoke-all).
+        self._cutoffs: dict[str, int] = {}
         self._cursor: Optional[str] = None
         self._stopped = threading.Event()
         self._synced = threading.Event()
@@ -53,12 +55,23 @@ class RevocationFeed:
         """True once the backlog has arrived after the first connection."""
         return self._synced.wait(timeout)
 
-    def is_revoked(self, jti: Optional[str], tid: Optional[str], sub: Optional[str], iat: Optional[float]) -> bool:
+    def is_revoked(self, jti: Optional[str], tid: Optional[str], sub: Optional[str], iat: Optional[float], org: Optional[str] = None) -> bool:
         with self._lock:
             if jti is not None and jti in self._jtis:
                 return True
             if tid and tid in self._tokens:
                 return True
+            # A cutoff concerns access tokens minted from API tokens (they carry `tid` and `iat`):
+            # one event stands for every API token of the organization, or of one owner, issued
+            # before `before`. A direct token's introspection answer has no `iat`; the server
+            # refuses it once revoked.
+            if tid and iat is not None and org and self._cutoffs:
+                org_wide = self._cutoffs.get(org)
+                if org_wide is not None and iat < org_wide:
+                    return True
+                own = self._cutoffs.get(f"{org}/{sub}") if sub is not None else None
+                if own is not None and iat < own:
+                    return True
             if sub is not None and sub in self._principals and (iat or 0) <= self._principals[sub]:
                 return True
         return False
@@ -72,6 +85,13 @@ class RevocationFeed:
             else:
                 self._principals[subject] = max(self._principals.get(subject, 0), at)
 
+    def _apply_cutoff(self, org: object, owner: object, before: object) -> None:
+        if not isinstance(org, str) or isinstance(before, bool) or not isinstance(before, (int, float)):
+            return  # a cutoff without its organization or instant is skipped, as a malformed event
+        key = f"{org}/{owner}" if isinstance(owner, str) else org
+        with self._lock:
+            self._cutoffs[key] = max(self._cutoffs.get(key, 0), int(before))
+
     def _dispatch(self, event: str, data: str, event_id: Optional[str]) -> None:
         self.last_contact = time.time()
         if event_id:
@@ -79,7 +99,10 @@ class RevocationFeed:
         if event == "revocation":
             try:
                 body = json.loads(data)
-                if isinstance(body.get("id"), str) and body.get("kind") in ("token", "access_token", "principal"):
+                kind = body.get("kind") if isinstance(body.get("id"), str) else None
+                if kind == "cutoff":
+                    self._apply_cutoff(body.get("org"), body.get("owner"), body.get("before"))
+                elif kind in ("token", "access_token", "principal"):
                     self._apply(body["kind"], body["id"], int(body.get("at", 0)))
             except (ValueError, TypeError, AttributeError):
                 pass  # a malformed event is skipped; the stream continues

@@ -335,7 +335,7 @@ class Verifier:
 
     def _authorize(self, request: Request, key: str, checked: _Checked) -> Verdict:
         auth = checked.auth
-        if self.feed is not None and self.feed.is_revoked(checked.jti, auth.token_id, auth.sub, checked.iat):
+        if self.feed is not None and self.feed.is_revoked(checked.jti, auth.token_id, auth.sub, checked.iat, auth.org):
             self._cache.pop(key, None)
             return self._invalid()
         if checked.allowlist:
