@@ -13,6 +13,7 @@ import { createDirectoryService, type DirectoryService } from '../core/directory
 import { createJobRunner, type JobRunner } from '../core/jobs.js';
 import { announceExpiring, createWebhookDispatcher } from '../core/webhook-dispatch.js';
 import { createWebhookService, type WebhookService } from '../core/webhooks.js';
+import { createSecondFactorService, type SecondFactorService } from '../core/second-factors.js';
 import { createWebhookSender } from './webhook-sender.js';
 import { createKeyring, type Keyring } from '../core/keyring.js';
 import { maxAccessTokenTtlSeconds } from '../core/policy.js';
@@ -64,6 +65,7 @@ export interface Container {
   /** Periodic jobs; started by the server once it listens. */
   readonly jobs: JobRunner;
   readonly webhooks: WebhookService;
+  readonly secondFactors: SecondFactorService;
   /** Sends the webhook outbox; started by the server once it listens. */
   readonly webhookDelivery: WebhookDelivery;
   readonly bootstrap: BootstrapResult;
@@ -148,10 +150,13 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const store = storage.store;
     const bootstrap = await bootstrapInstance({ store, clock, random }, config.adminPassword);
 
+    // The issuer names the account in authenticator apps; it is known once the server listens.
+    const secondFactors = createSecondFactorService({ store, clock, secretKey, issuer: () => issuer.value });
     const auth = createAuthService({
       store,
       clock,
       random,
+      secondFactors,
       settings: {
         secretKey,
         sessionIdleSeconds: config.sessionIdleSeconds,
@@ -268,6 +273,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       jobs,
       webhooks,
       webhookDelivery,
+      secondFactors,
       apps,
       tokens,
       leaks,

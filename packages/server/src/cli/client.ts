@@ -46,6 +46,8 @@ export interface LoginResult {
   session_token: string;
   expires_at: string;
   principal: Principal;
+  /** When this login completed a two-factor enrolment: shown once. */
+  recovery_codes?: string[];
 }
 
 export interface Me {
@@ -302,12 +304,17 @@ export class TesseraClient {
   }
 
   /** POST /sessions: password login. */
-  login(body: { username: string; password: string; org?: string }): Promise<LoginResult> {
+  login(body: { username: string; password: string; org?: string; otp?: string }): Promise<LoginResult> {
     return this.#json('POST', '/sessions', { body });
   }
 
+  /** POST /sessions/second-factor: starts a TOTP enrolment with the password, before a session exists. */
+  beginSecondFactorAtLogin(body: { username: string; password: string; org?: string }): Promise<{ secret: string; otpauth_uri: string }> {
+    return this.#json('POST', '/sessions/second-factor', { body });
+  }
+
   /** POST /sessions/password-change: replaces a password with the current one and logs in. */
-  changePasswordAtLogin(body: { username: string; password: string; new_password: string; org?: string }): Promise<LoginResult> {
+  changePasswordAtLogin(body: { username: string; password: string; new_password: string; org?: string; otp?: string }): Promise<LoginResult> {
     return this.#json('POST', '/sessions/password-change', { body });
   }
 

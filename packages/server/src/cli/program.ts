@@ -87,7 +87,7 @@ function report(error: unknown, out: Output, io: CliIo): void {
   if (error instanceof CliError && error.reported) return;
   const exitCode = exitCodeOf(error);
   let message = error instanceof Error ? error.message : String(error);
-  if (error instanceof ApiError && error.status === 401 && error.code !== 'INVALID_CREDENTIALS') {
+  if (error instanceof ApiError && error.status === 401 && error.code !== 'INVALID_CREDENTIALS' && error.code !== 'SECOND_FACTOR_REQUIRED') {
     message = 'The stored session is no longer valid (expired, ended or revoked): run `tessera login`';
   }
   if (out.json) {

@@ -2,6 +2,7 @@ import { auditOf, type ActorContext, type RequestContext } from './context.js';
 import { TesseraError } from './errors.js';
 import type { Org, Principal } from './model.js';
 import { defaultPolicy } from './policy.js';
+import type { SecondFactorOutcome, SecondFactorService } from './second-factors.js';
 import { randomBase62, type Clock, type Random } from './ports.js';
 import { can, isRight, type Actor, type AuthMethod, type Right } from './rights.js';
 import { hashPassword, hashSecret, hashesEqual, verifyPassword } from './secrets.js';
@@ -22,6 +23,7 @@ export interface AuthDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly settings: AuthSettings;
+  readonly secondFactors: SecondFactorService;
 }
 
 export interface LoginResult {
@@ -30,6 +32,8 @@ export interface LoginResult {
   readonly expiresAt: Date;
   readonly principal: Principal;
   readonly actor: Actor;
+  /** Recovery codes, when this login completed a two-factor enrolment: shown once. */
+  readonly recoveryCodes?: readonly string[] | undefined;
 }
 
 const sessionPattern = /^ses_([0-9A-Za-z]{16})\.([0-9A-Za-z]{43})$/;
@@ -78,7 +82,7 @@ export async function buildActor(
 }
 
 /** Interactive login, sessions and password changes. */
-export function createAuthService({ store, clock, random, settings }: AuthDeps) {
+export function createAuthService({ store, clock, random, settings, secondFactors }: AuthDeps) {
   // Verifying against a throwaway hash when the user does not exist keeps the response time of
   // "no such user" and "wrong password" alike, so timing does not reveal which usernames exist.
   const decoyHash = hashPassword(randomBase62(random, 24), random.bytes(16));
@@ -194,8 +198,29 @@ export function createAuthService({ store, clock, random, settings }: AuthDeps) 
     });
   }
 
+  /**
+   * The second step after a right password (RFC 6238 TOTP, the Cloud Director seed). A missing
+   * code is not a failure (the password was right: the client asks for the code); a wrong one
+   * counts against the account like a wrong password, and both are audited.
+   */
+  async function secondStep(org: Org, principal: Principal, accountKey: string, otp: string | undefined, ctx: RequestContext, now: Date): Promise<SecondFactorOutcome> {
+    const { requireSecondFactor } = { ...defaultPolicy, ...(await store.policies.get(org.id)) };
+    try {
+      return await secondFactors.atLogin(principal, otp, requireSecondFactor, ctx);
+    } catch (error) {
+      const code = error instanceof TesseraError ? error.code : undefined;
+      const wrong = code === 'INVALID_CREDENTIALS';
+      if (wrong) await store.throttle.recordFailure(accountKey, now, settings.loginWindowSeconds);
+      const reason = wrong ? 'bad_second_factor' : code === 'SECOND_FACTOR_REQUIRED' ? 'second_factor_required' : 'second_factor_enrolment_required';
+      await store.audit.append(
+        auditOf(ctx, now, { orgId: org.id, action: 'login.failure', outcome: wrong ? 'failure' : 'denied', targetType: 'principal', targetId: principal.id, details: { username: principal.username, reason } }),
+      );
+      throw error;
+    }
+  }
+
   /** Opens a session for a principal whose credentials were just checked. */
-  async function openSession(org: Org, principal: Principal, accountKey: string, ctx: RequestContext, now: Date): Promise<LoginResult> {
+  async function openSession(org: Org, principal: Principal, accountKey: string, ctx: RequestContext, now: Date, factor: SecondFactorOutcome = { amr: ['pwd'] }): Promise<LoginResult> {
     const id = randomBase62(random, 16);
     const secret = randomBase62(random, 43);
     const expiresAt = new Date(now.getTime() + settings.sessionMaxSeconds * 1000);
@@ -220,14 +245,15 @@ export function createAuthService({ store, clock, random, settings }: AuthDeps) 
           outcome: 'success',
           targetType: 'session',
           targetId: id,
+          details: { amr: factor.amr },
         }),
       );
     });
-    return { sessionToken: `ses_${id}.${secret}`, expiresAt, principal, actor };
+    return { sessionToken: `ses_${id}.${secret}`, expiresAt, principal, actor, recoveryCodes: factor.recoveryCodes };
   }
 
   return {
-    async login(input: { username: string; password: string; org?: string | undefined }, ctx: RequestContext): Promise<LoginResult> {
+    async login(input: { username: string; password: string; org?: string | undefined; otp?: string | undefined }, ctx: RequestContext): Promise<LoginResult> {
       const now = clock.now();
       const { org, principal, accountKey } = await checkCredentials(input, ctx, now);
       const expiredAt = await passwordExpiredAt(org.id, principal, now);
@@ -250,7 +276,20 @@ export function createAuthService({ store, clock, random, settings }: AuthDeps) 
           { field: '/password' },
         );
       }
-      return openSession(org, principal, accountKey, ctx, now);
+      const factor = await secondStep(org, principal, accountKey, input.otp, ctx, now);
+      return openSession(org, principal, accountKey, ctx, now, factor);
+    },
+
+    /**
+     * Starts a two-factor enrolment with the password instead of a session: the way in when the
+     * organization requires a second factor the user does not have yet. Throttled and audited
+     * like a login; no session opens until the user logs in with the first code.
+     */
+    async beginSecondFactorAtLogin(input: { username: string; password: string; org?: string | undefined }, ctx: RequestContext) {
+      const now = clock.now();
+      const { principal, accountKey } = await checkCredentials(input, ctx, now);
+      await store.throttle.clear(accountKey);
+      return secondFactors.beginAtLogin(principal, ctx);
     },
 
     /**
@@ -259,18 +298,20 @@ export function createAuthService({ store, clock, random, settings }: AuthDeps) 
      * every other session of the user ends.
      */
     async changePasswordAtLogin(
-      input: { username: string; password: string; newPassword: string; org?: string | undefined },
+      input: { username: string; password: string; newPassword: string; org?: string | undefined; otp?: string | undefined },
       ctx: RequestContext,
     ): Promise<LoginResult> {
       const now = clock.now();
       const { org, principal, accountKey } = await checkCredentials(input, ctx, now);
+      // A password change at login is a login: it asks for the second factor first.
+      const factor = await secondStep(org, principal, accountKey, input.otp, ctx, now);
       checkPasswordStrength(input.newPassword, '/new_password');
       if (input.newPassword === input.password) {
         throw new TesseraError('VALIDATION_FAILED', 'The new password must differ from the current one', { field: '/new_password' });
       }
       const expired = (await passwordExpiredAt(org.id, principal, now)) !== undefined;
       await replacePassword(ctx, now, { orgId: org.id, principalId: principal.id }, input.newPassword, { orgId: org.id, details: { at_login: true, expired } });
-      return openSession(org, { ...principal, passwordChangedAt: now }, accountKey, ctx, now);
+      return openSession(org, { ...principal, passwordChangedAt: now }, accountKey, ctx, now, factor);
     },
 
     /**

@@ -8,6 +8,8 @@ export const errorCodes = {
   UNAUTHENTICATED: 'Authentication required',
   INVALID_CREDENTIALS: 'Invalid username or password',
   PASSWORD_EXPIRED: 'Password expired',
+  SECOND_FACTOR_REQUIRED: 'Authentication code required',
+  SECOND_FACTOR_ENROLMENT_REQUIRED: 'Two-factor enrolment required',
   SESSION_EXPIRED: 'Session expired',
   FORBIDDEN: 'Not allowed',
   RESTRICTED_SESSION: 'Not allowed through a token',

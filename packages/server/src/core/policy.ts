@@ -28,6 +28,8 @@ export interface Policy {
   readonly refreshTokenRotation: boolean;
   /** Every token of the organization is usable only from these addresses; empty: any. */
   readonly ipAllowlist: readonly string[];
+  /** Users log in with a TOTP code as well as their password (the Cloud Director seed); token exchanges never ask for one. */
+  readonly requireSecondFactor: boolean;
 }
 
 /** Longest access-token lifetime a policy or an app may set: 30 days (SPEC 4). */
@@ -48,6 +50,7 @@ export const defaultPolicy: Policy = {
   allowDirectTokens: true,
   refreshTokenRotation: false,
   ipAllowlist: [],
+  requireSecondFactor: false,
 };
 
 /** The maximum lifetime in force: the explicit maximum, else the password expiry. */

@@ -5,6 +5,7 @@ import type { SigningKeyRepository } from './keyring.js';
 import type { RevocationEventRepository, RevocationRepository } from './revocations.js';
 import type { Right } from './rights.js';
 import type { WebhookRepository } from './webhook-model.js';
+import type { SecondFactorRepository } from './second-factor-model.js';
 
 export interface ListQuery {
   readonly limit: number;
@@ -295,6 +296,8 @@ export interface Store {
   revocationEvents: RevocationEventRepository;
   /** Webhook endpoints and their outbox; messages are written by `audit.append` (SPEC 9). */
   webhooks: WebhookRepository;
+  /** Two-factor login (TOTP) of users. */
+  secondFactors: SecondFactorRepository;
   /** Announces changes to every instance's in-memory state; through `tx`, at its commit. */
   changes: ChangePublisher;
 }

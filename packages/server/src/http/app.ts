@@ -16,6 +16,7 @@ import { savedSearchRoutes } from './api/saved-searches.js';
 import { tokenRoutes } from './api/tokens.js';
 import { tokenLeakRoutes } from './api/token-leaks.js';
 import { webhookRoutes } from './api/webhooks.js';
+import { secondFactorRoutes } from './api/second-factors.js';
 import { principalRoutes } from './api/principals.js';
 import { roleRoutes } from './api/roles.js';
 import { sessionRoutes } from './api/sessions.js';
@@ -136,6 +137,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
         await authed.register(presetRoutes(container));
         await authed.register(savedSearchRoutes(container));
         await authed.register(webhookRoutes(container));
+        await authed.register(secondFactorRoutes(container));
       });
     },
     { prefix: '/api/v1' },

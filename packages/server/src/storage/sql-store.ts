@@ -9,6 +9,7 @@ import { createChangePublisher } from './changes.js';
 import { createAppRepository, createRevocationEventRepository, createRevocationRepository, createSigningKeyRepository } from './sql-oauth.js';
 import type { Database } from './schema.js';
 import { createWebhookRepository, insertAuditWithOutbox } from './sql-webhooks.js';
+import { createSecondFactorRepository } from './sql-second-factors.js';
 import { isWebhookEventType } from '../core/webhook-model.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -142,6 +143,7 @@ export function createSqlStore(db: Db): Store {
     revocations: createRevocationRepository(db),
     revocationEvents: createRevocationEventRepository(db),
     webhooks: createWebhookRepository(db),
+    secondFactors: createSecondFactorRepository(db),
     changes: createChangePublisher(db),
     async transaction(work) {
       if (db.isTransaction) return work(store);

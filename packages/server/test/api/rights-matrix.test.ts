@@ -676,6 +676,51 @@ function routeRules(): Record<string, RouteRule> {
         };
       },
     },
+    // Two-factor login (issue 15): one's own enrolment needs an interactive login; a reset is a change to the user.
+    'DELETE /api/v1/users/{id}/second-factor': {
+      targets: ['peer', 'superior', 'instance-admin', 'foreign'],
+      async cell(env, actor, target) {
+        const me = env.actors.get(actor.kind) as Actor;
+        const subject = target === 'foreign' ? { id: env.foreign.userId, standing: standing(['org-owner']) } : await env.principal(me, target, 'user');
+        if (!subject) return undefined;
+        if (target !== 'foreign') await env.store.secondFactors.begin({ principalId: subject.id, orgId: 'org_default', seedCipher: Buffer.alloc(40), createdAt: new Date() });
+        return {
+          method: 'DELETE',
+          path: `/api/v1/users/${subject.id}/second-factor`,
+          expect: holds(actor, 'users.manage') && within(actor, subject.standing) ? 'allow' : 'deny',
+          foreignStatus: 404,
+          effect: async () => assert.equal(await env.store.secondFactors.get(subject.id), undefined),
+        };
+      },
+    },
+    'POST /api/v1/me/second-factor': {
+      targets: ['self'],
+      async cell(env, actor) {
+        const me = env.actors.get(actor.kind) as Actor;
+        const clone = actor.viaToken || actor.app ? undefined : await env.clone(me);
+        return {
+          method: 'POST',
+          path: '/api/v1/me/second-factor',
+          expect: 'allow',
+          ...(clone && { as: clone.token, asId: clone.id }),
+          effect: async () => assert.equal((await env.store.secondFactors.get(clone?.id ?? me.id))?.confirmedAt, null),
+        };
+      },
+    },
+    ...Object.fromEntries(
+      (['confirm', 'disable'] as const).map((step) => [
+        `POST /api/v1/me/second-factor/${step}`,
+        {
+          targets: ['self'],
+          async cell(env: Env, actor: ActorModel): Promise<Cell> {
+            const me = env.actors.get(actor.kind) as Actor;
+            const clone = actor.viaToken || actor.app ? undefined : await env.clone(me);
+            // Nothing pending or enabled for a fresh clone: an allowed caller meets the 400 of a code that matches nothing.
+            return { method: 'POST', path: `/api/v1/me/second-factor/${step}`, body: { code: '000000' }, expect: 'invalid', ...(clone && { as: clone.token, asId: clone.id }) };
+          },
+        },
+      ]),
+    ),
     'PUT /api/v1/me/password': {
       targets: ['self'],
       async cell(env, actor) {

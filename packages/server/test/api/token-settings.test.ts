@@ -46,6 +46,7 @@ describe('policy, presets, saved searches and the audit export', () => {
         allow_direct_tokens: true,
         refresh_token_rotation: false,
         ip_allowlist: [],
+        require_second_factor: false,
       });
     });
 

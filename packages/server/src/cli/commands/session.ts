@@ -10,6 +10,7 @@ import { examples } from './help.js';
 interface LoginOptions {
   user?: string;
   org?: string;
+  otp?: string;
 }
 
 /** `login`, `logout`, `whoami`. */
@@ -19,12 +20,16 @@ export function registerSessionCommands(program: Command, contextOf: ContextOf):
     .description('Log in with a password and keep the session in your config directory (mode 0600)')
     .option('--user <name>', 'username (asked on a terminal when left out)')
     .option('--org <org>', 'organization name (default: "default")')
+    .option('--otp <code>', 'two-factor code from your authenticator app, or a recovery code (asked on a terminal when needed)')
     .addHelpText(
       'after',
       `
 The password is asked without echo on a terminal; scripts set TESSERA_PASSWORD or pipe it
 on stdin. When the organization policy has expired the password, a new one is asked for
-(twice) on a terminal, or taken from TESSERA_NEW_PASSWORD. The session is stored in $TESSERA_CONFIG_DIR, $XDG_CONFIG_HOME/tessera or
+(twice) on a terminal, or taken from TESSERA_NEW_PASSWORD. With two-factor login on, the
+code is asked on a terminal, or taken from --otp or TESSERA_OTP; where the organization
+requires it and you have none yet, login walks you through enrolling an authenticator app.
+The session is stored in $TESSERA_CONFIG_DIR, $XDG_CONFIG_HOME/tessera or
 ~/.config/tessera (session.json); it is sent only to the server it came from.
 ${examples(
   'tessera login --url http://127.0.0.1:8080 --user admin',
@@ -40,10 +45,11 @@ ${examples(
       const password = await readPassword(ctx, 'TESSERA_PASSWORD', `Password for ${username} at ${url}: `);
       if (isUnencryptedRemote(url)) ctx.out.warn(`${url} is not encrypted: the password and session cross the network in clear; use https://`);
       const client = ctx.anonymousClient(url);
-      const credentials = { username, password, ...(options.org && { org: options.org }) };
+      const given = options.otp ?? ctx.env['TESSERA_OTP'];
+      const credentials = { username, password, ...(options.org && { org: options.org }), ...(given && { otp: given }) };
       let result: LoginResult;
       try {
-        result = await client.login(credentials);
+        result = await loginWithSecondFactor(ctx, client, credentials);
       } catch (error) {
         if (!(error instanceof ApiError && error.code === 'PASSWORD_EXPIRED')) throw error;
         // SPEC 4: the policy expired the password. Replace it now: typed twice on a terminal, or
@@ -55,6 +61,10 @@ ${examples(
         const newPassword = await readNewPassword(ctx, 'TESSERA_NEW_PASSWORD', username);
         result = await client.changePasswordAtLogin({ ...credentials, new_password: newPassword });
         ctx.out.note('Password changed; your other sessions have ended.');
+      }
+      if (result.recovery_codes) {
+        // Shown once, on stderr so a script capturing the result does not keep them by accident.
+        ctx.out.warn(`Two-factor login is on. Recovery codes (each works once instead of a code; store them now, they are not shown again):\n  ${result.recovery_codes.join('\n  ')}`);
       }
       const path = await writeSession(ctx.env, {
         url,
@@ -143,6 +153,37 @@ export async function readNewPassword(ctx: Context, envVar: string, whose: strin
     if (again !== password) throw new UsageError('The two passwords differ; nothing was changed');
   }
   return password;
+}
+
+type Credentials = { username: string; password: string; org?: string; otp?: string };
+
+/**
+ * A login that may need a second factor (RFC 6238 TOTP): the code is asked on a terminal when
+ * the server asks for it; an enrolment the organization requires is done here, the secret shown
+ * for an authenticator app and its first code confirming it.
+ */
+async function loginWithSecondFactor(ctx: Context, client: ReturnType<Context['anonymousClient']>, credentials: Credentials): Promise<LoginResult> {
+  try {
+    return await client.login(credentials);
+  } catch (error) {
+    if (!(error instanceof ApiError) || !['SECOND_FACTOR_REQUIRED', 'SECOND_FACTOR_ENROLMENT_REQUIRED'].includes(error.code ?? '') || credentials.otp) throw error;
+    if (!canPrompt(ctx.prompts)) {
+      throw new UsageError(
+        error.code === 'SECOND_FACTOR_REQUIRED'
+          ? 'Two-factor login is on for this account: give the code with --otp CODE or TESSERA_OTP (or log in on a terminal)'
+          : 'The organization requires two-factor login and this account has none yet: run `tessera login` on a terminal to enrol an authenticator app',
+        'otp',
+      );
+    }
+    if (error.code === 'SECOND_FACTOR_ENROLMENT_REQUIRED') {
+      const { username, password, org } = credentials;
+      const enrolment = await client.beginSecondFactorAtLogin({ username, password, ...(org && { org }) });
+      ctx.out.warn(`The organization requires two-factor login. Add this account to an authenticator app:\n  secret: ${enrolment.secret}\n  or open: ${enrolment.otpauth_uri}`);
+    }
+    const otp = await askLine(ctx, 'Authentication code: ');
+    if (!otp) throw new UsageError('No code given; log in again and type the 6-digit code of your authenticator app', 'otp');
+    return client.login({ ...credentials, otp });
+  }
 }
 
 async function askLine(ctx: Context, question: string): Promise<string> {

@@ -23,6 +23,7 @@ const PolicyBody = Type.Object(
     allow_direct_tokens: Type.Boolean(),
     refresh_token_rotation: Type.Boolean({ description: 'Each refresh returns a new API token secret; reuse of an old one revokes the token' }),
     ip_allowlist: IpAllowlist,
+    require_second_factor: Type.Boolean({ description: 'Users must log in with a TOTP code too (they enrol at their next login); token exchanges never ask for one' }),
   },
   { additionalProperties: false },
 );
@@ -41,6 +42,7 @@ function policyBody(policy: Policy) {
     allow_direct_tokens: policy.allowDirectTokens,
     refresh_token_rotation: policy.refreshTokenRotation,
     ip_allowlist: [...policy.ipAllowlist],
+    require_second_factor: policy.requireSecondFactor,
   };
 }
 
@@ -83,6 +85,7 @@ export function policyRoutes(container: Container): FastifyPluginAsyncTypebox {
           allowDirectTokens: pick(b.allow_direct_tokens, current.allowDirectTokens),
           refreshTokenRotation: pick(b.refresh_token_rotation, current.refreshTokenRotation),
           ipAllowlist: pick(b.ip_allowlist, current.ipAllowlist),
+          requireSecondFactor: pick(b.require_second_factor, current.requireSecondFactor),
         };
         return policyBody(await container.tokens.setPolicy(ctx, next));
       },

@@ -6,12 +6,18 @@ import { actorContext, authenticate, requestContext, sessionCookie } from '../re
 import { Password, PrincipalBody, Timestamp, Username, bearerSecurity, principalBody, problemResponses } from '../schemas.js';
 
 const OrgName = Type.String({ minLength: 1, maxLength: 64, description: 'Organization name; default "default"' });
+const Otp = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'With two-factor login on: the 6-digit code of the authenticator app (RFC 6238), or an unused recovery code',
+});
 
 const LoginBody = Type.Object(
   {
     username: Username,
     password: Password,
     org: Type.Optional(OrgName),
+    otp: Type.Optional(Otp),
   },
   { additionalProperties: false },
 );
@@ -30,11 +36,20 @@ const PasswordChangeBody = Type.Object(
     password: Password,
     new_password: Password,
     org: Type.Optional(OrgName),
+    otp: Type.Optional(Otp),
   },
   { additionalProperties: false },
 );
 
-const SessionBody = Type.Object({ session_token: Type.String(), expires_at: Timestamp, principal: PrincipalBody });
+const SessionBody = Type.Object({
+  session_token: Type.String(),
+  expires_at: Timestamp,
+  principal: PrincipalBody,
+  recovery_codes: Type.Optional(Type.Array(Type.String(), { description: 'When this login completed a two-factor enrolment: the recovery codes, shown once' })),
+});
+
+/** A TOTP enrolment: the seed to type in, and the otpauth:// URI a QR code carries. */
+export const EnrolmentBody = Type.Object({ secret: Type.String({ description: 'Base32 TOTP seed (RFC 6238); shown once' }), otpauth_uri: Type.String() });
 
 /** Password login, logout, who-am-I and password change. */
 export function sessionRoutes(container: Container): FastifyPluginAsyncTypebox {
@@ -52,6 +67,7 @@ export function sessionRoutes(container: Container): FastifyPluginAsyncTypebox {
       session_token: result.sessionToken,
       expires_at: result.expiresAt.toISOString(),
       principal: principalBody(view),
+      ...(result.recoveryCodes && { recovery_codes: [...result.recoveryCodes] }),
     });
   }
 
@@ -93,6 +109,25 @@ export function sessionRoutes(container: Container): FastifyPluginAsyncTypebox {
       async (request, reply) => {
         const { new_password: newPassword, ...credentials } = request.body;
         return sendSession(request, reply, await container.auth.changePasswordAtLogin({ ...credentials, newPassword }, requestContext(request, container)));
+      },
+    );
+
+    app.post(
+      '/sessions/second-factor',
+      {
+        schema: {
+          tags: ['sessions'],
+          summary: 'Start a two-factor enrolment with a password, before logging in',
+          description:
+            'For an organization that requires two-factor login (login answers 403 SECOND_FACTOR_ENROLMENT_REQUIRED). Add the secret to an authenticator app, then log in with POST /sessions and its first code as otp: that login confirms the enrolment and answers the recovery codes once. Throttled and audited like a login.',
+          body: LoginBody,
+          response: { 201: EnrolmentBody, ...problemResponses },
+        },
+      },
+      async (request, reply) => {
+        const { otp: _ignored, ...credentials } = request.body;
+        const enrolment = await container.auth.beginSecondFactorAtLogin(credentials, requestContext(request, container));
+        return reply.code(201).send({ secret: enrolment.secret, otpauth_uri: enrolment.otpauthUri });
       },
     );
 

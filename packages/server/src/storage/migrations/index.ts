@@ -8,6 +8,7 @@ import * as nextSigningKey from './0006-next-signing-key.js';
 import * as revocationCutoffs from './0008-revocation-cutoffs.js';
 import * as recentIps from './0009-recent-ips.js';
 import * as webhooks from './0011-webhooks.js';
+import * as secondFactors from './0012-second-factors.js';
 
 /**
  * Forward-only, versioned migrations, listed in code rather than read from a folder so the
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0008-revocation-cutoffs': revocationCutoffs,
   '0009-recent-ips': recentIps,
   '0011-webhooks': webhooks,
+  '0012-second-factors': secondFactors,
 };
 
 export const migrationProvider: MigrationProvider = {
