@@ -104,7 +104,11 @@ export async function createContainer(config: Config, options: ContainerOptions 
     databaseUrl: config.databaseUrl,
     dataDir: inMemory ? undefined : join(config.dataDir, 'pglite'),
     pgliteDump: options.pgliteDump,
-    onChangeFeedError: (error) => logger.warn({ err: error }, 'change feed: listening connection failed; reconnecting'),
+    onChangeFeedError: (error) => logger.warn({ err: error }, 'change feed: a subscriber failed'),
+    // One line per failure, with the SQLSTATE or errno: never the statement or its parameters.
+    onConnectionError: (facts) => logger.error({ database: facts }, 'database connection failed'),
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
   });
   try {
     const applied = await storage.migrate();
