@@ -63,7 +63,45 @@ export interface Container {
   readonly bootstrap: BootstrapResult;
   /** The issuer URL; set by the server once it listens when TESSERA_ISSUER is not configured. */
   readonly issuer: { value: string };
+  /** Whether this instance is shutting down (graceful drain); the transports act on it. */
+  readonly lifecycle: Lifecycle;
   close(): Promise<void>;
+}
+
+/**
+ * The drain state of one instance. Once `drain()` is called, readiness answers 503 so load
+ * balancers stop sending new work, responses ask clients to close their connections, and
+ * long-lived streams are handed a reconnect hint; requests are still served meanwhile.
+ */
+export interface Lifecycle {
+  readonly draining: boolean;
+  drain(): void;
+  /** Calls `listener` once when draining starts (at once when it already has). */
+  onDrain(listener: () => void): () => void;
+}
+
+export function createLifecycle(): Lifecycle {
+  let draining = false;
+  const listeners = new Set<() => void>();
+  return {
+    get draining() {
+      return draining;
+    },
+    drain() {
+      if (draining) return;
+      draining = true;
+      for (const listener of listeners) listener();
+      listeners.clear();
+    },
+    onDrain(listener) {
+      if (draining) {
+        listener();
+        return () => {};
+      }
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
 }
 
 /**
@@ -233,6 +271,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       revocationHub,
       rateLimiter: createRateLimiter(60),
       issuer,
+      lifecycle: createLifecycle(),
       config,
       clock,
       random,

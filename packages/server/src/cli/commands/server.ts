@@ -39,8 +39,9 @@ export function registerServerCommands(program: Command, contextOf: ContextOf): 
           );
         }
         const stop = async (signal: string) => {
-          server.container.logger.info({ signal }, 'shutting down');
-          await server.close();
+          server.container.logger.info({ signal, drainSeconds: config.shutdownDrainSeconds }, 'shutting down: draining, then stopping');
+          await server.shutdown(config.shutdownDrainSeconds * 1000);
+          server.container.logger.info({ signal }, 'stopped');
           process.exit(0);
         };
         process.once('SIGTERM', () => void stop('SIGTERM'));
