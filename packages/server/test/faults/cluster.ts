@@ -16,6 +16,10 @@ export interface Cluster {
   readonly port: number;
   /** Runs one statement as the superuser over a connection of its own. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]>;
+  /** The same, in database `database`. */
+  queryIn<R extends pg.QueryResultRow = pg.QueryResultRow>(database: string, text: string, values?: unknown[]): Promise<R[]>;
+  /** URL of database `database` on this cluster. */
+  urlOf(database: string): string;
   stop(mode: 'fast' | 'immediate'): void;
   start(): void;
   destroy(): void;
@@ -93,8 +97,14 @@ export async function createCluster(): Promise<Cluster> {
   const cluster: Cluster = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
-    async query(text, values) {
-      const client = new pg.Client({ connectionString: cluster.url });
+    query(text, values) {
+      return cluster.queryIn('postgres', text, values);
+    },
+    urlOf(database) {
+      return `postgres://postgres@127.0.0.1:${port}/${database}`;
+    },
+    async queryIn(database, text, values) {
+      const client = new pg.Client({ connectionString: cluster.urlOf(database) });
       await client.connect();
       try {
         return (await client.query(text, values)).rows;
@@ -118,7 +128,7 @@ export async function createCluster(): Promise<Cluster> {
       try {
         if (running) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } catch {
-        // Removing the directory below ends a postmaster that did not stop (it exits when its data directory goes).
+        // A postmaster that did not stop notices its lock file gone with the directory and shuts down.
       }
       running = false;
       rmSync(root, { recursive: true, force: true });

@@ -72,6 +72,14 @@ export interface PostgresOptions {
  */
 export function openPostgres(url: string, options: PostgresOptions = {}): Kysely<Database> {
   const report = once(options.onConnectionError ?? (() => {}));
+  // A dying connection emits more than one error (the server's 57P01, then "Connection
+  // terminated"): the first one tells the story.
+  const broken = new WeakSet<pg.PoolClient>();
+  const reportClient = (client: pg.PoolClient, error: unknown) => {
+    if (broken.has(client)) return;
+    broken.add(client);
+    report(error);
+  };
   const statementTimeoutMs = options.statementTimeoutMs ?? 5000;
   const pool = new pg.Pool({
     connectionString: url,
@@ -91,8 +99,8 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Kysely
   });
   // Idle clients report to the pool; a checked-out client (a transaction between two
   // statements) emits on itself only, and an unheard 'error' event ends the process.
-  pool.on('error', report);
-  pool.on('connect', (client) => client.on('error', report));
+  pool.on('error', (error, client) => reportClient(client, error));
+  pool.on('connect', (client) => client.on('error', (error) => reportClient(client, error)));
   return new Kysely<Database>({ dialect: failingClosed(new PostgresDialect({ pool }), report) });
 }
 
@@ -140,7 +148,8 @@ class FailClosedDriver implements Driver {
       return await work();
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
-      this.#report(error);
+      // "Not queryable" follows an error already reported for that client (its error event).
+      if (!(error instanceof Error && error.message.startsWith('Client has encountered a connection error'))) this.#report(error);
       throw new TesseraError('UNAVAILABLE', 'The database is unavailable; retry in a moment', { retryAfter: 1 });
     }
   }
@@ -207,8 +216,12 @@ export async function listenPostgres(
 
   async function connect(): Promise<void> {
     const next = new pg.Client({ connectionString: url, keepAlive: true, application_name: 'tessera-changes', connectionTimeoutMillis: options.connectTimeoutMs ?? 3000 });
-    // Errors surface as 'end' too; reconnecting is handled there.
-    next.on('error', report);
+    // Errors surface as 'end' too; reconnecting is handled there. The first error of a connection tells the story.
+    let failed = false;
+    next.on('error', (error) => {
+      if (!failed) report(error);
+      failed = true;
+    });
     next.on('notification', (message) => {
       if (message.channel === channel) handlers.onNotification(message.payload);
     });
