@@ -37,6 +37,8 @@ export interface Storage {
   close(): Promise<void>;
   /** PGlite only: a dump of the whole database, for cloning in tests. */
   dump(): Promise<Blob>;
+  /** Entries held by each read cache (for /metrics and the soak bench). */
+  cacheSizes(): Record<string, number>;
 }
 
 /** Opens the configured database. Nothing outside `storage/` knows which driver runs. */
@@ -58,6 +60,9 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
         {
           onNotification: (payload) => changes.deliver(payload),
           onReconnect: () => changes.reconnected(),
+          // Caches kept exact by notifications cannot be trusted while none can arrive: they are
+          // dropped at once (and again on reconnect), so an outage is answered 503, not from memory.
+          onDisconnect: () => changes.reconnected(),
           ...(onConnectionError && { onError: (facts) => onConnectionError({ ...facts, connection: 'listener' }) }),
         },
         { connectTimeoutMs: options.connectTimeoutMs },
@@ -68,9 +73,14 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     }
     // Migrations run without the statement timeout: one instance may wait on another's migration lock.
     const migrationDb = () => openPostgres(url, { maxConnections: 1, connectTimeoutMs: options.connectTimeoutMs, statementTimeoutMs: 0 });
-    return storage(db, 'postgres', changes, () => listener.close(), async () => {
-      throw new Error('dump is only available on PGlite');
-    }, migrationDb);
+    return storage(db, 'postgres', changes, {
+      stopListening: () => listener.close(),
+      dump: async () => {
+        throw new Error('dump is only available on PGlite');
+      },
+      migrationDb,
+      live: () => listener.connected(),
+    });
   }
   const { db, pglite } = await openPglite({
     ...(options.dataDir !== undefined && { dataDir: options.dataDir }),
@@ -78,21 +88,25 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   });
   // Before anything else uses the connection: a LISTEN inside someone's transaction would share its fate.
   const unlisten = await pglite.listen(changeChannel, (payload) => changes.deliver(payload));
-  return storage(db, 'pglite', changes, unlisten, () => pglite.dumpDataDir('none'));
+  return storage(db, 'pglite', changes, { stopListening: unlisten, dump: () => pglite.dumpDataDir('none') });
 }
 
-function storage(
-  db: Kysely<Database>,
-  driver: Storage['driver'],
-  changes: ChangeHub,
-  stopListening: () => Promise<void>,
-  dump: () => Promise<Blob>,
-  migrationDb?: () => Kysely<Database>,
-): Storage {
+interface DriverParts {
+  readonly stopListening: () => Promise<void>;
+  readonly dump: () => Promise<Blob>;
+  /** A connection for migrations, when they need other settings than the pool's. */
+  readonly migrationDb?: () => Kysely<Database>;
+  /** Whether notifications can arrive now (PGlite: always). */
+  readonly live?: () => boolean;
+}
+
+function storage(db: Kysely<Database>, driver: Storage['driver'], changes: ChangeHub, parts: DriverParts): Storage {
+  const { stopListening, dump, migrationDb } = parts;
   // The token endpoint's hot path reads through this cache; writes through it invalidate on every instance.
-  const cached = withReadCache(createSqlStore(db), changes);
+  const cached = withReadCache(createSqlStore(db), changes, { ...(parts.live && { live: parts.live }) });
   return {
     store: cached.store,
+    cacheSizes: () => cached.sizes(),
     driver,
     changes,
     async migrate() {

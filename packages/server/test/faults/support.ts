@@ -168,6 +168,9 @@ export interface LoadCounts {
   /** Anything else (500, 503 without Retry-After, a timeout): always a failure. */
   other: number;
   otherSamples: string[];
+  /** Slowest answer of each kind, in ms: an outage must be answered within a bound, not hang. */
+  slowestOkMs: number;
+  slowestUnavailableMs: number;
 }
 
 interface RefreshHolder {
@@ -184,7 +187,7 @@ interface RefreshHolder {
  * or a 503 (the client of the rolling-restart scenario); without it, every answer counts.
  */
 export function startLoad(world: World, targets: () => string[], options: { concurrency?: number; retry?: boolean; revokeEvery?: number } = {}) {
-  const counts: LoadCounts = { requests: 0, ok: 0, refused: 0, unavailable: 0, connectionErrors: 0, other: 0, otherSamples: [] };
+  const counts: LoadCounts = { requests: 0, ok: 0, refused: 0, unavailable: 0, connectionErrors: 0, other: 0, otherSamples: [], slowestOkMs: 0, slowestUnavailableMs: 0 };
   const acknowledged: Acknowledged = { creates: [], exchanges: [], revokes: [] };
   const holders: RefreshHolder[] = [];
   const accessTokens: string[] = [];
@@ -197,7 +200,7 @@ export function startLoad(world: World, targets: () => string[], options: { conc
     return list[turn++ % Math.max(1, list.length)];
   };
 
-  async function send(path: string, method: string, options: Parameters<typeof call>[3]): Promise<Answer | 'connection'> {
+  async function send(path: string, method: string, options: Parameters<typeof call>[3]): Promise<(Answer & { ms: number }) | 'connection'> {
     const attempts = options_.retry ? 2 : 1;
     const requestId = nextRequestId();
     for (let attempt = 1; ; attempt++) {
@@ -206,9 +209,10 @@ export function startLoad(world: World, targets: () => string[], options: { conc
       try {
         if (base === undefined) throw Object.assign(new Error('no target'), { cause: { code: 'ECONNREFUSED' } });
         // The same request id on a retry: a write that did happen the first time must be audited once.
+        const started = Date.now();
         const answer = await call(base, method, path, { ...options, requestId });
         if (answer.status === 503 && attempt < attempts) continue;
-        return answer;
+        return { ...answer, ms: Date.now() - started };
       } catch (error) {
         const code = (error as { cause?: { code?: string } }).cause?.code;
         const isConnection = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
@@ -222,17 +226,21 @@ export function startLoad(world: World, targets: () => string[], options: { conc
   }
   const options_ = options;
 
-  function classify(answer: Answer | 'connection', expected: number[], refusals: number[] = []): Answer | undefined {
+  function classify(answer: (Answer & { ms: number }) | 'connection', expected: number[], refusals: number[] = []): Answer | undefined {
     if (answer === 'connection') {
       counts.connectionErrors++;
       return undefined;
     }
     if (expected.includes(answer.status)) {
       counts.ok++;
+      counts.slowestOkMs = Math.max(counts.slowestOkMs, answer.ms);
       return answer;
     }
     if (refusals.includes(answer.status)) counts.refused++;
-    else if (isOutageAnswer(answer)) counts.unavailable++;
+    else if (isOutageAnswer(answer)) {
+      counts.unavailable++;
+      counts.slowestUnavailableMs = Math.max(counts.slowestUnavailableMs, answer.ms);
+    }
     else {
       counts.other++;
       if (counts.otherSamples.length < 10) counts.otherSamples.push(`${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);

@@ -191,19 +191,28 @@ class FailClosedDriver implements Driver {
 }
 
 export interface PostgresListener {
+  /** Whether the LISTEN is in place now (notifications can arrive). */
+  connected(): boolean;
   close(): Promise<void>;
 }
 
 /**
  * Listens on `channel` over a connection of its own (a pooled one would be handed back and
- * stop listening). When that connection drops it reconnects with backoff, and once listening
- * again calls `onReconnect`: notifications sent meanwhile are lost, so callers reload.
+ * stop listening). When that connection drops it calls `onDisconnect`, reconnects with backoff,
+ * and once listening again calls `onReconnect`: notifications sent meanwhile are lost, so
+ * callers reload.
  * Resolves once the first LISTEN is in place.
  */
 export async function listenPostgres(
   url: string,
   channel: string,
-  handlers: { onNotification: (payload: string | undefined) => void; onReconnect: () => void; onError?: (facts: DatabaseErrorFacts) => void },
+  handlers: {
+    onNotification: (payload: string | undefined) => void;
+    onReconnect: () => void;
+    /** The connection dropped: until `onReconnect`, notifications may be missed. */
+    onDisconnect?: () => void;
+    onError?: (facts: DatabaseErrorFacts) => void;
+  },
   options: { minDelayMs?: number; maxDelayMs?: number; connectTimeoutMs?: number } = {},
 ): Promise<PostgresListener> {
   const minDelay = options.minDelayMs ?? 100;
@@ -234,7 +243,9 @@ export async function listenPostgres(
     }
     next.on('end', () => {
       if (client === next) client = undefined;
-      if (!closed) schedule();
+      if (closed) return;
+      handlers.onDisconnect?.();
+      schedule();
     });
     client = next;
   }
@@ -261,6 +272,7 @@ export async function listenPostgres(
 
   await connect();
   return {
+    connected: () => client !== undefined,
     async close() {
       closed = true;
       if (retry) clearTimeout(retry);
