@@ -152,7 +152,8 @@ export async function prepareWorld(base: string, options: { users?: number; limi
 /** What the client was told was done: the invariant checker holds the database to every one. */
 export interface Acknowledged {
   readonly creates: { id: string; requestId: string }[];
-  readonly exchanges: { tokenId: string; requestId: string; at: number }[];
+  /** `via`: the instance that answered, so a hard kill forgives only its own last flush interval. */
+  readonly exchanges: { tokenId: string; requestId: string; at: number; via: string }[];
   readonly revokes: string[];
 }
 
@@ -200,7 +201,7 @@ export function startLoad(world: World, targets: () => string[], options: { conc
     return list[turn++ % Math.max(1, list.length)];
   };
 
-  async function send(path: string, method: string, options: Parameters<typeof call>[3]): Promise<(Answer & { ms: number }) | 'connection'> {
+  async function send(path: string, method: string, options: Parameters<typeof call>[3]): Promise<(Answer & { ms: number; via: string }) | 'connection'> {
     const attempts = options_.retry ? 2 : 1;
     const requestId = nextRequestId();
     for (let attempt = 1; ; attempt++) {
@@ -212,7 +213,7 @@ export function startLoad(world: World, targets: () => string[], options: { conc
         const started = Date.now();
         const answer = await call(base, method, path, { ...options, requestId });
         if (answer.status === 503 && attempt < attempts) continue;
-        return { ...answer, ms: Date.now() - started };
+        return { ...answer, ms: Date.now() - started, via: base };
       } catch (error) {
         const code = (error as { cause?: { code?: string } }).cause?.code;
         const isConnection = code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
@@ -226,7 +227,7 @@ export function startLoad(world: World, targets: () => string[], options: { conc
   }
   const options_ = options;
 
-  function classify(answer: (Answer & { ms: number }) | 'connection', expected: number[], refusals: number[] = []): Answer | undefined {
+  function classify<A extends Answer & { ms: number }>(answer: A | 'connection', expected: number[], refusals: number[] = []): A | undefined {
     if (answer === 'connection') {
       counts.connectionErrors++;
       return undefined;
@@ -274,7 +275,7 @@ export function startLoad(world: World, targets: () => string[], options: { conc
       const raw = await send('/oauth/token', 'POST', { form: { grant_type: 'refresh_token', refresh_token: holder.secret } });
       const answer = classify(raw, [200], [400]);
       if (answer) {
-        acknowledged.exchanges.push({ tokenId: holder.tokenId, requestId: answer.requestId, at: Date.now() });
+        acknowledged.exchanges.push({ tokenId: holder.tokenId, requestId: answer.requestId, at: Date.now(), via: answer.via });
         if (typeof answer.body['refresh_token'] === 'string') holder.secret = answer.body['refresh_token'];
         if (accessTokens.length < 500) accessTokens.push(answer.body['access_token'] as string);
         else accessTokens[Math.floor(Math.random() * accessTokens.length)] = answer.body['access_token'] as string;
