@@ -259,6 +259,11 @@ export async function createContainer(config: Config, options: ContainerOptions 
       ],
     });
 
+    const rateLimiter = createRateLimiter(60);
+    // Unref'd: memory is bounded by the traffic of the last window even when no request comes.
+    const sweeper = setInterval(() => rateLimiter.sweep(clock.now().getTime()), 60_000);
+    sweeper.unref();
+
     return {
       jobs,
       apps,
@@ -269,7 +274,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       keyring,
       oauth,
       revocationHub,
-      rateLimiter: createRateLimiter(60),
+      rateLimiter,
       issuer,
       lifecycle: createLifecycle(),
       config,
@@ -282,6 +287,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       directory,
       bootstrap,
       close: async () => {
+        clearInterval(sweeper);
         unfollowChanges();
         revocationHub.stop();
         await jobs.stop();
