@@ -150,7 +150,8 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
     }
   }
   const clearAll = () => [tokens, policies, principals, roles, apps, revokedJtis].forEach((cache) => cache.clear());
-  const unsubscribe = feed.subscribe({ change: ({ topic, key }) => drop(topic, key), missed: clearAll });
+  // Lost: nothing held may be trusted until notices flow again (and `live` keeps nothing meanwhile); missed: dropped again.
+  const unsubscribe = feed.subscribe({ change: ({ topic, key }) => drop(topic, key), missed: clearAll, lost: clearAll });
 
   /**
    * The store as seen inside one transaction (or outside any, `afterCommit` undefined): writes

@@ -62,7 +62,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
           onReconnect: () => changes.reconnected(),
           // Caches kept exact by notifications cannot be trusted while none can arrive: they are
           // dropped at once (and again on reconnect), so an outage is answered 503, not from memory.
-          onDisconnect: () => changes.reconnected(),
+          onDisconnect: () => changes.disconnected(),
           ...(onConnectionError && { onError: (facts) => onConnectionError({ ...facts, connection: 'listener' }) }),
         },
         { connectTimeoutMs: options.connectTimeoutMs },
