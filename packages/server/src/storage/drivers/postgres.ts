@@ -35,18 +35,25 @@ const unavailableErrnos = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
  */
 const unavailableMessages = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed|Cannot use a pool after calling end)/;
 
+/** A SQLSTATE: five digits or capitals, with a digit in every one defined (an errno such as EPIPE has none). */
+const sqlstateOf = (error: unknown): string | undefined => {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && /[0-9]/.test(code) ? code : undefined;
+};
+
 /** Whether `error` says the database is unreachable or too slow, rather than that a statement failed. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  const sqlstate = sqlstateOf(error);
+  if (sqlstate !== undefined) return isUnavailableState(sqlstate);
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return isUnavailableState(code);
   if (typeof code === 'string' && unavailableErrnos.has(code)) return true;
   return unavailableMessages.test(error.message);
 }
 
 function factsOf(error: unknown): DatabaseErrorFacts {
   const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-  const sqlstate = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  const sqlstate = sqlstateOf(error);
   return {
     sqlstate,
     errno: typeof code === 'string' && sqlstate === undefined ? code : undefined,
