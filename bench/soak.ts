@@ -133,7 +133,7 @@ async function soak(): Promise<void> {
   );
   try {
     const { container } = server;
-    const caches = () => ({ ...container.storage.cacheSizes(), rate_limit_windows: container.rateLimiter.size() });
+    const caches = () => ({ ...container.storage.cacheSizes(), rate_limit_windows: container.rateLimiter.size(), verified_access_tokens: container.oauth.verifiedCount() });
     const load = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', fileURLToPath(import.meta.url), '--load-against', server.url, '--minutes', String(minutes), '--concurrency', String(concurrency)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -260,8 +260,12 @@ export async function createContainer(config: Config, options: ContainerOptions 
     });
 
     const rateLimiter = createRateLimiter(60);
-    // Unref'd: memory is bounded by the traffic of the last window even when no request comes.
-    const sweeper = setInterval(() => rateLimiter.sweep(clock.now().getTime()), 60_000);
+    // Unref'd: memory follows the traffic of the last minute or two even when no request comes.
+    const sweeper = setInterval(() => {
+      const now = clock.now();
+      rateLimiter.sweep(now.getTime());
+      oauth.sweep(now);
+    }, 30_000);
     sweeper.unref();
 
     return {
