@@ -10,6 +10,7 @@ import { bootstrapInstance, defaultOrgName, type BootstrapResult } from '../core
 import { createAppService, type AppService } from '../core/apps.js';
 import { followChanges } from '../core/changes.js';
 import { createDirectoryService, type DirectoryService } from '../core/directory.js';
+import { TesseraError } from '../core/errors.js';
 import { createJobRunner, type JobRunner } from '../core/jobs.js';
 import { createKeyring, type Keyring } from '../core/keyring.js';
 import { maxAccessTokenTtlSeconds } from '../core/policy.js';
@@ -130,6 +131,26 @@ async function resolveSecretKey(config: Config, inMemory: boolean): Promise<Buff
   return key;
 }
 
+/**
+ * During an outage every request and poll fails to connect, each failure a new error: the
+ * first of a kind (SQLSTATE or errno) is logged at once, repeats within 5 s are counted and the
+ * count rides on the next line logged.
+ */
+function throttled<F extends { sqlstate?: string | undefined; errno?: string | undefined }>(log: (facts: F, suppressed: number) => void, windowMs = 5000) {
+  const last = new Map<string, { at: number; suppressed: number }>();
+  return (facts: F): void => {
+    const kind = facts.sqlstate ?? facts.errno ?? 'other';
+    const now = Date.now();
+    const seen = last.get(kind);
+    if (seen && now - seen.at < windowMs) {
+      seen.suppressed++;
+      return;
+    }
+    last.set(kind, { at: now, suppressed: 0 });
+    log(facts, seen?.suppressed ?? 0);
+  };
+}
+
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
@@ -144,7 +165,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     pgliteDump: options.pgliteDump,
     onChangeFeedError: (error) => logger.warn({ err: error }, 'change feed: a subscriber failed'),
     // One line per failure, with the SQLSTATE or errno: never the statement or its parameters.
-    onConnectionError: (facts) => logger.error({ database: facts }, 'database connection failed'),
+    onConnectionError: throttled((facts, suppressed) => logger.error({ database: facts, ...(suppressed > 0 && { suppressed }) }, 'database connection failed')),
     connectTimeoutMs: config.databaseConnectTimeoutMs,
     statementTimeoutMs: config.databaseStatementTimeoutMs,
   });
@@ -196,7 +217,10 @@ export async function createContainer(config: Config, options: ContainerOptions 
       clock,
       pollMs: 250,
       retentionSeconds: afterLastAccessTokenSeconds,
-      onError: (error) => logger.warn({ err: error }, 'revocation feed poll failed'),
+      // An outage is logged by the driver (above); the poll repeats it four times a second otherwise.
+      onError: (error) => {
+        if (!(error instanceof TesseraError && error.code === 'UNAVAILABLE')) logger.warn({ err: error }, 'revocation feed poll failed');
+      },
     });
     // SPEC 8: what another instance changed is dropped from memory here at once, not at the next refresh or poll.
     const unfollowChanges = followChanges(
