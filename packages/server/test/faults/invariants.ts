@@ -23,8 +23,9 @@ const ids = (rows: Record<string, unknown>[], key: string) => rows.map((row) => 
  *   refresh grant's `token.exchanged` row, matched by request id);
  * - no exchange is audited twice (one request id, one `token.exchanged` row).
  *
- * `hardKills` forgives exchanges acknowledged within `flushMs` before a hard kill: reads'
- * audit events are batched, and a kill may lose one flush interval of them by design.
+ * `hardKills` forgives exchanges acknowledged by the killed instance within `flushMs` (plus
+ * the flush's own commit time) before it was killed: reads' audit events are batched, and a
+ * kill may lose one flush interval of them by design.
  */
 export async function checkInvariants(
   query: Query,
@@ -76,7 +77,8 @@ export async function checkInvariants(
         'request_id',
       ),
     );
-    const flushMs = options.flushMs ?? 1000;
+    // One flush interval, plus the time the flush itself takes to commit (half a second is generous on a busy machine).
+    const flushMs = (options.flushMs ?? 1000) + 500;
     const forgiven = (e: { at: number; via: string }) => (options.hardKills ?? []).some((kill) => e.via === kill.via && e.at <= kill.at && kill.at - e.at <= flushMs);
     const missing = ack.exchanges.filter((e) => !audited.has(e.requestId));
     counts['acknowledged exchanges'] = ack.exchanges.length;
