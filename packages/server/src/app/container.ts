@@ -10,6 +10,7 @@ import { bootstrapInstance, defaultOrgName, type BootstrapResult } from '../core
 import { createAppService, type AppService } from '../core/apps.js';
 import { followChanges } from '../core/changes.js';
 import { createDirectoryService, type DirectoryService } from '../core/directory.js';
+import { TesseraError } from '../core/errors.js';
 import { createJobRunner, type JobRunner } from '../core/jobs.js';
 import { announceExpiring, createWebhookDispatcher } from '../core/webhook-dispatch.js';
 import { createWebhookService, type WebhookService } from '../core/webhooks.js';
@@ -71,7 +72,45 @@ export interface Container {
   readonly bootstrap: BootstrapResult;
   /** The issuer URL; set by the server once it listens when TESSERA_ISSUER is not configured. */
   readonly issuer: { value: string };
+  /** Whether this instance is shutting down (graceful drain); the transports act on it. */
+  readonly lifecycle: Lifecycle;
   close(): Promise<void>;
+}
+
+/**
+ * The drain state of one instance. Once `drain()` is called, readiness answers 503 so load
+ * balancers stop sending new work, responses ask clients to close their connections, and
+ * long-lived streams are handed a reconnect hint; requests are still served meanwhile.
+ */
+export interface Lifecycle {
+  readonly draining: boolean;
+  drain(): void;
+  /** Calls `listener` once when draining starts (at once when it already has). */
+  onDrain(listener: () => void): () => void;
+}
+
+export function createLifecycle(): Lifecycle {
+  let draining = false;
+  const listeners = new Set<() => void>();
+  return {
+    get draining() {
+      return draining;
+    },
+    drain() {
+      if (draining) return;
+      draining = true;
+      for (const listener of listeners) listener();
+      listeners.clear();
+    },
+    onDrain(listener) {
+      if (draining) {
+        listener();
+        return () => {};
+      }
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
 }
 
 /**
@@ -130,6 +169,26 @@ function createWebhookLoop(runOnce: () => Promise<{ delivered: number; failed: n
   };
 }
 
+/**
+ * During an outage every request and poll fails to connect, each failure a new error: the
+ * first of a kind (SQLSTATE or errno) is logged at once, repeats within 5 s are counted and the
+ * count rides on the next line logged.
+ */
+function throttled<F extends { sqlstate?: string | undefined; errno?: string | undefined }>(log: (facts: F, suppressed: number) => void, windowMs = 5000) {
+  const last = new Map<string, { at: number; suppressed: number }>();
+  return (facts: F): void => {
+    const kind = facts.sqlstate ?? facts.errno ?? 'other';
+    const now = Date.now();
+    const seen = last.get(kind);
+    if (seen && now - seen.at < windowMs) {
+      seen.suppressed++;
+      return;
+    }
+    last.set(kind, { at: now, suppressed: 0 });
+    log(facts, seen?.suppressed ?? 0);
+  };
+}
+
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? systemRandom;
@@ -142,7 +201,11 @@ export async function createContainer(config: Config, options: ContainerOptions 
     databaseUrl: config.databaseUrl,
     dataDir: inMemory ? undefined : join(config.dataDir, 'pglite'),
     pgliteDump: options.pgliteDump,
-    onChangeFeedError: (error) => logger.warn({ err: error }, 'change feed: listening connection failed; reconnecting'),
+    onChangeFeedError: (error) => logger.warn({ err: error }, 'change feed: a subscriber failed'),
+    // One line per failure, with the SQLSTATE or errno: never the statement or its parameters.
+    onConnectionError: throttled((facts, suppressed) => logger.error({ database: facts, ...(suppressed > 0 && { suppressed }) }, 'database connection failed')),
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
   });
   try {
     const applied = await storage.migrate();
@@ -195,7 +258,10 @@ export async function createContainer(config: Config, options: ContainerOptions 
       clock,
       pollMs: 250,
       retentionSeconds: afterLastAccessTokenSeconds,
-      onError: (error) => logger.warn({ err: error }, 'revocation feed poll failed'),
+      // An outage is logged by the driver (above); the poll repeats it four times a second otherwise.
+      onError: (error) => {
+        if (!(error instanceof TesseraError && error.code === 'UNAVAILABLE')) logger.warn({ err: error }, 'revocation feed poll failed');
+      },
     });
     // SPEC 8: what another instance changed is dropped from memory here at once, not at the next refresh or poll.
     const unfollowChanges = followChanges(
@@ -269,6 +335,15 @@ export async function createContainer(config: Config, options: ContainerOptions 
       ],
     });
 
+    const rateLimiter = createRateLimiter(60);
+    // Unref'd: memory follows the traffic of the last minute or two even when no request comes.
+    const sweeper = setInterval(() => {
+      const now = clock.now();
+      rateLimiter.sweep(now.getTime());
+      oauth.sweep(now);
+    }, 30_000);
+    sweeper.unref();
+
     return {
       jobs,
       webhooks,
@@ -282,8 +357,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
       keyring,
       oauth,
       revocationHub,
-      rateLimiter: createRateLimiter(60),
+      rateLimiter,
       issuer,
+      lifecycle: createLifecycle(),
       config,
       clock,
       random,
@@ -294,6 +370,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       directory,
       bootstrap,
       close: async () => {
+        clearInterval(sweeper);
         unfollowChanges();
         revocationHub.stop();
         await jobs.stop();

@@ -14,6 +14,10 @@ export interface Config {
   readonly dataDir: string;
   /** PostgreSQL URL; `undefined` selects the embedded PGlite in `dataDir`. */
   readonly databaseUrl: string | undefined;
+  readonly databaseConnectTimeoutMs: number;
+  readonly databaseStatementTimeoutMs: number;
+  /** How long a SIGTERM'd server keeps serving with /readyz at 503 before it stops. */
+  readonly shutdownDrainSeconds: number;
   readonly adminPassword: string | undefined;
   readonly logLevel: LogLevel;
   readonly trustedProxies: readonly IpRange[];
@@ -238,6 +242,9 @@ export function loadConfig(env: Env, overrides: Partial<Config> = {}): Config {
     port: int('port', 0, 65535),
     dataDir: raw('dataDir') ?? '.tessera-data',
     databaseUrl,
+    databaseConnectTimeoutMs: int('databaseConnectTimeoutMs', 100, 600_000),
+    databaseStatementTimeoutMs: int('databaseStatementTimeoutMs', 100, 3_600_000),
+    shutdownDrainSeconds: int('shutdownDrainSeconds', 0, 3600),
     adminPassword,
     logLevel,
     trustedProxies,

@@ -36,6 +36,24 @@ export const optionDocs = {
     description:
       'PostgreSQL connection string (postgres://user:pass@host:5432/db). When set, Tessera uses that server instead of the embedded PGlite; required for running several instances.',
   },
+  databaseConnectTimeoutMs: {
+    env: 'TESSERA_DATABASE_CONNECT_TIMEOUT_MS',
+    default: '3000',
+    description:
+      'PostgreSQL: longest wait for a database connection (a new one, or a free one from the pool). Past it the request is answered 503 with Retry-After instead of hanging; 3 s is well above a healthy connect on a LAN and short enough that clients retry elsewhere.',
+  },
+  databaseStatementTimeoutMs: {
+    env: 'TESSERA_DATABASE_STATEMENT_TIMEOUT_MS',
+    default: '5000',
+    description:
+      'PostgreSQL: the server cancels any statement running longer (statement_timeout) and the request is answered 503 with Retry-After. Tessera\'s statements take milliseconds; 5 s only catches a stuck or overloaded database. Migrations run without it.',
+  },
+  shutdownDrainSeconds: {
+    env: 'TESSERA_SHUTDOWN_DRAIN_SECONDS',
+    default: '5',
+    description:
+      'On SIGTERM or SIGINT, /readyz answers 503 at once while requests, new ones included, are still served for this many seconds (responses carry Connection: close, revocation-feed followers are told to reconnect elsewhere); then the server stops listening, finishes what is in flight and exits. 5 s covers a load balancer that probes readiness every 1-2 s; 0 stops at once.',
+  },
   adminPassword: {
     env: 'TESSERA_ADMIN_PASSWORD',
     default: undefined,

@@ -31,6 +31,11 @@ export interface ChangeListener {
    * held in memory must be reloaded.
    */
   missed(): void;
+  /**
+   * The listening connection dropped: until `missed` follows (it is back), no change can be
+   * heard, so what is held in memory may go stale unseen. Caches drop it here.
+   */
+  lost?(): void;
 }
 
 /** Hearing changes: one listening connection per instance, shared by every subscriber. */

@@ -136,13 +136,20 @@ export function createOAuthService(deps: {
    * more than everything else introspection does. Expiry and the signing key's publication
    * are checked again on every use; revocation and the API token's state are never cached here.
    */
-  const verified = new Map<string, { claims: AccessTokenClaims; kid: string }>();
+  const verified = new Map<string, { claims: AccessTokenClaims; kid: string; seenAt: number }>();
   const maxVerified = 10_000;
+  /**
+   * An entry unused this long is dropped by `sweep`: the cache serves bursts of introspections
+   * of one token, and re-verifying after a quiet minute costs one signature check; without it
+   * the map would fill to its cap with tokens nobody presents again.
+   */
+  const verifiedIdleMs = 60_000;
 
   async function decodeAccessToken(token: string, now: Date): Promise<DecodedAccessToken> {
     const known = verified.get(token);
     if (known !== undefined) {
       if (known.claims.exp > Math.floor(now.getTime() / 1000) && known.claims.iss === settings.issuer() && keyring.find(known.kid)) {
+        known.seenAt = now.getTime();
         return { valid: true, claims: known.claims, kid: known.kid };
       }
       verified.delete(token);
@@ -156,7 +163,7 @@ export function createOAuthService(deps: {
     if (decoded.valid) {
       // Oldest out first (Map keeps insertion order).
       if (verified.size >= maxVerified) verified.delete(verified.keys().next().value as string);
-      verified.set(token, { claims: decoded.claims, kid: decoded.kid });
+      verified.set(token, { claims: decoded.claims, kid: decoded.kid, seenAt: now.getTime() });
     }
     return decoded;
   }
@@ -267,6 +274,17 @@ export function createOAuthService(deps: {
   return {
     grants,
     issueForToken,
+
+    /** Drops verified access tokens that have expired or gone unused for a minute (called on a timer). */
+    sweep(now: Date): void {
+      const nowMs = now.getTime();
+      for (const [token, entry] of verified) {
+        if (entry.claims.exp * 1000 <= nowMs || nowMs - entry.seenAt >= verifiedIdleMs) verified.delete(token);
+      }
+    },
+
+    /** Verified access tokens held in memory (for /metrics and the soak bench). */
+    verifiedCount: (): number => verified.size,
 
     /**
      * The claims of an access token presented to the management API, or undefined when it is

@@ -6,15 +6,24 @@
 export function createRateLimiter(windowSeconds: number) {
   const windows = new Map<string, { start: number; count: number }>();
   let lastSweep = 0;
+  const sweep = (nowMs: number) => {
+    for (const [k, w] of windows) if (nowMs - w.start >= windowSeconds * 1000) windows.delete(k);
+    lastSweep = nowMs;
+  };
 
   return {
+    /**
+     * Drops windows that have ended. `take` sweeps too, but only while requests come; the
+     * container also calls this on a timer so a burst from many addresses is forgotten in a
+     * quiet spell.
+     */
+    sweep,
+    /** Windows held now (for /metrics and the soak bench). */
+    size: (): number => windows.size,
     /** Counts one request for `key`; returns the seconds to wait when over `limit`. */
     take(key: string, limit: number, nowMs: number): number | undefined {
       const windowMs = windowSeconds * 1000;
-      if (nowMs - lastSweep > windowMs) {
-        for (const [k, w] of windows) if (nowMs - w.start >= windowMs) windows.delete(k);
-        lastSweep = nowMs;
-      }
+      if (nowMs - lastSweep > windowMs) sweep(nowMs);
       let window = windows.get(key);
       if (!window || nowMs - window.start >= windowMs) {
         window = { start: nowMs, count: 0 };

@@ -97,6 +97,9 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   app.decorateRequest('actor', null);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
+    // Draining: each keep-alive connection closes after its answer (RFC 9112 §9.6), so clients
+    // reconnect, through the balancer, to an instance that stays; none is cut mid-request.
+    if (container.lifecycle.draining) reply.header('connection', 'close');
   });
 
   await app.register(fastifyCookie);

@@ -220,6 +220,14 @@ function oauthErrorOf(error: unknown): { status: number; body: { error: string; 
   if (error instanceof TesseraError && (error.code === 'VALIDATION_FAILED' || error.code === 'UNSUPPORTED_MEDIA_TYPE')) {
     return { status: 400, headers, body: { error: 'invalid_request', error_description: error.message } };
   }
+  // An outage (the database unreachable or too slow, storage/drivers/postgres.ts). RFC 6749
+  // defines temporarily_unavailable for the authorization endpoint only (§4.1.2.1); it is the
+  // one registered code that tells a client to retry, so the token, introspection and
+  // revocation endpoints use it too, with the 503 and Retry-After of RFC 9110 §15.6.4.
+  if (error instanceof TesseraError && error.code === 'UNAVAILABLE') {
+    headers['retry-after'] = String(error.retryAfter ?? 1);
+    return { status: 503, headers, body: { error: 'temporarily_unavailable', error_description: error.message } };
+  }
   if (error instanceof TesseraError && error.code === 'INVALID_CREDENTIALS') {
     headers['www-authenticate'] = 'Basic realm="tessera", charset="UTF-8"';
     return { status: 401, headers, body: { error: 'invalid_client', error_description: error.message } };

@@ -13,6 +13,7 @@ import {
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Container } from '../app/container.js';
 import type { RevocationEvent } from '../core/revocations.js';
+import { maxAccessTokenTtlSeconds } from '../core/policy.js';
 
 /**
  * `GET /forward-auth` (SPEC 10): the verification @tessera/verify does in an API server, done
@@ -53,14 +54,21 @@ const quote = (value: string) => `"${value.replace(/["\\]/g, '')}"`;
 
 /** The in-memory revocation state: the feed's events, as an SDK keeps them (packages/verify revocation-feed.ts). */
 function revocationState() {
-  const tokens = new Set<string>();
-  const jtis = new Set<string>();
+  // Each with the time (unix seconds) of its revocation, so that it can be forgotten once every access token it concerns has expired.
+  const tokens = new Map<string, number>();
+  const jtis = new Map<string, number>();
   const principals = new Map<string, number>();
   return {
     apply(event: RevocationEvent): void {
-      if (event.kind === 'token') tokens.add(event.subjectId);
-      else if (event.kind === 'access_token') jtis.add(event.subjectId);
-      else principals.set(event.subjectId, Math.max(principals.get(event.subjectId) ?? 0, Math.floor(event.occurredAt.getTime() / 1000)));
+      const at = Math.floor(event.occurredAt.getTime() / 1000);
+      if (event.kind === 'token') tokens.set(event.subjectId, at);
+      else if (event.kind === 'access_token') jtis.set(event.subjectId, at);
+      else principals.set(event.subjectId, Math.max(principals.get(event.subjectId) ?? 0, at));
+    },
+    /** Forgets revocations older than the longest access-token lifetime: no token they concern still verifies. */
+    sweep(nowSeconds: number): void {
+      const horizon = nowSeconds - maxAccessTokenTtlSeconds - 300;
+      for (const map of [tokens, jtis, principals]) for (const [id, at] of map) if (at < horizon) map.delete(id);
     },
     isRevoked(checked: Checked): boolean {
       if (checked.jti !== null && jtis.has(checked.jti)) return true;
@@ -101,6 +109,14 @@ export function forwardAuthRoutes(container: Container): FastifyPluginAsync {
     for (const event of await container.revocationHub.backlog(undefined)) revoked.apply(event);
 
     const cache = new Map<string, Checked>();
+    // Expired verdicts and old revocations leave memory on a timer, not only when the cap pushes them out.
+    const sweeper = setInterval(() => {
+      const now = clock.now().getTime();
+      for (const [token, checked] of cache) if (checked.expiresAtMs <= now) cache.delete(token);
+      revoked.sweep(Math.floor(now / 1000));
+    }, 60_000);
+    sweeper.unref();
+    app.addHook('onClose', async () => clearInterval(sweeper));
     const notValid: Refusal = { status: 401, error: 'invalid_token', description: 'The access token is not valid' };
 
     function fromClaims(claims: Record<string, unknown>, expiresAtMs: number): Checked {

@@ -47,6 +47,18 @@ export function registerMetrics(app: FastifyInstance, container: Container): voi
     },
   });
 
+  new Gauge({
+    name: 'tessera_cache_entries',
+    help: 'Entries held in memory by each cache of this instance (read caches of the store, rate-limit windows, verified access tokens); each is bounded and expires on a timer.',
+    labelNames: ['cache'] as const,
+    registers: [registry],
+    collect() {
+      for (const [cache, size] of Object.entries(container.storage.cacheSizes())) this.set({ cache }, size);
+      this.set({ cache: 'rate_limit_windows' }, container.rateLimiter.size());
+      this.set({ cache: 'verified_access_tokens' }, container.oauth.verifiedCount());
+    },
+  });
+
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     requests.inc({ method: request.method, route, status: String(reply.statusCode) });

@@ -14,7 +14,7 @@ export function opsRoutes(container: Container): FastifyPluginAsyncTypebox {
       {
         schema: {
           tags: ['operations'],
-          summary: 'The database answers',
+          summary: 'The database answers and the instance is not shutting down',
           response: {
             200: Type.Object({ status: Type.Literal('ready') }),
             503: Type.Object({ status: Type.Literal('unavailable') }),
@@ -22,6 +22,8 @@ export function opsRoutes(container: Container): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
+        // Draining (SIGTERM): no new work should be routed here, though requests are still served.
+        if (container.lifecycle.draining) return reply.code(503).send({ status: 'unavailable' as const });
         try {
           await container.store.ping();
           return { status: 'ready' as const };

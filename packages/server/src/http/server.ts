@@ -10,6 +10,12 @@ export interface RunningServer {
   readonly url: string;
   /** Stops accepting requests, lets in-flight ones finish, then closes the database. */
   close(): Promise<void>;
+  /**
+   * Graceful shutdown: /readyz answers 503 at once, requests (new ones too) are served for
+   * `drainMs` with `Connection: close`, revocation-feed followers are told to reconnect, then
+   * {@link close}.
+   */
+  shutdown(drainMs: number): Promise<void>;
 }
 
 /** Builds the container and the HTTP app and starts listening. */
@@ -32,16 +38,22 @@ export async function startServer(config: Config, options: ContainerOptions = {}
   container.jobs.start();
   container.webhookDelivery.start();
   let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await app.close();
+      await container.close();
+    })();
+    return closing;
+  };
   return {
     container,
     app,
     url: `http://${host}:${port}`,
-    close() {
-      closing ??= (async () => {
-        await app.close();
-        await container.close();
-      })();
-      return closing;
+    close,
+    async shutdown(drainMs) {
+      container.lifecycle.drain();
+      if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+      await close();
     },
   };
 }

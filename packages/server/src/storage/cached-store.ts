@@ -21,6 +21,11 @@ import type { Store } from '../core/store.js';
 export interface ReadCacheOptions {
   readonly ttlMs?: number;
   readonly maxEntries?: number;
+  /**
+   * Whether changes can reach this instance now (the listening connection is up). While they
+   * cannot, nothing is kept: an entry filled then could miss its invalidation for good.
+   */
+  readonly live?: () => boolean;
 }
 
 /** Topics this cache publishes and follows; keys name what changed. */
@@ -44,7 +49,17 @@ class Cache<V> {
   constructor(
     private readonly ttlMs: number,
     private readonly maxEntries: number,
+    private readonly live: () => boolean = () => true,
   ) {}
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Drops expired entries, so memory follows the traffic of the last lifetime, not of all time. */
+  sweep(now: number): void {
+    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+  }
 
   async read(key: string, load: () => Promise<V>): Promise<V> {
     const entry = this.#entries.get(key);
@@ -60,7 +75,7 @@ class Cache<V> {
     this.#entries.delete(key);
     const generation = this.#generation;
     const value = await load();
-    if (generation === this.#generation) {
+    if (generation === this.#generation && this.live()) {
       // Oldest first out: Map iteration follows insertion order.
       if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value as string);
       this.#entries.set(key, { value, expiresAt: Date.now() + this.ttlMs });
@@ -87,19 +102,29 @@ class Cache<V> {
 
 export interface CachedStore {
   readonly store: Store;
-  /** Stops following changes. */
+  /** Entries held per cache (for /metrics and the soak bench). */
+  sizes(): Record<string, number>;
+  /** Stops following changes and the expiry timer. */
   close(): void;
 }
 
 export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCacheOptions = {}): CachedStore {
   const ttlMs = options.ttlMs ?? 10_000;
   const maxEntries = options.maxEntries ?? 10_000;
-  const tokens = new Cache<Awaited<ReturnType<Store['tokens']['getForVerify']>>>(ttlMs, maxEntries);
-  const policies = new Cache<Awaited<ReturnType<Store['policies']['get']>>>(ttlMs, maxEntries);
-  const principals = new Cache<Awaited<ReturnType<Store['principals']['get']>>>(ttlMs, maxEntries);
-  const roles = new Cache<Awaited<ReturnType<Store['principals']['effectiveRoles']>>>(ttlMs, maxEntries);
-  const apps = new Cache<Awaited<ReturnType<Store['apps']['getByClientId']>>>(ttlMs, maxEntries);
-  const revokedJtis = new Cache<boolean>(ttlMs, maxEntries * 10);
+  const live = options.live ?? (() => true);
+  const tokens = new Cache<Awaited<ReturnType<Store['tokens']['getForVerify']>>>(ttlMs, maxEntries, live);
+  const policies = new Cache<Awaited<ReturnType<Store['policies']['get']>>>(ttlMs, maxEntries, live);
+  const principals = new Cache<Awaited<ReturnType<Store['principals']['get']>>>(ttlMs, maxEntries, live);
+  const roles = new Cache<Awaited<ReturnType<Store['principals']['effectiveRoles']>>>(ttlMs, maxEntries, live);
+  const apps = new Cache<Awaited<ReturnType<Store['apps']['getByClientId']>>>(ttlMs, maxEntries, live);
+  const revokedJtis = new Cache<boolean>(ttlMs, maxEntries * 10, live);
+  const caches = { tokens, policies, principals, roles, apps, revokedJtis };
+  // Entries read once and never again would otherwise stay until the cap pushes them out. Unref'd: it keeps no process alive.
+  const sweeper = setInterval(() => {
+    const now = Date.now();
+    for (const cache of Object.values(caches)) cache.sweep(now);
+  }, ttlMs);
+  sweeper.unref();
 
   /** What a change drops, here or on any instance. */
   function drop(topic: ChangeTopic, key: string): void {
@@ -125,7 +150,8 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
     }
   }
   const clearAll = () => [tokens, policies, principals, roles, apps, revokedJtis].forEach((cache) => cache.clear());
-  const unsubscribe = feed.subscribe({ change: ({ topic, key }) => drop(topic, key), missed: clearAll });
+  // Lost: nothing held may be trusted until notices flow again (and `live` keeps nothing meanwhile); missed: dropped again.
+  const unsubscribe = feed.subscribe({ change: ({ topic, key }) => drop(topic, key), missed: clearAll, lost: clearAll });
 
   /**
    * The store as seen inside one transaction (or outside any, `afterCommit` undefined): writes
@@ -228,5 +254,12 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
     };
     return self;
   }
-  return { store: wrap(inner, undefined), close: unsubscribe };
+  return {
+    store: wrap(inner, undefined),
+    sizes: () => Object.fromEntries(Object.entries(caches).map(([name, cache]) => [name, cache.size])),
+    close() {
+      clearInterval(sweeper);
+      unsubscribe();
+    },
+  };
 }

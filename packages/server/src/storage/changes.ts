@@ -35,6 +35,8 @@ export interface ChangeHub extends ChangeFeed {
   deliver(payload: string | undefined): void;
   /** The driver's listening connection came back after a loss. */
   reconnected(): void;
+  /** The driver's listening connection dropped. */
+  disconnected(): void;
 }
 
 export function createChangeHub(onError: (error: unknown) => void = () => {}): ChangeHub {
@@ -59,6 +61,9 @@ export function createChangeHub(onError: (error: unknown) => void = () => {}): C
     },
     reconnected() {
       each((listener) => listener.missed());
+    },
+    disconnected() {
+      each((listener) => listener.lost?.());
     },
   };
 }

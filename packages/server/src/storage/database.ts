@@ -4,7 +4,7 @@ import type { ChangeFeed } from '../core/changes.js';
 import type { Store } from '../core/store.js';
 import { changeChannel, createChangeHub, type ChangeHub } from './changes.js';
 import { openPglite } from './drivers/pglite.js';
-import { listenPostgres, openPostgres } from './drivers/postgres.js';
+import { listenPostgres, openPostgres, type DatabaseErrorFacts } from './drivers/postgres.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 import { withReadCache } from './cached-store.js';
@@ -19,6 +19,12 @@ export interface StorageOptions {
   readonly pgliteDump?: Blob | undefined;
   /** Problems of the change listener that do not stop it (a dropped connection, a failing subscriber). */
   readonly onChangeFeedError?: ((error: unknown) => void) | undefined;
+  /** PostgreSQL: a connection failed (lost, refused, timed out); reported once per failure, without query or parameters. */
+  readonly onConnectionError?: ((facts: DatabaseErrorFacts & { readonly connection: 'pool' | 'listener' }) => void) | undefined;
+  /** PostgreSQL: longest wait for a connection, in milliseconds. */
+  readonly connectTimeoutMs?: number | undefined;
+  /** PostgreSQL: longest statement, in milliseconds. */
+  readonly statementTimeoutMs?: number | undefined;
 }
 
 export interface Storage {
@@ -31,26 +37,49 @@ export interface Storage {
   close(): Promise<void>;
   /** PGlite only: a dump of the whole database, for cloning in tests. */
   dump(): Promise<Blob>;
+  /** Entries held by each read cache (for /metrics and the soak bench). */
+  cacheSizes(): Record<string, number>;
 }
 
 /** Opens the configured database. Nothing outside `storage/` knows which driver runs. */
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   const changes = createChangeHub(options.onChangeFeedError);
   if (options.databaseUrl !== undefined) {
-    const db = openPostgres(options.databaseUrl);
+    const url = options.databaseUrl;
+    const onConnectionError = options.onConnectionError;
+    const db = openPostgres(url, {
+      connectTimeoutMs: options.connectTimeoutMs,
+      statementTimeoutMs: options.statementTimeoutMs,
+      ...(onConnectionError && { onConnectionError: (facts) => onConnectionError({ ...facts, connection: 'pool' }) }),
+    });
     let listener: Awaited<ReturnType<typeof listenPostgres>>;
     try {
-      listener = await listenPostgres(options.databaseUrl, changeChannel, {
-        onNotification: (payload) => changes.deliver(payload),
-        onReconnect: () => changes.reconnected(),
-        onError: options.onChangeFeedError,
-      });
+      listener = await listenPostgres(
+        url,
+        changeChannel,
+        {
+          onNotification: (payload) => changes.deliver(payload),
+          onReconnect: () => changes.reconnected(),
+          // Caches kept exact by notifications cannot be trusted while none can arrive: they are
+          // dropped at once (and again on reconnect), so an outage is answered 503, not from memory.
+          onDisconnect: () => changes.disconnected(),
+          ...(onConnectionError && { onError: (facts) => onConnectionError({ ...facts, connection: 'listener' }) }),
+        },
+        { connectTimeoutMs: options.connectTimeoutMs },
+      );
     } catch (error) {
       await db.destroy();
       throw error;
     }
-    return storage(db, 'postgres', changes, () => listener.close(), async () => {
-      throw new Error('dump is only available on PGlite');
+    // Migrations run without the statement timeout: one instance may wait on another's migration lock.
+    const migrationDb = () => openPostgres(url, { maxConnections: 1, connectTimeoutMs: options.connectTimeoutMs, statementTimeoutMs: 0 });
+    return storage(db, 'postgres', changes, {
+      stopListening: () => listener.close(),
+      dump: async () => {
+        throw new Error('dump is only available on PGlite');
+      },
+      migrationDb,
+      live: () => listener.connected(),
     });
   }
   const { db, pglite } = await openPglite({
@@ -59,21 +88,37 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   });
   // Before anything else uses the connection: a LISTEN inside someone's transaction would share its fate.
   const unlisten = await pglite.listen(changeChannel, (payload) => changes.deliver(payload));
-  return storage(db, 'pglite', changes, unlisten, () => pglite.dumpDataDir('none'));
+  return storage(db, 'pglite', changes, { stopListening: unlisten, dump: () => pglite.dumpDataDir('none') });
 }
 
-function storage(db: Kysely<Database>, driver: Storage['driver'], changes: ChangeHub, stopListening: () => Promise<void>, dump: () => Promise<Blob>): Storage {
+interface DriverParts {
+  readonly stopListening: () => Promise<void>;
+  readonly dump: () => Promise<Blob>;
+  /** A connection for migrations, when they need other settings than the pool's. */
+  readonly migrationDb?: () => Kysely<Database>;
+  /** Whether notifications can arrive now (PGlite: always). */
+  readonly live?: () => boolean;
+}
+
+function storage(db: Kysely<Database>, driver: Storage['driver'], changes: ChangeHub, parts: DriverParts): Storage {
+  const { stopListening, dump, migrationDb } = parts;
   // The token endpoint's hot path reads through this cache; writes through it invalidate on every instance.
-  const cached = withReadCache(createSqlStore(db), changes);
+  const cached = withReadCache(createSqlStore(db), changes, { ...(parts.live && { live: parts.live }) });
   return {
     store: cached.store,
+    cacheSizes: () => cached.sizes(),
     driver,
     changes,
     async migrate() {
-      const migrator = new Migrator({ db, provider: migrationProvider, migrationTableName: 'tessera_migrations', migrationLockTableName: 'tessera_migrations_lock' });
-      const { error, results } = await migrator.migrateToLatest();
-      if (error) throw error instanceof Error ? error : new Error(String(error));
-      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      const migrating = migrationDb?.() ?? db;
+      try {
+        const migrator = new Migrator({ db: migrating, provider: migrationProvider, migrationTableName: 'tessera_migrations', migrationLockTableName: 'tessera_migrations_lock' });
+        const { error, results } = await migrator.migrateToLatest();
+        if (error) throw error instanceof Error ? error : new Error(String(error));
+        return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      } finally {
+        if (migrating !== db) await migrating.destroy();
+      }
     },
     async close() {
       cached.close();

@@ -3,6 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -108,5 +109,66 @@ describe('tessera serve on the embedded database', () => {
     const code = await new Promise((resolve) => child.once('exit', resolve));
     assert.equal(code, 2);
     assert.match(stderr, /TESSERA_SECRET_KEY: required with TESSERA_DATABASE_URL/);
+  });
+});
+
+/** One GET over a connection of its own, so the test sees the Connection header the server sent. */
+function get(url: string): Promise<{ status: number; connection: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent: false, headers: { connection: 'keep-alive' } }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, connection: response.headers.connection }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('tessera serve drains on SIGTERM', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tessera-drain-'));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('turns /readyz 503 at once, keeps serving with Connection: close for the drain period, hints SSE followers, then exits 0', async () => {
+    const password = 'drain test admin password';
+    const served = await serve({ TESSERA_DATA_DIR: dataDir, TESSERA_ADMIN_PASSWORD: password, TESSERA_SHUTDOWN_DRAIN_SECONDS: '2' });
+    const login = await json(`${served.url}/api/v1/sessions`, { method: 'POST', body: { username: 'admin', password } });
+    const app = await json(`${served.url}/api/v1/apps`, { method: 'POST', token: login.body['session_token'] as string, body: { name: 'follower', can_introspect: true } });
+    assert.equal(app.status, 201);
+    const basic = `Basic ${Buffer.from(`${app.body['client_id'] as string}:${app.body['client_secret'] as string}`).toString('base64')}`;
+    const feed = await fetch(`${served.url}/oauth/revocations`, { headers: { authorization: basic } });
+    assert.equal(feed.status, 200);
+    const reader = (feed.body as ReadableStream<Uint8Array>).getReader();
+    let stream = '';
+    const reading = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        stream += Buffer.from(value).toString();
+      }
+    })();
+    const before = await get(`${served.url}/healthz`);
+    assert.equal(before.connection, 'keep-alive');
+
+    const exited = new Promise<number | null>((resolve) => served.child.once('exit', resolve));
+    const signalled = Date.now();
+    served.child.kill('SIGTERM');
+    // Readiness flips before anything else (the signal handler runs on the next turn of the loop).
+    let ready = await get(`${served.url}/readyz`);
+    while (ready.status === 200 && Date.now() - signalled < 1000) ready = await get(`${served.url}/readyz`);
+    const flippedMs = Date.now() - signalled;
+    assert.equal(ready.status, 503, 'readiness answers 503 while draining');
+    assert.ok(flippedMs < 500, `readiness flipped after ${flippedMs} ms`);
+
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const during = await get(`${served.url}/healthz`);
+    assert.equal(during.status, 200, 'requests are still served during the drain');
+    assert.equal(during.connection, 'close', 'and asked to close their connection');
+    await reading;
+    assert.match(stream, /retry: \d+\nevent: reconnect\n/, 'the feed follower got a reconnect hint before the stream ended');
+
+    assert.equal(await exited, 0, served.output());
+    const stoppedMs = Date.now() - signalled;
+    console.log(`# drain: /readyz 503 after ${flippedMs} ms, exit after ${stoppedMs} ms (drain 2 s)`);
+    assert.ok(stoppedMs >= 2000 && stoppedMs < 6000, `stopped after ${stoppedMs} ms`);
   });
 });

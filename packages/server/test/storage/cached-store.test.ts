@@ -137,4 +137,31 @@ describe('storage read cache', () => {
     await store.policies.get('org_a');
     assert.equal(fake.reads(), 1, 'a closed cache no longer listens');
   });
+  it('keeps nothing while change notices cannot arrive (the listening connection is down), and caches again once they can', async () => {
+    const fake = countingStore();
+    let live = false;
+    const { store, close } = withReadCache(fake.inner, createChangeHub(), { live: () => live });
+    fake.rows.set('org_a', policy(1));
+    await store.policies.get('org_a');
+    await store.policies.get('org_a');
+    assert.equal(fake.reads(), 2, 'an entry filled now could miss its invalidation: every read goes to the database');
+    live = true;
+    await store.policies.get('org_a');
+    await store.policies.get('org_a');
+    assert.equal(fake.reads(), 3);
+    close();
+  });
+
+  it('drops expired entries on a timer, not only when they are read again', async () => {
+    const fake = countingStore();
+    const { store, sizes, close } = withReadCache(fake.inner, createChangeHub(), { ttlMs: 50 });
+    for (const org of ['org_a', 'org_b', 'org_c']) {
+      fake.rows.set(org, policy(1));
+      await store.policies.get(org);
+    }
+    assert.equal(sizes()['policies'], 3);
+    await new Promise((resolve) => setTimeout(resolve, 160));
+    assert.equal(sizes()['policies'], 0, 'entries nobody reads again leave memory within a lifetime or two');
+    close();
+  });
 });

@@ -38,13 +38,21 @@ export function registerServerCommands(program: Command, contextOf: ContextOf): 
               : `First start: created organization "default" and instance admin "admin" with TESSERA_ADMIN_PASSWORD.\n\n`,
           );
         }
+        let stopping = false;
         const stop = async (signal: string) => {
-          server.container.logger.info({ signal }, 'shutting down');
-          await server.close();
+          // A second signal is an operator who will not wait for the drain.
+          if (stopping) {
+            server.container.logger.warn({ signal }, 'second signal: stopping without finishing the drain');
+            process.exit(1);
+          }
+          stopping = true;
+          server.container.logger.info({ signal, drainSeconds: config.shutdownDrainSeconds }, 'shutting down: draining, then stopping');
+          await server.shutdown(config.shutdownDrainSeconds * 1000);
+          server.container.logger.info({ signal }, 'stopped');
           process.exit(0);
         };
-        process.once('SIGTERM', () => void stop('SIGTERM'));
-        process.once('SIGINT', () => void stop('SIGINT'));
+        process.on('SIGTERM', () => void stop('SIGTERM'));
+        process.on('SIGINT', () => void stop('SIGINT'));
       });
     });
 

@@ -1,11 +1,19 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Container } from '../../app/container.js';
+import { TesseraError } from '../../core/errors.js';
 import { OAuthError } from '../../core/oauth-errors.js';
 import type { RevocationEvent } from '../../core/revocations.js';
 import { authenticateClient, requireApp } from './client-auth.js';
 
 /** Followers fail closed after a quiet spell (30 s by default); a beat every second keeps a healthy feed well inside any sensible bound. */
 const heartbeatMs = 1000;
+
+/**
+ * Said to followers when this instance drains: the SSE `retry` field (WHATWG HTML §9.2.6) sets
+ * how soon an EventSource reconnects, and the `reconnect` event tells other followers to do so
+ * now; they resume from their Last-Event-ID on whichever instance answers.
+ */
+const reconnectHint = 'retry: 500\nevent: reconnect\ndata: {}\n\n';
 
 /**
  * `GET /oauth/revocations`: the revocation feed as Server-Sent Events, for resource servers
@@ -21,6 +29,9 @@ export function revocationFeedRoute(container: Container): FastifyPluginAsync {
     app.addHook('preClose', async () => {
       for (const stream of streams) stream.destroy();
     });
+    container.lifecycle.onDrain(() => {
+      for (const stream of streams) stream.end(reconnectHint);
+    });
     app.get(
       '/oauth/revocations',
       {
@@ -33,6 +44,8 @@ export function revocationFeedRoute(container: Container): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
+        // A follower that connects to a draining instance is sent elsewhere at once.
+        if (container.lifecycle.draining) throw new TesseraError('UNAVAILABLE', 'This instance is shutting down; reconnect to another', { retryAfter: 1 });
         const caller = requireApp(await authenticateClient(request, () => undefined, container.apps), 'the revocation feed');
         if (!caller.canIntrospect) throw new OAuthError('invalid_client', 'This client may not follow the revocation feed; enable can_introspect on the app');
         const lastEventId = request.headers['last-event-id'];
