@@ -127,7 +127,11 @@ export async function createContainer(config: Config, options: ContainerOptions 
     });
     const directory = createDirectoryService({ store, clock, random });
     const apps = createAppService({ store, clock, random, secretKey, tokenPrefix: config.tokenPrefix });
-    const usage = createUsageRecorder({ store, flushMs: 1000, onError: (error) => logger.error({ err: error }, 'usage flush failed') });
+    const usage = createUsageRecorder({
+      store,
+      flushMs: 1000,
+      onError: (error, facts) => logger.error({ err: error, ...facts }, 'usage and audit flush failed; the batch is kept and retried'),
+    });
     const tokens = createTokenService({ store, clock, random, secretKey, tokenPrefix: config.tokenPrefix, configPresets: config.presets, usage });
     const leaks = {
       ...createTokenIdentifyService({ store, clock, secretKey, tokenPrefix: config.tokenPrefix, tokens }),
@@ -242,7 +246,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
         unfollowChanges();
         revocationHub.stop();
         await jobs.stop();
-        await usage.flush();
+        // Graceful shutdown writes every buffered exchange and denial event (issue 13).
+        await usage.close();
         await storage.close();
       },
     };
