@@ -177,8 +177,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
       tokens: {
         verify: (token, context) => tokens.verify(token, context),
         isUsable: (orgId, id, now) => tokens.isUsable(orgId, id, now),
-        rotateSecret: (id, presented, now) => tokens.rotateOnRefresh(id, presented, now),
-        revokeForReuse: (id, context) => tokens.revokeBySystem(id, 'reuse', context),
+        rotateSecret: (id, presented, now, audit) => tokens.rotateOnRefresh(id, presented, now, audit),
+        revokeForReuse: (id, context, facts) => tokens.revokeBySystem(id, 'reuse', context, facts),
         revokeByHolder: (id, context) => tokens.revokeBySystem(id, 'holder', context),
         policy: (orgId) => tokens.policyOf(orgId),
       },

@@ -145,7 +145,15 @@ export interface TokenSecrets {
   /** The previous secret verifies until then (rotation grace); for refresh rotation it is the rotation instant. */
   readonly previousValidUntil: Date | null;
   readonly previousFromRefresh: boolean;
+  /**
+   * Hashes of the secrets refresh rotation replaced, oldest first, the last
+   * `refreshHistoryLength` generations (RFC 9700 §4.14.2: presenting one is a reuse).
+   */
+  readonly retiredRefreshHashes: readonly Buffer[];
 }
+
+/** How many replaced refresh-token generations a token remembers, to detect the reuse of any of them. */
+export const refreshHistoryLength = 32;
 
 /** An operator-defined scope with lifecycle flags (SPEC 3.5). */
 export interface Preset {

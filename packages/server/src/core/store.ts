@@ -119,11 +119,13 @@ export interface TokenRepository {
   ): Promise<TokenView | undefined>;
   /**
    * Replaces the secret. With `expectedCurrent`, only if the stored hash still equals it, so of
-   * two refreshes presenting the same secret exactly one wins. Returns whether it replaced.
+   * two refreshes presenting the same secret exactly one wins. `retire` (refresh rotation)
+   * joins the token's history of replaced secrets, which keeps the last
+   * `refreshHistoryLength`. Returns whether it replaced.
    */
   replaceSecret(
     id: string,
-    next: { secretHash: Buffer; previousSecretHash: Buffer | null; previousValidUntil: Date | null; previousFromRefresh: boolean; updatedAt: Date },
+    next: { secretHash: Buffer; previousSecretHash: Buffer | null; previousValidUntil: Date | null; previousFromRefresh: boolean; updatedAt: Date; retire?: Buffer },
     expectedCurrent?: Buffer,
   ): Promise<boolean>;
   /** Revokes if not yet revoked; returns the token either way (undefined if unknown). */

@@ -131,6 +131,8 @@ export interface Database {
     last_used_ip: string | null;
     /** Migration 0009: the last 5 distinct client addresses, newest first. */
     recent_ips: ColumnType<{ ip: string; at: string }[], never, never>;
+    /** Migration 0010: hex keyed hashes of the secrets refresh rotation replaced, oldest first (at most 32). */
+    retired_refresh_hashes: ColumnType<string[], never, string[]>;
     revoked_at: Timestamp | null;
     revoked_by: string | null;
     revoke_reason: string | null;

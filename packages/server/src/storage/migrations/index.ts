@@ -7,6 +7,7 @@ import * as jobs from './0005-jobs.js';
 import * as nextSigningKey from './0006-next-signing-key.js';
 import * as revocationCutoffs from './0008-revocation-cutoffs.js';
 import * as recentIps from './0009-recent-ips.js';
+import * as refreshFamilies from './0010-refresh-families.js';
 
 /**
  * Forward-only, versioned migrations, listed in code rather than read from a folder so the
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0006-next-signing-key': nextSigningKey,
   '0008-revocation-cutoffs': revocationCutoffs,
   '0009-recent-ips': recentIps,
+  '0010-refresh-families': refreshFamilies,
 };
 
 export const migrationProvider: MigrationProvider = {
