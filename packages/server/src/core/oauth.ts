@@ -198,6 +198,8 @@ export function createOAuthService(deps: {
     const presented = param('refresh_token');
     if (presented === undefined) throw new OAuthError('invalid_request', 'The refresh_token parameter is missing: send the API token');
     const now = clock.now();
+    // As at introspection: an API token revoked through another instance is not exchanged here.
+    await store.revocations.catchUp();
     const denied = (reason: string, tokenId: string | null, orgId: string | null) =>
       usage.audit(auditOf({ ...context, actor: null }, now, { orgId, action: 'token.denied', outcome: 'denied', targetType: 'token', targetId: tokenId, details: { reason, grant: 'refresh_token' } }));
     const verdict = await tokens.verify(presented, { clientIp: context.clientIp, now });
@@ -298,6 +300,7 @@ export function createOAuthService(deps: {
       const now = clock.now();
       const decoded = await decodeAccessToken(token, now);
       if (!decoded.valid) return undefined;
+      await store.revocations.catchUp();
       const claims = decoded.claims;
       if (await store.revocations.isAccessTokenRevoked(claims.jti)) return undefined;
       if (claims.tid && !(await tokens.isUsable(claims.org, claims.tid, now))) return undefined;
@@ -324,6 +327,9 @@ export function createOAuthService(deps: {
         return { active: false };
       };
 
+      // Issue 13: a revocation that answered on any instance is refused here, not only once its
+      // notification has reached this instance's cache.
+      await store.revocations.catchUp();
       // A JWT has three dot-separated parts; an API token (`<prefix>_<id>.<secret>`) has two.
       if (token.split('.').length !== 3) {
         const verdict = await tokens.verify(token, { clientIp: clientIp ?? context.clientIp, now });

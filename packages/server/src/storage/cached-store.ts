@@ -1,4 +1,5 @@
 import type { ChangeFeed, ChangeTopic } from '../core/changes.js';
+import type { RevocationEvent } from '../core/revocations.js';
 import type { Store } from '../core/store.js';
 
 /**
@@ -128,6 +129,60 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
   const unsubscribe = feed.subscribe({ change: ({ topic, key }) => drop(topic, key), missed: clearAll });
 
   /**
+   * The newest revocation-feed entry whose effect on this cache is applied. The change
+   * notification of a revocation reaches other instances a moment after the revoking request
+   * has answered; `catchUp` closes that window (issue 13, item 6). The feed's sequence follows
+   * commit order (sql-oauth.ts holds a lock until commit), so every revocation committed before
+   * a catch-up's query has a sequence above the last one applied and is seen by that query.
+   */
+  let appliedSeq: bigint | undefined;
+  const advance = (seq: bigint) => {
+    if (appliedSeq === undefined || seq > appliedSeq) appliedSeq = seq;
+  };
+  function applyRevocation(event: RevocationEvent): void {
+    switch (event.kind) {
+      case 'token':
+        tokens.drop(event.subjectId);
+        break;
+      case 'access_token':
+        revokedJtis.drop(event.subjectId);
+        break;
+      case 'principal':
+        // A disabled or deleted principal, or a deleted app (its client_id).
+        drop(topics.principals, event.orgId);
+        break;
+      case 'cutoff':
+        // Revoked every token of the organization, or of one owner, created before the cutoff.
+        tokens.clear();
+        break;
+      default:
+        clearAll();
+    }
+  }
+  async function catchUp(): Promise<void> {
+    // Each call reads the feed itself: sharing a read that began before this call could miss
+    // a revocation committed in between.
+    if (appliedSeq === undefined) {
+      const latest = await inner.revocationEvents.lastBefore(new Date('9999-12-31T00:00:00Z'));
+      // Whatever was cached before this first look may predate any of those revocations.
+      clearAll();
+      advance(BigInt(latest));
+      return;
+    }
+    let from = appliedSeq;
+    for (;;) {
+      const events = await inner.revocationEvents.after(String(from), 500);
+      for (const event of events) applyRevocation(event);
+      const last = events.at(-1);
+      if (last) {
+        from = BigInt(last.seq);
+        advance(from);
+      }
+      if (events.length < 500) return;
+    }
+  }
+
+  /**
    * The store as seen inside one transaction (or outside any, `afterCommit` undefined): writes
    * drop their entries now, publish the change (delivered at commit), and drop again at commit.
    */
@@ -217,7 +272,7 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
       },
       revocations: {
         ...store.revocations,
-        ...(outside && { isAccessTokenRevoked: (jti: string) => revokedJtis.read(jti, () => store.revocations.isAccessTokenRevoked(jti)) }),
+        ...(outside && { isAccessTokenRevoked: (jti: string) => revokedJtis.read(jti, () => store.revocations.isAccessTokenRevoked(jti)), catchUp }),
         revokeAccessToken: writing(store.revocations.revokeAccessToken, (entry) => [topics.revocations, entry.orgId]),
         async pruneExpired(before) {
           await store.revocations.pruneExpired(before);
