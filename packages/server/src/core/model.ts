@@ -79,6 +79,9 @@ export interface AuditEvent {
 
 export type NewAuditEvent = Omit<AuditEvent, 'id'>;
 
+/** An audit event for a batch write; `writeKey` (core/usage.ts) makes writing it idempotent. */
+export type KeyedAuditEvent = NewAuditEvent & { readonly writeKey?: string | undefined };
+
 /** A page of a keyset-paginated list; `nextCursor` is opaque and `null` on the last page. */
 export interface Page<T> {
   readonly items: readonly T[];

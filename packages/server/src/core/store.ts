@@ -1,4 +1,4 @@
-import type { ApiToken, App, AuditEvent, Group, NewApp, NewAuditEvent, Org, Page, Preset, Principal, PrincipalKind, PrincipalStatus, Role, SavedSearch, Session, TokenSecrets, TokenStatus } from './model.js';
+import type { ApiToken, App, AuditEvent, Group, KeyedAuditEvent, NewApp, NewAuditEvent, Org, Page, Preset, Principal, PrincipalKind, PrincipalStatus, Role, SavedSearch, Session, TokenSecrets, TokenStatus } from './model.js';
 import type { ChangePublisher } from './changes.js';
 import type { Policy } from './policy.js';
 import type { SigningKeyRepository } from './keyring.js';
@@ -265,8 +265,11 @@ export interface Store {
 
   audit: {
     append(event: NewAuditEvent): Promise<AuditEvent>;
-    /** Many events in as few statements as possible (the batched exchange and denial events). */
-    appendMany(events: readonly NewAuditEvent[]): Promise<void>;
+    /**
+     * Many events in as few statements as possible (the batched exchange and denial events).
+     * An event whose `writeKey` is already stored is skipped, so a retried batch writes each once.
+     */
+    appendMany(events: readonly KeyedAuditEvent[]): Promise<void>;
     list(query: AuditQuery): Promise<Page<AuditEvent>>;
     /** Retention: deletes events older than `before`; returns how many. */
     pruneBefore(before: Date): Promise<number>;

@@ -13,6 +13,7 @@ function fakeStore() {
   type Use = { id: string; at: Date; ip: string; recentIps?: readonly { ip: string; at: Date }[] };
   const batches: { uses: Use[]; events: NewAuditEvent[] }[] = [];
   let failing = 0;
+  let lostAnswers = 0;
   let attempts = 0;
   const store = {
     async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
@@ -28,10 +29,15 @@ function fakeStore() {
         throw new Error('database unavailable');
       }
       batches.push(batch);
+      if (lostAnswers > 0) {
+        // Committed, but the connection died before the answer: the recorder sees a failure.
+        lostAnswers--;
+        throw new Error('connection terminated');
+      }
       return result;
     },
   } as unknown as Store;
-  return { store, batches, failTimes: (n: number) => (failing = n), attempts: () => attempts };
+  return { store, batches, failTimes: (n: number) => (failing = n), loseAnswers: (n: number) => (lostAnswers = n), attempts: () => attempts };
 }
 
 const event = (n: number): NewAuditEvent => ({
@@ -97,6 +103,20 @@ describe('usage recorder (SPEC 8: no synchronous write per request)', () => {
     assert.deepEqual([uses[0]?.ip, uses[0]?.at.getTime()], ['10.0.0.2', 20], 'the latest use wins across the retry');
     assert.deepEqual(uses[0]?.recentIps?.map((r) => r.ip).sort(), ['10.0.0.0', '10.0.0.1', '10.0.0.2']);
     assert.deepEqual(usage.stats(), { waiting: { auditEvents: 0, lastUses: 0 }, dropped: { auditEvents: 0, lastUses: 0 }, failures: 0 });
+  });
+
+  it('retries a batch with the same write keys, so a commit whose answer was lost is not written twice', async () => {
+    const { store, batches, loseAnswers } = fakeStore();
+    const usage = createUsageRecorder({ store, flushMs: 60_000, retryMinMs: 10, onError: () => {} });
+    for (let i = 0; i < 3; i++) usage.audit(event(i));
+    loseAnswers(1);
+    await usage.flush();
+    usage.audit(event(3));
+    await usage.close();
+    const [first, retry] = batches.map((b) => b.events.map((e) => (e as { writeKey?: string }).writeKey));
+    assert.equal(first?.length, 3);
+    assert.deepEqual(retry?.slice(0, 3), first, 'the retry carries the same keys (the store skips keys it holds)');
+    assert.equal(new Set(retry).size, 4, 'every event its own key');
   });
 
   it('backs off between retries instead of writing per event while the database is down', async () => {

@@ -1,4 +1,5 @@
-import type { NewAuditEvent } from './model.js';
+import type { KeyedAuditEvent, NewAuditEvent } from './model.js';
+import { randomBase62, systemRandom, type Random } from './ports.js';
 import type { Store } from './store.js';
 
 /** One token's last use and its recent addresses (SPEC 9), as buffered until the next write. */
@@ -49,13 +50,18 @@ export function createUsageRecorder(deps: {
   /** First retry delay after a failed write, doubled per failure up to `retryMaxMs` (defaults 100 ms and 5 s). */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** For the events' write keys (default the system CSPRNG). */
+  random?: Random;
 }) {
   const maxBuffered = deps.maxBuffered ?? 1000;
   const maxWaiting = deps.maxWaiting ?? 100_000;
   const retryMinMs = deps.retryMinMs ?? 100;
   const retryMaxMs = deps.retryMaxMs ?? 5000;
   let uses = new Map<string, BufferedUse>();
-  let events: NewAuditEvent[] = [];
+  let events: KeyedAuditEvent[] = [];
+  // Keys unique across instances and restarts: a random prefix per recorder, then a counter.
+  const keyPrefix = randomBase62(deps.random ?? systemRandom, 16);
+  let keys = 0;
   /** Entries taken by the write in progress: they still count against `maxWaiting`. */
   let inFlight = { auditEvents: 0, lastUses: 0 };
   const dropped = { auditEvents: 0, lastUses: 0 };
@@ -86,7 +92,7 @@ export function createUsageRecorder(deps: {
   };
 
   /** Puts a failed batch back in front of what arrived meanwhile, keeping the later use of each token. */
-  function restore(batchUses: BufferedUse[], batchEvents: NewAuditEvent[]): void {
+  function restore(batchUses: BufferedUse[], batchEvents: KeyedAuditEvent[]): void {
     events = batchEvents.concat(events);
     for (const use of batchUses) {
       const current = uses.get(use.id);
@@ -148,7 +154,7 @@ export function createUsageRecorder(deps: {
         dropped.auditEvents++;
         return;
       }
-      events.push(event);
+      events.push({ ...event, writeKey: `${keyPrefix}.${++keys}` });
       schedule();
     },
     /**

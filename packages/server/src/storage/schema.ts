@@ -62,6 +62,8 @@ export interface Database {
     user_agent: string | null;
     request_id: string | null;
     details: Json<Record<string, unknown>>;
+    /** Migration 0010: the usage recorder's key of a batched event, so a retried write inserts it once. */
+    write_key: ColumnType<string | null, never, never>;
   };
   // Migration 0005: when each periodic job last ran, cluster-wide.
   job_runs: { name: string; last_run_at: Timestamp; run_by: string };

@@ -7,7 +7,7 @@ import * as jobs from './0005-jobs.js';
 import * as nextSigningKey from './0006-next-signing-key.js';
 import * as revocationCutoffs from './0008-revocation-cutoffs.js';
 import * as recentIps from './0009-recent-ips.js';
-import * as refreshFamilies from './0010-refresh-families.js';
+import * as refreshFamiliesAuditKeys from './0010-refresh-families-audit-keys.js';
 
 /**
  * Forward-only, versioned migrations, listed in code rather than read from a folder so the
@@ -23,7 +23,7 @@ const migrations: Record<string, Migration> = {
   '0006-next-signing-key': nextSigningKey,
   '0008-revocation-cutoffs': revocationCutoffs,
   '0009-recent-ips': recentIps,
-  '0010-refresh-families': refreshFamilies,
+  '0010-refresh-families-audit-keys': refreshFamiliesAuditKeys,
 };
 
 export const migrationProvider: MigrationProvider = {
