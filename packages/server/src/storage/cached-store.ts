@@ -22,6 +22,12 @@ import type { Store } from '../core/store.js';
 export interface ReadCacheOptions {
   readonly ttlMs?: number;
   readonly maxEntries?: number;
+  /**
+   * Whether other processes write to the same database (PostgreSQL; default true). With PGlite
+   * only this process writes, every write drops its entries before it answers, and
+   * `revocations.catchUp` has nothing to do.
+   */
+  readonly sharedDatabase?: boolean;
 }
 
 /** Topics this cache publishes and follows; keys name what changed. */
@@ -94,6 +100,7 @@ export interface CachedStore {
 
 export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCacheOptions = {}): CachedStore {
   const ttlMs = options.ttlMs ?? 10_000;
+  const sharedDatabase = options.sharedDatabase ?? true;
   const maxEntries = options.maxEntries ?? 10_000;
   const tokens = new Cache<Awaited<ReturnType<Store['tokens']['getForVerify']>>>(ttlMs, maxEntries);
   const policies = new Cache<Awaited<ReturnType<Store['policies']['get']>>>(ttlMs, maxEntries);
@@ -159,9 +166,28 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
         clearAll();
     }
   }
-  async function catchUp(): Promise<void> {
-    // Each call reads the feed itself: sharing a read that began before this call could miss
-    // a revocation committed in between.
+  /**
+   * One read of the feed serves every caller that asked before it began: a caller arriving
+   * while a read is in flight waits for the next one (that read may have begun before a
+   * revocation this caller must see). Under load that is one query per round trip, not one
+   * per request.
+   */
+  let reading: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  function catchUp(): Promise<void> {
+    if (!sharedDatabase) return Promise.resolve();
+    if (reading === undefined) {
+      reading = readFeed().finally(() => (reading = undefined));
+      return reading;
+    }
+    const ignore = () => {};
+    queued ??= reading.then(ignore, ignore).then(() => {
+      queued = undefined;
+      return catchUp();
+    });
+    return queued;
+  }
+  async function readFeed(): Promise<void> {
     if (appliedSeq === undefined) {
       const latest = await inner.revocationEvents.lastBefore(new Date('9999-12-31T00:00:00Z'));
       // Whatever was cached before this first look may predate any of those revocations.

@@ -64,7 +64,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 
 function storage(db: Kysely<Database>, driver: Storage['driver'], changes: ChangeHub, stopListening: () => Promise<void>, dump: () => Promise<Blob>): Storage {
   // The token endpoint's hot path reads through this cache; writes through it invalidate on every instance.
-  const cached = withReadCache(createSqlStore(db), changes);
+  const cached = withReadCache(createSqlStore(db), changes, { sharedDatabase: driver === 'postgres' });
   return {
     store: cached.store,
     driver,
