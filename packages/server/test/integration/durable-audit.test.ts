@@ -5,6 +5,8 @@ import type { NewAuditEvent } from '../../src/core/model.js';
 import { createUsageRecorder } from '../../src/core/usage.js';
 import { openStorage, type Storage } from '../../src/storage/database.js';
 import { createPostgresDatabase, databaseTargets } from '../support/databases.js';
+import { loginAdmin } from '../support/fixtures.js';
+import { startTestServer } from '../support/server.js';
 
 const onPostgres = databaseTargets.some((target) => target.name === 'postgres');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -70,5 +72,26 @@ describe('batched audit events through a database outage', { skip: onPostgres ? 
     }
     assert.deepEqual(usage.stats().dropped, { auditEvents: 0, lastUses: 0 });
     await usage.close();
+  });
+
+  it('writes the exchanges still buffered when the server shuts down gracefully', async () => {
+    const ts = await startTestServer({ config: { databaseUrl: database.url } });
+    const admin = await loginAdmin(ts);
+    const created = await ts.request('POST', '/api/v1/tokens', { token: admin, body: { name: 'shutdown-probe', scope: { kind: 'all' } } });
+    assert.equal(created.status, 201, created.text);
+    const exchanges = 25;
+    for (let i = 0; i < exchanges; i++) assert.equal((await ts.form('/oauth/token', { grant_type: 'refresh_token', refresh_token: created.body.token })).status, 200);
+    assert.ok(ts.server.container.usage.stats().waiting.auditEvents > 0, 'still buffered when the shutdown begins');
+    await ts.close();
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM audit_events WHERE action = 'token.exchanged' AND target_id = $1`, [created.body.id]);
+      assert.equal(Number(rows[0]?.n), exchanges, 'every exchange audited, once');
+      const used = await client.query<{ last_used_at: Date | null }>('SELECT last_used_at FROM api_tokens WHERE id = $1', [created.body.id]);
+      assert.ok(used.rows[0]?.last_used_at, 'and the last use written');
+    } finally {
+      await client.end();
+    }
   });
 });
