@@ -231,7 +231,11 @@ export async function createContainer(config: Config, options: ContainerOptions 
     });
     const directory = createDirectoryService({ store, clock, random });
     const apps = createAppService({ store, clock, random, secretKey, tokenPrefix: config.tokenPrefix });
-    const usage = createUsageRecorder({ store, flushMs: 1000, onError: (error) => logger.error({ err: error }, 'usage flush failed') });
+    const usage = createUsageRecorder({
+      store,
+      flushMs: 1000,
+      onError: (error, facts) => logger.error({ err: error, ...facts }, 'usage and audit flush failed; the batch is kept and retried'),
+    });
     const tokens = createTokenService({ store, clock, random, secretKey, tokenPrefix: config.tokenPrefix, configPresets: config.presets, usage });
     const leaks = {
       ...createTokenIdentifyService({ store, clock, secretKey, tokenPrefix: config.tokenPrefix, tokens }),
@@ -280,8 +284,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
       tokens: {
         verify: (token, context) => tokens.verify(token, context),
         isUsable: (orgId, id, now) => tokens.isUsable(orgId, id, now),
-        rotateSecret: (id, presented, now) => tokens.rotateOnRefresh(id, presented, now),
-        revokeForReuse: (id, context) => tokens.revokeBySystem(id, 'reuse', context),
+        rotateSecret: (id, presented, now, audit) => tokens.rotateOnRefresh(id, presented, now, audit),
+        revokeForReuse: (id, context, facts) => tokens.revokeBySystem(id, 'reuse', context, facts),
         revokeByHolder: (id, context) => tokens.revokeBySystem(id, 'holder', context),
         policy: (orgId) => tokens.policyOf(orgId),
       },
@@ -375,7 +379,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
         revocationHub.stop();
         await jobs.stop();
         await webhookDelivery.stop();
-        await usage.flush();
+        // Graceful shutdown writes every buffered exchange and denial event (issue 13).
+        await usage.close();
         await storage.close();
       },
     };

@@ -79,6 +79,9 @@ export interface AuditEvent {
 
 export type NewAuditEvent = Omit<AuditEvent, 'id'>;
 
+/** An audit event for a batch write; `writeKey` (core/usage.ts) makes writing it idempotent. */
+export type KeyedAuditEvent = NewAuditEvent & { readonly writeKey?: string | undefined };
+
 /** A page of a keyset-paginated list; `nextCursor` is opaque and `null` on the last page. */
 export interface Page<T> {
   readonly items: readonly T[];
@@ -145,7 +148,15 @@ export interface TokenSecrets {
   /** The previous secret verifies until then (rotation grace); for refresh rotation it is the rotation instant. */
   readonly previousValidUntil: Date | null;
   readonly previousFromRefresh: boolean;
+  /**
+   * Hashes of the secrets refresh rotation replaced, oldest first, the last
+   * `refreshHistoryLength` generations (RFC 9700 §4.14.2: presenting one is a reuse).
+   */
+  readonly retiredRefreshHashes: readonly Buffer[];
 }
+
+/** How many replaced refresh-token generations a token remembers, to detect the reuse of any of them. */
+export const refreshHistoryLength = 32;
 
 /** An operator-defined scope with lifecycle flags (SPEC 3.5). */
 export interface Preset {

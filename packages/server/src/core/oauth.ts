@@ -1,7 +1,7 @@
 import { isIpAllowed, parseEndpointPatterns, parseIpAllowlist, parseToken, type EndpointPattern } from '@tessera/rules';
 import { signAccessToken, verifyAccessToken, type AccessTokenClaims, type DecodedAccessToken } from './access-token-format.js';
 import type { AppService } from './apps.js';
-import type { App } from './model.js';
+import type { App, NewAuditEvent } from './model.js';
 import { auditOf, type RequestContext } from './context.js';
 import type { Keyring } from './keyring.js';
 import { OAuthError } from './oauth-errors.js';
@@ -41,16 +41,30 @@ export interface ExchangeableToken {
 
 export type GateVerdict =
   | { readonly active: true; readonly token: ExchangeableToken; readonly secretGeneration: 'current' | 'grace' }
-  | { readonly active: false; readonly reason: string; readonly tokenId?: string; readonly orgId?: string; readonly reused?: boolean };
+  | {
+      readonly active: false;
+      readonly reason: string;
+      readonly tokenId?: string;
+      readonly orgId?: string;
+      /** A refresh secret replaced by rotation was presented (RFC 9700 §4.14.2): the token must be revoked. */
+      readonly reused?: boolean;
+      /** How many rotations ago that secret was replaced, for the audit trail. */
+      readonly generationsBack?: number;
+    };
 
 /** What the OAuth service needs from the API tokens domain. */
 export interface ApiTokenGate {
   verify(token: string, context: { clientIp: string; now: Date }): Promise<GateVerdict>;
   /** Whether an API token is still usable (not revoked, expired or idle; owner active). */
   isUsable(orgId: string, tokenId: string, now: Date): Promise<boolean>;
-  /** Replaces the secret if it is still `presentedSecret`; undefined when another refresh won. */
-  rotateSecret(tokenId: string, presentedSecret: string, now: Date): Promise<string | undefined>;
-  revokeForReuse(tokenId: string, context: RequestContext): Promise<void>;
+  /**
+   * Replaces the secret if it is still `presentedSecret`, writing `audit` in the same
+   * transaction (a state change and its audit event commit together); undefined when another
+   * refresh won.
+   */
+  rotateSecret(tokenId: string, presentedSecret: string, now: Date, audit: NewAuditEvent): Promise<string | undefined>;
+  /** Revokes the token, and so its whole refresh family and every access token minted from it. */
+  revokeForReuse(tokenId: string, context: RequestContext, facts?: { generationsBack?: number | undefined }): Promise<void>;
   /** Revocation through RFC 7009 by a holder of the token. */
   revokeByHolder(tokenId: string, context: RequestContext): Promise<void>;
   policy(orgId: string): Promise<{ accessTokenTtlSeconds: number; refreshTokenRotation: boolean }>;
@@ -191,12 +205,15 @@ export function createOAuthService(deps: {
     const presented = param('refresh_token');
     if (presented === undefined) throw new OAuthError('invalid_request', 'The refresh_token parameter is missing: send the API token');
     const now = clock.now();
+    // As at introspection: an API token revoked through another instance is not exchanged here.
+    await store.revocations.catchUp();
     const denied = (reason: string, tokenId: string | null, orgId: string | null) =>
       usage.audit(auditOf({ ...context, actor: null }, now, { orgId, action: 'token.denied', outcome: 'denied', targetType: 'token', targetId: tokenId, details: { reason, grant: 'refresh_token' } }));
     const verdict = await tokens.verify(presented, { clientIp: context.clientIp, now });
     if (!verdict.active) {
       denied(verdict.reason, verdict.tokenId ?? null, verdict.orgId ?? null);
-      if (verdict.reused && verdict.tokenId) await tokens.revokeForReuse(verdict.tokenId, context);
+      // RFC 9700 §4.14.2: any earlier generation of a rotated refresh token revokes the family.
+      if (verdict.reused && verdict.tokenId) await tokens.revokeForReuse(verdict.tokenId, context, { generationsBack: verdict.generationsBack });
       // The reason goes to the audit log; the client learns only that the grant is invalid (RFC 6749 §5.2).
       throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired, revoked or not allowed from this address');
     }
@@ -229,9 +246,15 @@ export function createOAuthService(deps: {
       scopeKind = 'custom';
     }
     const policy = await tokens.policy(token.orgId);
+    // Minted before any rotation: once a rotation commits, nothing but the answer itself may
+    // fail, or the client would be left holding a secret that no longer works.
+    const { token: accessToken, expiresIn } = await issueForToken(token, scopeKind, endpoints);
+    const exchanged = (rotated: boolean) =>
+      auditOf({ ...context, actor: null }, now, { orgId: token.orgId, action: 'token.exchanged', outcome: 'success', targetType: 'token', targetId: token.id, details: { grant: 'refresh_token', rotated, scope: scopeKind } });
     let refresh: string | null = null;
     if (policy.refreshTokenRotation) {
-      const rotated = await tokens.rotateSecret(token.id, presented, now);
+      // A rotation changes the token: it is written with its audit event in one transaction.
+      const rotated = await tokens.rotateSecret(token.id, presented, now, exchanged(true));
       if (rotated === undefined) {
         // Another refresh with the same secret won (RFC 9700 §4.14.2): this one is a reuse.
         denied('reuse', token.id, token.orgId);
@@ -239,10 +262,11 @@ export function createOAuthService(deps: {
         throw new OAuthError('invalid_grant', 'The refresh token has already been used');
       }
       refresh = rotated;
+    } else {
+      // Without rotation an exchange is a read: its audit event is batched (core/usage.ts).
+      usage.audit(exchanged(false));
     }
-    const { token: accessToken, expiresIn } = await issueForToken(token, scopeKind, endpoints);
     usage.recordUse(token.id, context.clientIp, now);
-    usage.audit(auditOf({ ...context, actor: null }, now, { orgId: token.orgId, action: 'token.exchanged', outcome: 'success', targetType: 'token', targetId: token.id, details: { grant: 'refresh_token', rotated: refresh !== null, scope: scopeKind } }));
     return {
       access_token: accessToken,
       token_type: 'Bearer',
@@ -294,6 +318,7 @@ export function createOAuthService(deps: {
       const now = clock.now();
       const decoded = await decodeAccessToken(token, now);
       if (!decoded.valid) return undefined;
+      await store.revocations.catchUp();
       const claims = decoded.claims;
       if (await store.revocations.isAccessTokenRevoked(claims.jti)) return undefined;
       if (claims.tid && !(await tokens.isUsable(claims.org, claims.tid, now))) return undefined;
@@ -320,6 +345,9 @@ export function createOAuthService(deps: {
         return { active: false };
       };
 
+      // Issue 13: a revocation that answered on any instance is refused here, not only once its
+      // notification has reached this instance's cache.
+      await store.revocations.catchUp();
       // A JWT has three dot-separated parts; an API token (`<prefix>_<id>.<secret>`) has two.
       if (token.split('.').length !== 3) {
         const verdict = await tokens.verify(token, { clientIp: clientIp ?? context.clientIp, now });

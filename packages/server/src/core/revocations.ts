@@ -4,6 +4,13 @@ export interface RevocationRepository {
   isAccessTokenRevoked(jti: string): Promise<boolean>;
   /** Forgets revocations of tokens that have expired anyway. */
   pruneExpired(before: Date): Promise<void>;
+  /**
+   * Brings what this instance holds in memory up to every revocation committed so far, by any
+   * instance (each is in the revocation feed). Called before a token is answered as usable,
+   * so a revocation that has answered anywhere is refused here too, not only once its
+   * notification arrives (issue 13). A no-op where nothing is cached.
+   */
+  catchUp(): Promise<void>;
 }
 
 /** One entry of the revocation feed (SPEC 5.4). */

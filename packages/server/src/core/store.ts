@@ -1,4 +1,4 @@
-import type { ApiToken, App, AuditEvent, Group, NewApp, NewAuditEvent, Org, Page, Preset, Principal, PrincipalKind, PrincipalStatus, Role, SavedSearch, Session, TokenSecrets, TokenStatus } from './model.js';
+import type { ApiToken, App, AuditEvent, Group, KeyedAuditEvent, NewApp, NewAuditEvent, Org, Page, Preset, Principal, PrincipalKind, PrincipalStatus, Role, SavedSearch, Session, TokenSecrets, TokenStatus } from './model.js';
 import type { ChangePublisher } from './changes.js';
 import type { Policy } from './policy.js';
 import type { SigningKeyRepository } from './keyring.js';
@@ -121,11 +121,13 @@ export interface TokenRepository {
   ): Promise<TokenView | undefined>;
   /**
    * Replaces the secret. With `expectedCurrent`, only if the stored hash still equals it, so of
-   * two refreshes presenting the same secret exactly one wins. Returns whether it replaced.
+   * two refreshes presenting the same secret exactly one wins. `retire` (refresh rotation)
+   * joins the token's history of replaced secrets, which keeps the last
+   * `refreshHistoryLength`. Returns whether it replaced.
    */
   replaceSecret(
     id: string,
-    next: { secretHash: Buffer; previousSecretHash: Buffer | null; previousValidUntil: Date | null; previousFromRefresh: boolean; updatedAt: Date },
+    next: { secretHash: Buffer; previousSecretHash: Buffer | null; previousValidUntil: Date | null; previousFromRefresh: boolean; updatedAt: Date; retire?: Buffer },
     expectedCurrent?: Buffer,
   ): Promise<boolean>;
   /** Revokes if not yet revoked; returns the token either way (undefined if unknown). */
@@ -269,8 +271,11 @@ export interface Store {
      * message per subscribed endpoint of its organization, in the same statement.
      */
     append(event: NewAuditEvent): Promise<AuditEvent>;
-    /** Many events in as few statements as possible (the batched exchange and denial events). */
-    appendMany(events: readonly NewAuditEvent[]): Promise<void>;
+    /**
+     * Many events in as few statements as possible (the batched exchange and denial events).
+     * An event whose `writeKey` is already stored is skipped, so a retried batch writes each once.
+     */
+    appendMany(events: readonly KeyedAuditEvent[]): Promise<void>;
     list(query: AuditQuery): Promise<Page<AuditEvent>>;
     /** Retention: deletes events older than `before`; returns how many. */
     pruneBefore(before: Date): Promise<number>;

@@ -16,8 +16,8 @@ export type ValueVerdict =
 /**
  * Finds the token a full token value belongs to (SPEC 9, revoke by value). The checksum is
  * checked first (SPEC 3.2), so a mistyped or made-up value costs no database read; the secret
- * is compared in constant time with the current hash and, after a rotation, the previous one:
- * a leaked old secret still names its token.
+ * is compared in constant time with the current hash and, after a rotation, the previous one
+ * and the refresh generations remembered: a leaked old secret still names its token.
  */
 export async function findTokenByValue(deps: { store: Store; secretKey: Uint8Array; tokenPrefix: string }, value: string): Promise<ValueVerdict> {
   const parsed = parseToken(value, deps.tokenPrefix);
@@ -25,7 +25,10 @@ export async function findTokenByValue(deps: { store: Store; secretKey: Uint8Arr
   const found = await deps.store.tokens.getForVerify(parsed.id, { fresh: true });
   if (!found) return { found: false, reason: 'unknown' };
   const hash = hashSecret(deps.secretKey, parsed.secret);
-  const matches = hashesEqual(hash, found.secrets.secretHash) || (found.secrets.previousSecretHash !== null && hashesEqual(hash, found.secrets.previousSecretHash));
+  const matches =
+    hashesEqual(hash, found.secrets.secretHash) ||
+    (found.secrets.previousSecretHash !== null && hashesEqual(hash, found.secrets.previousSecretHash)) ||
+    found.secrets.retiredRefreshHashes.some((old) => hashesEqual(hash, old));
   return matches ? { found: true, token: found.token } : { found: false, reason: 'unknown' };
 }
 

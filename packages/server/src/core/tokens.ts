@@ -17,7 +17,7 @@ import { authorize } from './authorize.js';
 import { auditOf, type ActorContext, type RequestContext } from './context.js';
 import { checkIpAllowlist, intersectAllowlists } from './allowlist.js';
 import { TesseraError, invalid, notFound } from './errors.js';
-import type { ApiToken, Page, Preset, Principal, SavedSearch, TokenMode, TokenSecrets, TokenStatus } from './model.js';
+import type { ApiToken, NewAuditEvent, Page, Preset, Principal, SavedSearch, TokenMode, TokenSecrets, TokenStatus } from './model.js';
 import type { ExchangeableToken, GateVerdict } from './oauth.js';
 import { defaultTokenName, nextDefaultTokenName, retryDefaultName } from './token-names.js';
 import { checkPolicy, defaultLifetime, defaultPolicy, maxLifetime, type Policy } from './policy.js';
@@ -484,12 +484,22 @@ export function createTokenService(deps: {
       if (!parsed.ok) return { active: false, reason: 'malformed' };
       const hash = hashSecret(secretKey, parsed.secret);
       /** Which of the token's secrets was presented, or why none counts. */
-      const secretOf = ({ token, secrets }: { token: ApiToken; secrets: TokenSecrets }): 'current' | 'grace' | 'reuse' | 'bad_secret' => {
+      const secretOf = ({ secrets }: { token: ApiToken; secrets: TokenSecrets }): 'current' | 'grace' | 'reuse' | 'bad_secret' => {
         if (hashesEqual(hash, secrets.secretHash)) return 'current';
+        // RFC 9700 §4.14.2: a refresh token replaced by rotation must never work again, however
+        // many generations ago; its reuse means theft (the family is revoked). Each hash is
+        // compared in constant time, and all of them, so timing tells nothing of which matched.
+        let retired = false;
+        for (const old of secrets.retiredRefreshHashes) retired = hashesEqual(hash, old) || retired;
+        if (retired) return 'reuse';
         if (!secrets.previousSecretHash || !hashesEqual(hash, secrets.previousSecretHash)) return 'bad_secret';
-        // RFC 9700 §4.14.2: a refresh token replaced by rotation must never work again; its reuse means theft.
         if (secrets.previousFromRefresh) return 'reuse';
         return secrets.previousValidUntil && secrets.previousValidUntil.getTime() > context.now.getTime() ? 'grace' : 'bad_secret';
+      };
+      /** For the audit trail: how many rotations ago the reused secret was replaced (1: the one just before). */
+      const generationsBack = ({ secrets }: { secrets: TokenSecrets }): number => {
+        const index = secrets.retiredRefreshHashes.findIndex((old) => hashesEqual(hash, old));
+        return index === -1 ? 1 : secrets.retiredRefreshHashes.length - index;
       };
       let found = await store.tokens.getForVerify(parsed.id);
       if (!found) return { active: false, reason: 'unknown' };
@@ -506,8 +516,8 @@ export function createTokenService(deps: {
         status = tokenStatus(found.token, context.now, policy.idleTimeoutSeconds);
       }
       const { token } = found;
-      const denied = (reason: string, extra: { reused?: boolean } = {}): GateVerdict => ({ active: false, reason, tokenId: token.id, orgId: token.orgId, ...extra });
-      if (generation === 'reuse') return denied('reuse', { reused: !token.revokedAt });
+      const denied = (reason: string, extra: { reused?: boolean; generationsBack?: number } = {}): GateVerdict => ({ active: false, reason, tokenId: token.id, orgId: token.orgId, ...extra });
+      if (generation === 'reuse') return denied('reuse', { reused: !token.revokedAt, generationsBack: generationsBack(found) });
       if (generation === 'bad_secret') return denied('bad_secret');
       if (status !== 'active') return denied(status);
       const owner = await store.principals.get(token.orgId, token.ownerId);
@@ -559,22 +569,29 @@ export function createTokenService(deps: {
       return owner?.status === 'active';
     },
 
-    /** Refresh-token rotation: replaces the secret only if it is still the presented one. */
-    async rotateOnRefresh(id: string, presented: string, now: Date): Promise<string | undefined> {
+    /**
+     * Refresh-token rotation: replaces the secret only if it is still the presented one, with
+     * `audit` (the exchange) in the same transaction.
+     */
+    async rotateOnRefresh(id: string, presented: string, now: Date, audit: NewAuditEvent): Promise<string | undefined> {
       const parsed = parseToken(presented, tokenPrefix);
       if (!parsed.ok) return undefined;
       const presentedHash = hashSecret(secretKey, parsed.secret);
       const secret = generateSecret(randomBytes);
-      const replaced = await store.tokens.replaceSecret(
-        id,
-        { secretHash: hashSecret(secretKey, secret), previousSecretHash: presentedHash, previousValidUntil: now, previousFromRefresh: true, updatedAt: now },
-        presentedHash,
-      );
+      const replaced = await store.transaction(async (tx) => {
+        const won = await tx.tokens.replaceSecret(
+          id,
+          { secretHash: hashSecret(secretKey, secret), previousSecretHash: presentedHash, previousValidUntil: now, previousFromRefresh: true, updatedAt: now, retire: presentedHash },
+          presentedHash,
+        );
+        if (won) await tx.audit.append(audit);
+        return won;
+      });
       return replaced ? formatToken(tokenPrefix, id, secret) : undefined;
     },
 
     /** Revokes without an acting principal: reuse detection, or RFC 7009 by the token's holder. */
-    async revokeBySystem(id: string, reason: 'reuse' | 'holder', context: RequestContext): Promise<void> {
+    async revokeBySystem(id: string, reason: 'reuse' | 'holder', context: RequestContext, facts: { generationsBack?: number | undefined } = {}): Promise<void> {
       const found = await store.tokens.getForVerify(id);
       if (!found) return;
       const now = clock.now();
@@ -589,7 +606,7 @@ export function createTokenService(deps: {
             outcome: reason === 'reuse' ? 'denied' : 'success',
             targetType: 'token',
             targetId: id,
-            details: { reason: reason === 'reuse' ? 'reuse' : 'holder' },
+            details: reason === 'reuse' ? { reason: 'reuse', ...(facts.generationsBack !== undefined && { generations_back: facts.generationsBack }) } : { reason: 'holder' },
           }),
         );
       });

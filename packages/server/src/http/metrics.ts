@@ -58,6 +58,32 @@ export function registerMetrics(app: FastifyInstance, container: Container): voi
       this.set({ cache: 'verified_access_tokens' }, container.oauth.verifiedCount());
     },
   });
+  // Issue 13: exchange and denial audit events and last uses wait in memory until written;
+  // `dropped` counts only what a long outage pushed beyond the buffer's cap (or a failed shutdown).
+  new Gauge({
+    name: 'tessera_buffered_events_waiting',
+    help: 'Audit events (token exchanges and denials) and token last uses buffered in memory, not yet written to the database.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      const { waiting } = container.usage.stats();
+      this.set({ kind: 'audit_event' }, waiting.auditEvents);
+      this.set({ kind: 'last_use' }, waiting.lastUses);
+    },
+  });
+  new Counter({
+    name: 'tessera_buffered_events_dropped_total',
+    help: 'Audit events and token last uses dropped unwritten: beyond the buffer cap during an outage, or left when shutdown gave up.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      const { dropped } = container.usage.stats();
+      // The recorder keeps the running totals; the counter mirrors them.
+      this.reset();
+      this.inc({ kind: 'audit_event' }, dropped.auditEvents);
+      this.inc({ kind: 'last_use' }, dropped.lastUses);
+    },
+  });
 
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';

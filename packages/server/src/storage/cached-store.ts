@@ -1,4 +1,5 @@
 import type { ChangeFeed, ChangeTopic } from '../core/changes.js';
+import type { RevocationEvent } from '../core/revocations.js';
 import type { Store } from '../core/store.js';
 
 /**
@@ -26,6 +27,12 @@ export interface ReadCacheOptions {
    * cannot, nothing is kept: an entry filled then could miss its invalidation for good.
    */
   readonly live?: () => boolean;
+  /**
+   * Whether other processes write to the same database (PostgreSQL; default true). With PGlite
+   * only this process writes, every write drops its entries before it answers, and
+   * `revocations.catchUp` has nothing to do.
+   */
+  readonly sharedDatabase?: boolean;
 }
 
 /** Topics this cache publishes and follows; keys name what changed. */
@@ -110,6 +117,7 @@ export interface CachedStore {
 
 export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCacheOptions = {}): CachedStore {
   const ttlMs = options.ttlMs ?? 10_000;
+  const sharedDatabase = options.sharedDatabase ?? true;
   const maxEntries = options.maxEntries ?? 10_000;
   const live = options.live ?? (() => true);
   const tokens = new Cache<Awaited<ReturnType<Store['tokens']['getForVerify']>>>(ttlMs, maxEntries, live);
@@ -152,6 +160,79 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
   const clearAll = () => [tokens, policies, principals, roles, apps, revokedJtis].forEach((cache) => cache.clear());
   // Lost: nothing held may be trusted until notices flow again (and `live` keeps nothing meanwhile); missed: dropped again.
   const unsubscribe = feed.subscribe({ change: ({ topic, key }) => drop(topic, key), missed: clearAll, lost: clearAll });
+
+  /**
+   * The newest revocation-feed entry whose effect on this cache is applied. The change
+   * notification of a revocation reaches other instances a moment after the revoking request
+   * has answered; `catchUp` closes that window (issue 13, item 6). The feed's sequence follows
+   * commit order (sql-oauth.ts holds a lock until commit), so every revocation committed before
+   * a catch-up's query has a sequence above the last one applied and is seen by that query.
+   */
+  let appliedSeq: bigint | undefined;
+  const advance = (seq: bigint) => {
+    if (appliedSeq === undefined || seq > appliedSeq) appliedSeq = seq;
+  };
+  function applyRevocation(event: RevocationEvent): void {
+    switch (event.kind) {
+      case 'token':
+        tokens.drop(event.subjectId);
+        break;
+      case 'access_token':
+        revokedJtis.drop(event.subjectId);
+        break;
+      case 'principal':
+        // A disabled or deleted principal, or a deleted app (its client_id).
+        drop(topics.principals, event.orgId);
+        break;
+      case 'cutoff':
+        // Revoked every token of the organization, or of one owner, created before the cutoff.
+        tokens.clear();
+        break;
+      default:
+        clearAll();
+    }
+  }
+  /**
+   * One read of the feed serves every caller that asked before it began: a caller arriving
+   * while a read is in flight waits for the next one (that read may have begun before a
+   * revocation this caller must see). Under load that is one query per round trip, not one
+   * per request.
+   */
+  let reading: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  function catchUp(): Promise<void> {
+    if (!sharedDatabase) return Promise.resolve();
+    if (reading === undefined) {
+      reading = readFeed().finally(() => (reading = undefined));
+      return reading;
+    }
+    const ignore = () => {};
+    queued ??= reading.then(ignore, ignore).then(() => {
+      queued = undefined;
+      return catchUp();
+    });
+    return queued;
+  }
+  async function readFeed(): Promise<void> {
+    if (appliedSeq === undefined) {
+      const latest = await inner.revocationEvents.lastBefore(new Date('9999-12-31T00:00:00Z'));
+      // Whatever was cached before this first look may predate any of those revocations.
+      clearAll();
+      advance(BigInt(latest));
+      return;
+    }
+    let from = appliedSeq;
+    for (;;) {
+      const events = await inner.revocationEvents.after(String(from), 500);
+      for (const event of events) applyRevocation(event);
+      const last = events.at(-1);
+      if (last) {
+        from = BigInt(last.seq);
+        advance(from);
+      }
+      if (events.length < 500) return;
+    }
+  }
 
   /**
    * The store as seen inside one transaction (or outside any, `afterCommit` undefined): writes
@@ -243,7 +324,7 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
       },
       revocations: {
         ...store.revocations,
-        ...(outside && { isAccessTokenRevoked: (jti: string) => revokedJtis.read(jti, () => store.revocations.isAccessTokenRevoked(jti)) }),
+        ...(outside && { isAccessTokenRevoked: (jti: string) => revokedJtis.read(jti, () => store.revocations.isAccessTokenRevoked(jti)), catchUp }),
         revokeAccessToken: writing(store.revocations.revokeAccessToken, (entry) => [topics.revocations, entry.orgId]),
         async pruneExpired(before) {
           await store.revocations.pruneExpired(before);

@@ -103,7 +103,7 @@ interface DriverParts {
 function storage(db: Kysely<Database>, driver: Storage['driver'], changes: ChangeHub, parts: DriverParts): Storage {
   const { stopListening, dump, migrationDb } = parts;
   // The token endpoint's hot path reads through this cache; writes through it invalidate on every instance.
-  const cached = withReadCache(createSqlStore(db), changes, { ...(parts.live && { live: parts.live }) });
+  const cached = withReadCache(createSqlStore(db), changes, { ...(parts.live && { live: parts.live }), sharedDatabase: driver === 'postgres' });
   return {
     store: cached.store,
     cacheSizes: () => cached.sizes(),

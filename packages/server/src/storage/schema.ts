@@ -62,6 +62,8 @@ export interface Database {
     user_agent: string | null;
     request_id: string | null;
     details: Json<Record<string, unknown>>;
+    /** Migration 0010: the usage recorder's key of a batched event, so a retried write inserts it once. */
+    write_key: ColumnType<string | null, never, never>;
   };
   // Migration 0005: when each periodic job last ran, cluster-wide.
   job_runs: { name: string; last_run_at: Timestamp; run_by: string };
@@ -131,6 +133,8 @@ export interface Database {
     last_used_ip: string | null;
     /** Migration 0009: the last 5 distinct client addresses, newest first. */
     recent_ips: ColumnType<{ ip: string; at: string }[], never, never>;
+    /** Migration 0010: hex keyed hashes of the secrets refresh rotation replaced, oldest first (at most 32). */
+    retired_refresh_hashes: ColumnType<string[], never, string[]>;
     revoked_at: Timestamp | null;
     revoked_by: string | null;
     revoke_reason: string | null;

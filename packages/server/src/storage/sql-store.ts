@@ -587,12 +587,14 @@ export function createSqlStore(db: Db): Store {
         // One JSON parameter for the whole batch: thousands of bind parameters cost more to
         // build and to parse than the rows cost to insert. The function scan yields the rows in
         // array order, so sequence numbers follow the order the events happened in.
-        const rows = events.map((event) => ({ ...auditRow(event), occurred_at: event.occurredAt.toISOString(), details: event.details }));
+        const rows = events.map((event) => ({ ...auditRow(event), occurred_at: event.occurredAt.toISOString(), details: event.details, write_key: event.writeKey ?? null }));
+        // A retry of a batch whose commit went through unanswered meets its own keys: skipped.
         await sql`
-          INSERT INTO audit_events (org_id, occurred_at, action, outcome, actor_principal_id, actor_token_id, target_type, target_id, client_ip, user_agent, request_id, details)
-          SELECT org_id, occurred_at, action, outcome, actor_principal_id, actor_token_id, target_type, target_id, client_ip, user_agent, request_id, details
+          INSERT INTO audit_events (org_id, occurred_at, action, outcome, actor_principal_id, actor_token_id, target_type, target_id, client_ip, user_agent, request_id, details, write_key)
+          SELECT org_id, occurred_at, action, outcome, actor_principal_id, actor_token_id, target_type, target_id, client_ip, user_agent, request_id, details, write_key
           FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(org_id text, occurred_at timestamptz, action text, outcome text, actor_principal_id text,
-            actor_token_id text, target_type text, target_id text, client_ip text, user_agent text, request_id text, details jsonb)`.execute(db);
+            actor_token_id text, target_type text, target_id text, client_ip text, user_agent text, request_id text, details jsonb, write_key text)
+          ON CONFLICT (write_key) WHERE write_key IS NOT NULL DO NOTHING`.execute(db);
       },
       async list(q) {
         let query = db

@@ -1,5 +1,5 @@
 import { sql, type Expression, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
-import type { ApiToken, Preset, SavedSearch, TokenStatus } from '../core/model.js';
+import { refreshHistoryLength, type ApiToken, type Preset, type SavedSearch, type TokenStatus } from '../core/model.js';
 import type { PolicyRepository, PresetRepository, SavedSearchRepository, TokenListQuery, TokenRepository, TokenSortColumn, TokenView } from '../core/store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { escapeLike, json, mapUniqueViolation } from './sql-helpers.js';
@@ -128,6 +128,7 @@ export function createTokenRepository(db: Db): TokenRepository {
           previousSecretHash: row.previous_secret_hash && Buffer.from(row.previous_secret_hash),
           previousValidUntil: row.previous_valid_until,
           previousFromRefresh: row.previous_from_refresh,
+          retiredRefreshHashes: row.retired_refresh_hashes.map((hex) => Buffer.from(hex, 'hex')),
         },
       };
     },
@@ -218,6 +219,11 @@ export function createTokenRepository(db: Db): TokenRepository {
           previous_valid_until: next.previousValidUntil,
           previous_from_refresh: next.previousFromRefresh,
           updated_at: next.updatedAt,
+          // Appended one at a time, so dropping the oldest when full keeps the last N.
+          ...(next.retire && {
+            retired_refresh_hashes: sql<string[]>`(CASE WHEN jsonb_array_length(retired_refresh_hashes) >= ${refreshHistoryLength}
+              THEN retired_refresh_hashes - 0 ELSE retired_refresh_hashes END) || jsonb_build_array(${next.retire.toString('hex')}::text)`,
+          }),
         })
         .where('id', '=', id)
         .where('revoked_at', 'is', null);

@@ -185,6 +185,59 @@ describe('three instances on one PostgreSQL', { skip: onPostgres ? false : 'need
     }
   });
 
+  it('a revoke that has answered through A is refused by B at once: introspection and the token endpoint, 60 trials each', async () => {
+    const [a, b] = instances as [TestServer, TestServer, TestServer];
+    const introspectOnB = async (token: string) =>
+      (await b.form('/oauth/introspect', { token }, { authorization: basic(feedApp.clientId, feedApp.clientSecret) })).body.active as boolean;
+    const holder = await createUser(a, admin, 'revoke-everywhere');
+    const stillActive = { oauthRevoke: 0, restRevoke: 0, exchange: 0 };
+    /** After a revoke answered: B's first answer (ms), and when B still said active, how long until it did not. */
+    const firstAnswerMs: number[] = [];
+    const lateMs: number[] = [];
+    const refusedOnB = async (check: () => Promise<boolean>, answered: number): Promise<boolean> => {
+      const refused = await check();
+      firstAnswerMs.push(Date.now() - answered);
+      if (!refused) {
+        await until(check, 2000);
+        lateMs.push(Date.now() - answered);
+      }
+      return refused;
+    };
+    const trials = 60;
+    for (let trial = 0; trial < trials; trial++) {
+      // RFC 7009 through A, of an access token B has just answered active (and so holds in its cache).
+      const token = await mintOn(a);
+      assert.equal(await introspectOnB(token), true);
+      assert.equal((await a.form('/oauth/revoke', { token })).status, 200);
+      if (!(await refusedOnB(async () => !(await introspectOnB(token)), Date.now()))) stillActive.oauthRevoke++;
+
+      // The REST revoke through A of the API token an access token came from, both known to B.
+      const api = await a.request('POST', '/api/v1/tokens', { token: holder.token, body: { name: `everywhere-${trial}`, scope: { kind: 'all' } } });
+      assert.equal(api.status, 201, api.text);
+      const exchanged = await b.form('/oauth/token', { grant_type: 'refresh_token', refresh_token: api.body.token as string });
+      assert.equal(exchanged.status, 200, exchanged.text);
+      assert.equal(await introspectOnB(exchanged.body.access_token as string), true);
+      assert.equal((await a.request('POST', `/api/v1/tokens/${api.body.id as string}/revoke`, { token: holder.token, body: {} })).status, 200);
+      const answered = Date.now();
+      if (!(await refusedOnB(async () => !(await introspectOnB(exchanged.body.access_token as string)), answered))) stillActive.restRevoke++;
+
+      // The REST revoke through A of an API token B has just exchanged: B's token endpoint refuses it.
+      const second = await a.request('POST', '/api/v1/tokens', { token: holder.token, body: { name: `exchanged-${trial}`, scope: { kind: 'all' } } });
+      assert.equal(second.status, 201, second.text);
+      const exchange = async () => (await b.form('/oauth/token', { grant_type: 'refresh_token', refresh_token: second.body.token as string })).status;
+      assert.equal(await exchange(), 200);
+      assert.equal((await a.request('POST', `/api/v1/tokens/${second.body.id as string}/revoke`, { token: holder.token, body: {} })).status, 200);
+      if (!(await refusedOnB(async () => (await exchange()) === 400, Date.now()))) stillActive.exchange++;
+    }
+    const sorted = [...firstAnswerMs].sort((x, y) => x - y);
+    const p = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    console.log(
+      `# revoke answered on A, then B: ${JSON.stringify(stillActive)} still active of ${trials} each; B's first answer p50 ${p(0.5)} ms, p99 ${p(0.99)} ms` +
+        (lateMs.length ? `; late refusals after ${lateMs.join(', ')} ms` : ''),
+    );
+    assert.deepEqual(stillActive, { oauthRevoke: 0, restRevoke: 0, exchange: 0 });
+  });
+
   it('fails closed when the feed source dies and recovers when it returns, without restart', async () => {
     const c = instances[2] as TestServer;
     const token = await mintOn(c);

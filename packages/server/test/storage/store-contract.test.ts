@@ -235,6 +235,20 @@ for (const target of databaseTargets) {
       assert.equal(batch.items[0]?.occurredAt.toISOString(), at(40).toISOString());
     });
 
+    it('writes a batch event once however often its write is retried (write keys, issue 13)', async () => {
+      const probe = (i: number, writeKey?: string) => ({
+        orgId: 'org_b', occurredAt: t0, action: 'retry.probe', outcome: 'success' as const, actorPrincipalId: null, actorTokenId: null,
+        targetType: null, targetId: `k${i}`, clientIp: null, userAgent: null, requestId: null, details: {}, writeKey,
+      });
+      await store.audit.appendMany([probe(1, 'w.1'), probe(2, 'w.2')]);
+      // The retry of a batch whose commit went through unanswered, with a newer event behind it.
+      await store.audit.appendMany([probe(1, 'w.1'), probe(2, 'w.2'), probe(3, 'w.3')]);
+      // Events without a key (written in their change's transaction) are never taken for duplicates.
+      await store.audit.appendMany([probe(4), probe(4)]);
+      const written = await store.audit.list({ orgId: 'org_b', limit: 20, action: 'retry.probe' });
+      assert.deepEqual(written.items.map((e) => e.targetId).reverse(), ['k1', 'k2', 'k3', 'k4', 'k4']);
+    });
+
     it('answers every read after a write with the write, and never with a rolled-back one (read cache)', async () => {
       await store.orgs.create({ id: 'org_cache', name: 'cache', displayName: 'Cache', createdAt: t0 });
       assert.equal(await store.policies.get('org_cache'), undefined, 'absent, and now cached as absent');

@@ -231,6 +231,20 @@ for (const target of databaseTargets) {
       assert.deepEqual(secrets?.secretHash, Buffer.alloc(32, 2));
       assert.deepEqual(secrets?.previousSecretHash, Buffer.alloc(32, 1));
       assert.equal(secrets?.previousValidUntil?.getTime(), at(2).getTime());
+      assert.deepEqual(secrets?.retiredRefreshHashes, [], 'a rotation that retires nothing leaves the refresh history empty');
+
+      // Refresh rotation (RFC 9700 §4.14.2): each retired secret joins the history, which keeps the last 32.
+      let current = Buffer.alloc(32, 2);
+      for (let generation = 0; generation < 35; generation++) {
+        const next = Buffer.alloc(32, 100 + generation);
+        const swapped = await store.tokens.replaceSecret(t.id, { secretHash: next, previousSecretHash: current, previousValidUntil: at(1), previousFromRefresh: true, updatedAt: at(1), retire: current }, current);
+        assert.equal(swapped, true);
+        current = next;
+      }
+      const history = (await store.tokens.getForVerify(t.id, { fresh: true }))?.secrets.retiredRefreshHashes;
+      assert.equal(history?.length, 32);
+      assert.deepEqual(history?.[0], Buffer.alloc(32, 100 + 2), 'the oldest three have left');
+      assert.deepEqual(history?.[31], Buffer.alloc(32, 100 + 33), 'newest last: the secret just replaced');
 
       const first = await store.tokens.revoke('org_a', t.id, 'usr_alice', 'leaked', at(3));
       assert.equal(first?.changed, true);

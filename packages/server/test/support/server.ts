@@ -134,6 +134,9 @@ export async function startTestServer(
     },
     async close() {
       await server.close();
+      // Issue 13: no test may lose a buffered audit event or last use.
+      const { dropped } = server.container.usage.stats();
+      if (dropped.auditEvents + dropped.lastUses > 0) throw new Error(`the usage recorder dropped ${dropped.auditEvents} audit events and ${dropped.lastUses} last uses`);
       await database?.drop();
       const leaked = [...knownSecrets].filter((secret) => secret.length >= 8 && logs.text.includes(secret));
       if (leaked.length > 0) throw new Error(`${leaked.length} secret(s) used by this test reached the server's logs`);

@@ -7,6 +7,7 @@ import * as jobs from './0005-jobs.js';
 import * as nextSigningKey from './0006-next-signing-key.js';
 import * as revocationCutoffs from './0008-revocation-cutoffs.js';
 import * as recentIps from './0009-recent-ips.js';
+import * as refreshFamiliesAuditKeys from './0010-refresh-families-audit-keys.js';
 import * as webhooks from './0011-webhooks.js';
 import * as secondFactors from './0012-second-factors.js';
 
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0006-next-signing-key': nextSigningKey,
   '0008-revocation-cutoffs': revocationCutoffs,
   '0009-recent-ips': recentIps,
+  '0010-refresh-families-audit-keys': refreshFamiliesAuditKeys,
   '0011-webhooks': webhooks,
   '0012-second-factors': secondFactors,
 };
