@@ -7,15 +7,19 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { TesseraError } from '../core/errors.js';
 
 /**
- * Where the built console is: the `@tessera/console` workspace package when node resolves it
- * (an installed tree), else `packages/console/dist` beside this package, which holds for both
- * `src/http/console.ts` (tests, tsx) and `dist/http/console.js` (npm start).
+ * Where the built console is, first found of: the `@tessera/console` workspace package when
+ * node resolves it (the checkout); `console/` inside this package, where `npm pack` puts a copy
+ * (scripts/pack-server.mjs) so an installed tarball serves it; `packages/console/dist` beside
+ * this package. The paths hold for both `src/http/console.ts` (tests, tsx) and
+ * `dist/http/console.js`.
  */
 export function locateConsoleDist(): string {
   try {
     const manifest = createRequire(import.meta.url).resolve('@tessera/console/package.json');
     return join(dirname(manifest), 'dist');
   } catch {
+    const packaged = fileURLToPath(new URL('../../console', import.meta.url));
+    if (existsSync(join(packaged, 'index.html'))) return packaged;
     return fileURLToPath(new URL('../../../console/dist', import.meta.url));
   }
 }
