@@ -55,7 +55,11 @@ export function consoleRoutes(options: { root?: string } = {}): FastifyPluginAsy
       return;
     }
 
-    await app.register(fastifyStatic, { root, serve: false });
+    // The build writes .br and .gz beside each text file (vite.config.ts); @fastify/static picks
+    // the one Accept-Encoding prefers (RFC 9110 §12.5.3, q-values honoured; the plain file when
+    // neither is acceptable or there is none) and adds Vary: accept-encoding, so a shared cache
+    // keeps the encodings apart (§12.5.5).
+    await app.register(fastifyStatic, { root, serve: false, preCompressed: true });
 
     const sendPage = (reply: FastifyReply) =>
       reply
@@ -68,6 +72,8 @@ export function consoleRoutes(options: { root?: string } = {}): FastifyPluginAsy
     app.get('/console', { schema: { hide: true } }, async (_request, reply) => sendPage(reply));
     app.get<{ Params: { '*': string } }>('/console/*', { schema: { hide: true } }, async (request, reply) => {
       const requested = request.params['*'];
+      // Source maps are never public (a build may hold hidden ones for an error tracker).
+      if (requested.endsWith('.map')) throw new TesseraError('NOT_FOUND', `No console file ${requested}`);
       const file = fileUnder(root, requested);
       // A missing build file is a 404, not the page: a browser must not run HTML as a script.
       if (file === undefined && requested.startsWith('assets/')) {
