@@ -77,6 +77,23 @@ export const freePort = () =>
     });
   });
 
+/**
+ * A free port below the kernel's ephemeral range (32768 and up on Linux), for a server that is
+ * stopped and started again on it: a port of that range may meanwhile be handed to an
+ * outgoing connection (to PostgreSQL, from nginx) and the restart would find it taken.
+ */
+export async function freeServerPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
 /** The environment of a spawned instance: this one's, minus any TESSERA_* setting, plus `extra`. */
 export function instanceEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
