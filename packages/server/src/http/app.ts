@@ -18,6 +18,7 @@ import { tokenLeakRoutes } from './api/token-leaks.js';
 import { principalRoutes } from './api/principals.js';
 import { roleRoutes } from './api/roles.js';
 import { sessionRoutes } from './api/sessions.js';
+import { backupRoutes } from './api/backup.js';
 import { consoleRoutes } from './console.js';
 import { handleError } from './error-mapper.js';
 import { createInputGuard } from './input-guard.js';
@@ -134,6 +135,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
         await authed.register(policyRoutes(container));
         await authed.register(presetRoutes(container));
         await authed.register(savedSearchRoutes(container));
+        await authed.register(backupRoutes(container));
       });
     },
     { prefix: '/api/v1' },

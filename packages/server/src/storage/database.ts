@@ -29,8 +29,12 @@ export interface Storage {
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   close(): Promise<void>;
-  /** PGlite only: a dump of the whole database, for cloning in tests. */
-  dump(): Promise<Blob>;
+  /**
+   * PGlite only: a tar of the whole data directory (gzipped on request), for cloning in tests
+   * and for `tessera backup`. Taken between two transactions after a checkpoint, so it holds
+   * every committed change and no half-done one.
+   */
+  dump(compression?: 'none' | 'gzip'): Promise<Blob>;
 }
 
 /** Opens the configured database. Nothing outside `storage/` knows which driver runs. */
@@ -59,10 +63,18 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   });
   // Before anything else uses the connection: a LISTEN inside someone's transaction would share its fate.
   const unlisten = await pglite.listen(changeChannel, (payload) => changes.deliver(payload));
-  return storage(db, 'pglite', changes, unlisten, () => pglite.dumpDataDir('none'));
+  // Holding Kysely's connection (SerializedDriver) waits for the transaction in progress and
+  // holds off the next: PGlite's own lock covers single queries, not a Kysely transaction's
+  // several. The checkpoint writes every committed change into the data files.
+  const dump = (compression: 'none' | 'gzip' = 'none') =>
+    db.connection().execute(async () => {
+      await pglite.exec('CHECKPOINT');
+      return pglite.dumpDataDir(compression);
+    });
+  return storage(db, 'pglite', changes, unlisten, dump);
 }
 
-function storage(db: Kysely<Database>, driver: Storage['driver'], changes: ChangeHub, stopListening: () => Promise<void>, dump: () => Promise<Blob>): Storage {
+function storage(db: Kysely<Database>, driver: Storage['driver'], changes: ChangeHub, stopListening: () => Promise<void>, dump: Storage['dump']): Storage {
   // The token endpoint's hot path reads through this cache; writes through it invalidate on every instance.
   const cached = withReadCache(createSqlStore(db), changes);
   return {
