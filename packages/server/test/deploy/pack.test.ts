@@ -45,6 +45,7 @@ describe('npm pack -w @tessera/server, installed globally', () => {
       assert.ok(files.includes(path), `the tarball has ${path}`);
     }
     assert.ok(files.some((path) => /^console\/assets\/index-[\w-]+\.js$/.test(path)), 'the console script');
+    assert.ok(files.some((path) => /^console\/assets\/index-[\w-]+\.js\.br$/.test(path)), 'the console script precompressed');
     const unwanted = files.filter((path) => /^(src|test)\//.test(path) || /\.map$|\.tsbuildinfo$/.test(path) || (path.endsWith('.ts') && !path.endsWith('.d.ts')) || path.includes('/src/'));
     assert.deepEqual(unwanted, []);
   });
@@ -65,9 +66,11 @@ describe('npm pack -w @tessera/server, installed globally', () => {
     const html = await page.text();
     const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     assert.ok(script, html);
-    const asset = await fetch(`${instance.url}${script}`);
+    const asset = await fetch(`${instance.url}${script}`, { headers: { 'accept-encoding': 'br' } });
     assert.equal(asset.status, 200);
     assert.match(asset.headers.get('content-type') ?? '', /javascript/);
     assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    assert.equal(asset.headers.get('content-encoding'), 'br', 'the installed console has its precompressed files');
+    assert.equal((await fetch(`${instance.url}${script}.map`)).status, 404);
   });
 });
