@@ -1,11 +1,15 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Server } from 'node:net';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/config.js';
 import { CliError, ExitCode } from '../errors.js';
 import type { ContextOf } from '../context.js';
 import { examples } from './help.js';
+
+/** How long a stopping server keeps serving the connections it accepted before it stopped listening. */
+const drainMs = 1000;
 
 /**
  * `serve`, `migrate` and `restore`: the only commands that open the database. The server and container
@@ -43,6 +47,14 @@ export function registerServerCommands(program: Command, contextOf: ContextOf): 
         }
         const stop = async (signal: string) => {
           server.container.logger.info({ signal }, 'shutting down');
+          // Stop accepting first, and only that (net.Server's close, not http.Server's, which
+          // also destroys "idle" connections): a connection the kernel accepted whose request
+          // Node has not read yet counts as idle, and destroying it makes a proxy answer 502 for
+          // a request it must not resend (a POST). New connections are refused now, so the
+          // proxy sends them to another instance; the accepted ones get a moment to deliver
+          // their requests; then the usual close finishes in-flight requests.
+          Server.prototype.close.call(server.app.server);
+          await new Promise((resolve) => setTimeout(resolve, drainMs));
           await server.close();
           process.exit(0);
         };
