@@ -26,6 +26,7 @@ import { createTokenIdentifyService, type TokenIdentifyService } from '../core/t
 import { createRevokeAllService, type RevokeAllService } from '../core/revoke-all.js';
 import { createSecretScanningService, type SecretScanningService } from '../core/secret-scanning.js';
 import { createUsageRecorder, type UsageRecorder } from '../core/usage.js';
+import { createBackupService, type BackupService } from '../core/backup.js';
 import { systemClock, systemRandom, type Clock, type Random } from '../core/ports.js';
 import type { Store } from '../core/store.js';
 import { openStorage, type Storage } from '../storage/database.js';
@@ -57,6 +58,8 @@ export interface Container {
   /** Leaked and expiring tokens (SPEC 9): revoke by value, revoke before a cutoff. */
   readonly leaks: TokenIdentifyService & RevokeAllService;
   readonly secretScanning: SecretScanningService;
+  /** `tessera backup`: a copy of the embedded database (none on PostgreSQL). */
+  readonly backup: BackupService;
   readonly usage: UsageRecorder;
   readonly keyring: Keyring;
   readonly oauth: OAuthService;
@@ -357,6 +360,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       tokens,
       leaks,
       secretScanning: createSecretScanningService({ store, clock, secretKey, tokenPrefix: config.tokenPrefix, keys: config.secretScanningKeys }),
+      backup: createBackupService({ store, clock, dump: storage.driver === 'pglite' ? () => storage.dump('gzip') : undefined }),
       usage,
       keyring,
       oauth,

@@ -394,6 +394,21 @@ export class TesseraClient {
     },
   };
 
+  /**
+   * The embedded database as a gzipped tar (`GET /backup`), streamed as it arrives. A copy of a
+   * large database takes a while: ten minutes before giving up, not the usual timeout.
+   */
+  async backup(): Promise<{ body: ReadableStream<Uint8Array>; done: () => void }> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new TimeoutError(600_000)), 600_000);
+    const response = await this.#send('GET', '/backup', {}, controller.signal).catch((error: unknown) => {
+      clearTimeout(timer);
+      throw error;
+    });
+    if (!response.body) throw new ConnectionError(this.baseUrl, 'the backup came without a body');
+    return { body: response.body, done: () => clearTimeout(timer) };
+  }
+
   #collection<T, Create, Update>(path: string): Collection<T, Create, Update> {
     return {
       list: (query = {}) => this.#json('GET', path, { query: { ...query } }),

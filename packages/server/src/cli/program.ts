@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ApiError, ConnectionError } from './client.js';
 import { registerAppCommands } from './commands/apps.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerBackupCommand } from './commands/backup.js';
 import { registerCompletionCommand } from './commands/completion.js';
 import { registerGroupCommands } from './commands/groups.js';
 import { registerOrgCommands } from './commands/orgs.js';
@@ -58,6 +59,7 @@ Examples:
   registerOrgCommands(program, contextOf);
   registerPolicyCommands(program, contextOf);
   registerAuditCommands(program, contextOf);
+  registerBackupCommand(program, contextOf);
   registerCompletionCommand(program, contextOf);
   return program;
 }

@@ -87,7 +87,9 @@ export type Action =
   /** Save, change or delete a saved search: one's own (`own`), never another's shared one. */
   | { readonly kind: 'write_saved_search'; readonly own: boolean }
   /** Obtain a secret that acts with these rights (a token for, or rotated for, another principal). */
-  | { readonly kind: 'delegate_rights'; readonly rights: readonly Right[] };
+  | { readonly kind: 'delegate_rights'; readonly rights: readonly Right[] }
+  /** Take a copy of the whole database: every organization's principals, hashes and audit log. */
+  | { readonly kind: 'back_up' };
 
 export type Decision = { readonly allowed: true } | { readonly allowed: false; readonly reason: string; readonly restricted: boolean };
 
@@ -108,6 +110,8 @@ const restrictedWrites = new Set<Action['kind']>([
   'write_tokens',
   'create_token_for_others',
   'write_saved_search',
+  // Not a write, but a copy of every organization's data: only an interactive instance admin.
+  'back_up',
 ]);
 
 export function hasRight(actor: Actor, right: Right): boolean {
@@ -196,6 +200,8 @@ export function can(actor: Actor, action: Action): Decision {
       return action.owner ? ownerWithin(actor, action.owner) : allow;
     case 'write_saved_search':
       return action.own ? allow : deny('Only the owner of a saved search can change or delete it; save a copy instead');
+    case 'back_up':
+      return actor.instanceAdmin ? allow : deny('Only an instance admin backs up the database');
     case 'delegate_rights': {
       // Whoever receives another principal's secret could act with its rights: never more than their own.
       const missing = action.rights.filter((right) => !hasRight(actor, right));

@@ -20,6 +20,7 @@ import { secondFactorRoutes } from './api/second-factors.js';
 import { principalRoutes } from './api/principals.js';
 import { roleRoutes } from './api/roles.js';
 import { sessionRoutes } from './api/sessions.js';
+import { backupRoutes } from './api/backup.js';
 import { consoleRoutes } from './console.js';
 import { handleError } from './error-mapper.js';
 import { createInputGuard } from './input-guard.js';
@@ -141,6 +142,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
         await authed.register(savedSearchRoutes(container));
         await authed.register(webhookRoutes(container));
         await authed.register(secondFactorRoutes(container));
+        await authed.register(backupRoutes(container));
       });
     },
     { prefix: '/api/v1' },

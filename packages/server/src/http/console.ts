@@ -7,15 +7,19 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { TesseraError } from '../core/errors.js';
 
 /**
- * Where the built console is: the `@tessera/console` workspace package when node resolves it
- * (an installed tree), else `packages/console/dist` beside this package, which holds for both
- * `src/http/console.ts` (tests, tsx) and `dist/http/console.js` (npm start).
+ * Where the built console is, first found of: the `@tessera/console` workspace package when
+ * node resolves it (the checkout); `console/` inside this package, where `npm pack` puts a copy
+ * (scripts/pack-server.mjs) so an installed tarball serves it; `packages/console/dist` beside
+ * this package. The paths hold for both `src/http/console.ts` (tests, tsx) and
+ * `dist/http/console.js`.
  */
 export function locateConsoleDist(): string {
   try {
     const manifest = createRequire(import.meta.url).resolve('@tessera/console/package.json');
     return join(dirname(manifest), 'dist');
   } catch {
+    const packaged = fileURLToPath(new URL('../../console', import.meta.url));
+    if (existsSync(join(packaged, 'index.html'))) return packaged;
     return fileURLToPath(new URL('../../../console/dist', import.meta.url));
   }
 }
@@ -51,7 +55,11 @@ export function consoleRoutes(options: { root?: string } = {}): FastifyPluginAsy
       return;
     }
 
-    await app.register(fastifyStatic, { root, serve: false });
+    // The build writes .br and .gz beside each text file (vite.config.ts); @fastify/static picks
+    // the one Accept-Encoding prefers (RFC 9110 §12.5.3, q-values honoured; the plain file when
+    // neither is acceptable or there is none) and adds Vary: accept-encoding, so a shared cache
+    // keeps the encodings apart (§12.5.5).
+    await app.register(fastifyStatic, { root, serve: false, preCompressed: true });
 
     const sendPage = (reply: FastifyReply) =>
       reply
@@ -64,6 +72,8 @@ export function consoleRoutes(options: { root?: string } = {}): FastifyPluginAsy
     app.get('/console', { schema: { hide: true } }, async (_request, reply) => sendPage(reply));
     app.get<{ Params: { '*': string } }>('/console/*', { schema: { hide: true } }, async (request, reply) => {
       const requested = request.params['*'];
+      // Source maps are never public (a build may hold hidden ones for an error tracker).
+      if (requested.endsWith('.map')) throw new TesseraError('NOT_FOUND', `No console file ${requested}`);
       const file = fileUnder(root, requested);
       // A missing build file is a 404, not the page: a browser must not run HTML as a script.
       if (file === undefined && requested.startsWith('assets/')) {

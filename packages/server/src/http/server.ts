@@ -1,3 +1,4 @@
+import { Server } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
 import { buildApp } from './app.js';
@@ -53,6 +54,13 @@ export async function startServer(config: Config, options: ContainerOptions = {}
     async shutdown(drainMs) {
       container.lifecycle.drain();
       if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+      // Then stop accepting, and only that (net.Server's close, not http.Server's, which also
+      // destroys "idle" connections): a connection the kernel accepted whose request Node has
+      // not read yet counts as idle, and destroying it makes a proxy answer 502 for a request it
+      // must not resend (a POST). The accepted ones get a moment to deliver their requests;
+      // then the usual close finishes what is in flight.
+      Server.prototype.close.call(app.server);
+      await new Promise((resolve) => setTimeout(resolve, 500));
       await close();
     },
   };

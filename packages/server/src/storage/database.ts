@@ -35,8 +35,12 @@ export interface Storage {
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
   close(): Promise<void>;
-  /** PGlite only: a dump of the whole database, for cloning in tests. */
-  dump(): Promise<Blob>;
+  /**
+   * PGlite only: a tar of the whole data directory (gzipped on request), for cloning in tests
+   * and for `tessera backup`. Taken between two transactions after a checkpoint, so it holds
+   * every committed change and no half-done one.
+   */
+  dump(compression?: 'none' | 'gzip'): Promise<Blob>;
   /** Entries held by each read cache (for /metrics and the soak bench). */
   cacheSizes(): Record<string, number>;
 }
@@ -88,12 +92,20 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   });
   // Before anything else uses the connection: a LISTEN inside someone's transaction would share its fate.
   const unlisten = await pglite.listen(changeChannel, (payload) => changes.deliver(payload));
-  return storage(db, 'pglite', changes, { stopListening: unlisten, dump: () => pglite.dumpDataDir('none') });
+  // Holding Kysely's connection (SerializedDriver) waits for the transaction in progress and
+  // holds off the next: PGlite's own lock covers single queries, not a Kysely transaction's
+  // several. The checkpoint writes every committed change into the data files.
+  const dump = (compression: 'none' | 'gzip' = 'none') =>
+    db.connection().execute(async () => {
+      await pglite.exec('CHECKPOINT');
+      return pglite.dumpDataDir(compression);
+    });
+  return storage(db, 'pglite', changes, { stopListening: unlisten, dump });
 }
 
 interface DriverParts {
   readonly stopListening: () => Promise<void>;
-  readonly dump: () => Promise<Blob>;
+  readonly dump: Storage['dump'];
   /** A connection for migrations, when they need other settings than the pool's. */
   readonly migrationDb?: () => Kysely<Database>;
   /** Whether notifications can arrive now (PGlite: always). */

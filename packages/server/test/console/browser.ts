@@ -1,55 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 export const screenshotDir = join(repoRoot, 'test-output', 'console');
 const chromiumPath = '/usr/bin/chromium';
-const consoleDir = join(repoRoot, 'packages', 'console');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const stat = statSync(path);
-    newest = Math.max(newest, stat.isDirectory() ? newestSource(path) : stat.mtimeMs);
-  }
-  return newest;
-}
 
 /**
- * Builds the console when its dist is missing or older than its sources (`npm test` has just
- * built it; a lone `node scripts/run-tests.mjs packages/server/test/console` may not have).
+ * Builds when the build is missing or older than its sources (`npm test` has just built it; a
+ * lone `node scripts/run-tests.mjs packages/server/test/console` may not have), with
+ * scripts/build.mjs: its lock lets one test file build while another waits.
  */
 export async function ensureConsoleBuilt(): Promise<void> {
-  const index = join(consoleDir, 'dist', 'index.html');
-  const fresh = () => {
-    const sources = Math.max(newestSource(join(consoleDir, 'src')), newestSource(join(repoRoot, 'packages', 'rules', 'src')), statSync(join(consoleDir, 'index.html')).mtimeMs);
-    return existsSync(index) && statSync(index).mtimeMs >= sources;
-  };
-  if (fresh()) return;
-  // Test files run two at a time: one builds while the other waits (a build empties dist first).
-  const lock = join(repoRoot, 'test-output', 'console-build.lock');
-  mkdirSync(dirname(lock), { recursive: true });
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${lock} is held for 3 minutes: remove it if no build is running`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-  try {
-    if (fresh()) return;
-    const result = spawnSync('npm', ['run', 'build', '-w', '@tessera/console'], { cwd: repoRoot, stdio: 'inherit' });
-    if (result.status !== 0) throw new Error('npm run build -w @tessera/console failed');
-  } finally {
-    rmdirSync(lock);
-  }
+  const result = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs'), '--if-stale'], { cwd: repoRoot, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('node scripts/build.mjs --if-stale failed');
 }
 
 /**
