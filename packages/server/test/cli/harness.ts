@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -209,4 +209,45 @@ export async function startCliWorld(): Promise<CliWorld> {
       await ts.close();
     },
   };
+}
+
+/** util-linux `script` gives the CLI a pseudo-terminal, as a person at a keyboard would. */
+export const haveScript = spawnSync('script', ['--version']).status === 0;
+
+/** A reply typed once the terminal's output so far matches `when` (computed from it, when a function). */
+export interface TerminalAnswer {
+  readonly when: RegExp;
+  readonly send: string | ((output: string) => string);
+}
+
+/** Runs the CLI on a pseudo-terminal with `configDir` as its config directory, typing each answer once its prompt appears. */
+export function onTerminal(
+  configDir: string,
+  args: readonly string[],
+  answers: readonly TerminalAnswer[] = [],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; output: string }> {
+  const quoted = [...cliCommand, ...args].map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', quoted, '/dev/null'], {
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', TERM: 'xterm', TESSERA_CONFIG_DIR: configDir, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const pending = [...answers];
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    const next = pending[0];
+    if (next && next.when.test(output)) {
+      pending.shift();
+      child.stdin.write(typeof next.send === 'string' ? next.send : next.send(output));
+    }
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      child.stdin.destroy();
+      resolve({ code, output });
+    }),
+  );
 }

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { createUser, loginAdmin, userPassword } from '../support/fixtures.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { totp } from '../support/totp.js';
-import { cliCommand, cliFor, type Cli } from './harness.js';
-
-const haveScript = spawnSync('script', ['--version']).status === 0;
+import { cliFor, haveScript, onTerminal as runOnTerminal, type Cli, type TerminalAnswer } from './harness.js';
 
 /** `tessera login` with two-factor login (issue 15 item 6): --otp, TESSERA_OTP, the prompt, and enrolment at login. */
 describe('tessera login with a second factor', { skip: !haveScript && 'needs util-linux script' }, () => {
@@ -30,32 +27,7 @@ describe('tessera login with a second factor', { skip: !haveScript && 'needs uti
     await ts.close();
   });
 
-  /** On a pseudo-terminal, typing each answer once its prompt appears (the answer may be computed from the output so far). */
-  function onTerminal(args: readonly string[], answers: readonly { when: RegExp; send: (output: string) => string }[]): Promise<{ code: number | null; output: string }> {
-    const quoted = [...cliCommand, ...args].map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
-    const child = spawn('script', ['-qec', quoted, '/dev/null'], {
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', TERM: 'xterm', TESSERA_CONFIG_DIR: cli.configDir },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const pending = [...answers];
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const next = pending[0];
-      if (next && next.when.test(output)) {
-        pending.shift();
-        child.stdin.write(next.send(output));
-      }
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    return new Promise((resolve) =>
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        child.stdin.destroy();
-        resolve({ code, output });
-      }),
-    );
-  }
+  const onTerminal = (args: readonly string[], answers: readonly TerminalAnswer[]) => runOnTerminal(cli.configDir, args, answers);
 
   it('without a terminal, says how to give the code (exit 2); --otp and TESSERA_OTP log in', async () => {
     const refused = await cli.run(['login', '--url', ts.url, '--user', 'mona'], { env: { TESSERA_PASSWORD: userPassword } });

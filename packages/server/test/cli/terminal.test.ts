@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { loginAdmin } from '../support/fixtures.js';
 import { adminPassword, startTestServer, type TestServer } from '../support/server.js';
-import { cliCommand, cliFor, type Cli } from './harness.js';
-
-/** util-linux `script` gives the CLI a pseudo-terminal, as a person at a keyboard would. */
-const haveScript = spawnSync('script', ['--version']).status === 0;
-
-interface Answer {
-  readonly when: RegExp;
-  readonly send: string;
-}
+import { cliFor, haveScript, onTerminal as runOnTerminal, type Cli, type TerminalAnswer } from './harness.js';
 
 describe('tessera on a terminal: prompts without echo, confirmations, colour', { skip: !haveScript && 'needs util-linux script' }, () => {
   let ts: TestServer;
@@ -29,32 +20,7 @@ describe('tessera on a terminal: prompts without echo, confirmations, colour', {
     await ts.close();
   });
 
-  /** Runs the CLI on a terminal, typing each answer once its prompt appears. */
-  function onTerminal(args: readonly string[], answers: readonly Answer[] = [], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
-    const quoted = [...cliCommand, ...args].map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
-    const child = spawn('script', ['-qec', quoted, '/dev/null'], {
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', TERM: 'xterm', TESSERA_CONFIG_DIR: cli.configDir, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const pending = [...answers];
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const next = pending[0];
-      if (next && next.when.test(output)) {
-        pending.shift();
-        child.stdin.write(next.send);
-      }
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    return new Promise((resolve) =>
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        child.stdin.destroy();
-        resolve({ code, output });
-      }),
-    );
-  }
+  const onTerminal = (args: readonly string[], answers: readonly TerminalAnswer[] = [], env: Record<string, string> = {}) => runOnTerminal(cli.configDir, args, answers, env);
 
   it('login asks for the username and the password, and the password is not echoed', async () => {
     const result = await onTerminal(['login', '--url', ts.url], [
