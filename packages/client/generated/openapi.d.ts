@@ -153,7 +153,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -178,7 +178,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -203,7 +203,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -228,7 +228,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -253,7 +253,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -278,7 +278,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -303,7 +303,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -328,7 +328,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -404,7 +404,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -429,7 +429,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -454,7 +454,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -479,7 +479,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -504,7 +504,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -529,7 +529,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -554,7 +554,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -579,7 +579,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -655,7 +655,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -680,7 +680,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -705,7 +705,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -730,7 +730,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -755,7 +755,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -780,7 +780,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -805,7 +805,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -830,7 +830,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -878,7 +878,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -903,7 +903,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -928,7 +928,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -953,7 +953,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -978,7 +978,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1003,7 +1003,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1028,7 +1028,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1053,7 +1053,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1129,7 +1129,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1154,7 +1154,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1179,7 +1179,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1204,7 +1204,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1229,7 +1229,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1254,7 +1254,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1279,7 +1279,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1304,7 +1304,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1381,7 +1381,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1406,7 +1406,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1431,7 +1431,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1456,7 +1456,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1481,7 +1481,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1506,7 +1506,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1531,7 +1531,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1556,7 +1556,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1645,7 +1645,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1670,7 +1670,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1695,7 +1695,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1720,7 +1720,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1745,7 +1745,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1770,7 +1770,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1795,7 +1795,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1820,7 +1820,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1873,13 +1873,30 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description application/x-ndjson: one audit event per line */
+                /** @description One audit event per line, each as in GET /audit-events */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": string;
+                        "application/x-ndjson": {
+                            action: string;
+                            actor_principal_id: string | null;
+                            /** @description The API token the actor acted through */
+                            actor_token_id: string | null;
+                            client_ip: string | null;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            id: string;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            outcome: string;
+                            request_id: string | null;
+                            target_id: string | null;
+                            target_type: string | null;
+                            user_agent: string | null;
+                        };
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1888,7 +1905,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1913,7 +1930,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1938,7 +1955,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1963,7 +1980,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1988,7 +2005,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2013,7 +2030,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2038,7 +2055,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2063,7 +2080,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2142,7 +2159,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2167,7 +2184,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2192,7 +2209,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2217,7 +2234,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2242,7 +2259,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2267,7 +2284,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2292,7 +2309,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2317,7 +2334,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2383,7 +2400,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2408,7 +2425,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2433,7 +2450,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2458,7 +2475,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2483,7 +2500,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2508,7 +2525,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2533,7 +2550,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2558,7 +2575,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2628,7 +2645,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2653,7 +2670,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2678,7 +2695,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2703,7 +2720,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2728,7 +2745,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2753,7 +2770,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2778,7 +2795,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2803,7 +2820,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2851,7 +2868,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2876,7 +2893,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2901,7 +2918,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2926,7 +2943,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2951,7 +2968,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2976,7 +2993,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3001,7 +3018,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3026,7 +3043,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3095,7 +3112,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3120,7 +3137,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3145,7 +3162,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3170,7 +3187,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3195,7 +3212,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3220,7 +3237,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3245,7 +3262,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3270,7 +3287,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3347,7 +3364,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3372,7 +3389,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3397,7 +3414,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3422,7 +3439,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3447,7 +3464,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3472,7 +3489,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3497,7 +3514,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3522,7 +3539,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3573,7 +3590,6 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description 12 to 256 characters */
                         current_password: string;
                         /** @description 12 to 256 characters */
                         new_password: string;
@@ -3594,7 +3610,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3619,7 +3635,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3644,7 +3660,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3669,7 +3685,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3694,7 +3710,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3719,7 +3735,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3744,7 +3760,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3769,7 +3785,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3844,7 +3860,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3869,7 +3885,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3894,7 +3910,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3919,7 +3935,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3944,7 +3960,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3969,7 +3985,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3994,7 +4010,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4019,7 +4035,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4105,7 +4121,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4130,7 +4146,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4155,7 +4171,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4180,7 +4196,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4205,7 +4221,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4230,7 +4246,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4255,7 +4271,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4280,7 +4296,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4347,7 +4363,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4372,7 +4388,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4397,7 +4413,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4422,7 +4438,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4447,7 +4463,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4472,7 +4488,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4497,7 +4513,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4522,7 +4538,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4587,7 +4603,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4612,7 +4628,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4637,7 +4653,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4662,7 +4678,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4687,7 +4703,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4712,7 +4728,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4737,7 +4753,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4762,7 +4778,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4838,7 +4854,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4863,7 +4879,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4888,7 +4904,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4913,7 +4929,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4938,7 +4954,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4963,7 +4979,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4988,7 +5004,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5013,7 +5029,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5108,7 +5124,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5133,7 +5149,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5158,7 +5174,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5183,7 +5199,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5208,7 +5224,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5233,7 +5249,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5258,7 +5274,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5283,7 +5299,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5354,7 +5370,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5379,7 +5395,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5404,7 +5420,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5429,7 +5445,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5454,7 +5470,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5479,7 +5495,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5504,7 +5520,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5529,7 +5545,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5600,7 +5616,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5625,7 +5641,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5650,7 +5666,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5675,7 +5691,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5700,7 +5716,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5725,7 +5741,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5750,7 +5766,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5775,7 +5791,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5837,7 +5853,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5862,7 +5878,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5887,7 +5903,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5912,7 +5928,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5937,7 +5953,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5962,7 +5978,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5987,7 +6003,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6012,7 +6028,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6084,7 +6100,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6109,7 +6125,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6134,7 +6150,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6159,7 +6175,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6184,7 +6200,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6209,7 +6225,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6234,7 +6250,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6259,7 +6275,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6324,7 +6340,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6349,7 +6365,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6374,7 +6390,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6399,7 +6415,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6424,7 +6440,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6449,7 +6465,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6474,7 +6490,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6499,7 +6515,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6565,7 +6581,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6590,7 +6606,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6615,7 +6631,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6640,7 +6656,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6665,7 +6681,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6690,7 +6706,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6715,7 +6731,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6740,7 +6756,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6809,7 +6825,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6834,7 +6850,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6859,7 +6875,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6884,7 +6900,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6909,7 +6925,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6934,7 +6950,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6959,7 +6975,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6984,7 +7000,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7032,7 +7048,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7057,7 +7073,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7082,7 +7098,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7107,7 +7123,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7132,7 +7148,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7157,7 +7173,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7182,7 +7198,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7207,7 +7223,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7272,7 +7288,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7297,7 +7313,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7322,7 +7338,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7347,7 +7363,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7372,7 +7388,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7397,7 +7413,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7422,7 +7438,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7447,7 +7463,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7514,7 +7530,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7539,7 +7555,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7564,7 +7580,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7589,7 +7605,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7614,7 +7630,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7639,7 +7655,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7664,7 +7680,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7689,7 +7705,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7768,7 +7784,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7793,7 +7809,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7818,7 +7834,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7843,7 +7859,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7868,7 +7884,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7893,7 +7909,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7918,7 +7934,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7943,7 +7959,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8005,7 +8021,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8030,7 +8046,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8055,7 +8071,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8080,7 +8096,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8105,7 +8121,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8130,7 +8146,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8155,7 +8171,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8180,7 +8196,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8262,7 +8278,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8287,7 +8303,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8312,7 +8328,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8337,7 +8353,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8362,7 +8378,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8387,7 +8403,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8412,7 +8428,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8437,7 +8453,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8517,7 +8533,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8542,7 +8558,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8567,7 +8583,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8592,7 +8608,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8617,7 +8633,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8642,7 +8658,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8667,7 +8683,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8692,7 +8708,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8770,7 +8786,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8795,7 +8811,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8820,7 +8836,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8845,7 +8861,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8870,7 +8886,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8895,7 +8911,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8920,7 +8936,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8945,7 +8961,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9022,7 +9038,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9047,7 +9063,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9072,7 +9088,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9097,7 +9113,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9122,7 +9138,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9147,7 +9163,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9172,7 +9188,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9197,7 +9213,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9245,7 +9261,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9270,7 +9286,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9295,7 +9311,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9320,7 +9336,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9345,7 +9361,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9370,7 +9386,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9395,7 +9411,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9420,7 +9436,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9500,7 +9516,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9525,7 +9541,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9550,7 +9566,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9575,7 +9591,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9600,7 +9616,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9625,7 +9641,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9650,7 +9666,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9675,7 +9691,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9723,7 +9739,6 @@ export interface paths {
                     "application/json": {
                         /** @description Organization name; default "default" */
                         org?: string;
-                        /** @description 12 to 256 characters */
                         password: string;
                         /** @description Letters, digits and . _ @ -, starting with a letter or digit */
                         username: string;
@@ -9767,7 +9782,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9792,7 +9807,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9817,7 +9832,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9842,7 +9857,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9867,7 +9882,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9892,7 +9907,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9917,7 +9932,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9942,7 +9957,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10002,7 +10017,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10027,7 +10042,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10052,7 +10067,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10077,7 +10092,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10102,7 +10117,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10127,7 +10142,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10152,7 +10167,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10177,7 +10192,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10230,7 +10245,6 @@ export interface paths {
                         new_password: string;
                         /** @description Organization name; default "default" */
                         org?: string;
-                        /** @description 12 to 256 characters */
                         password: string;
                         /** @description Letters, digits and . _ @ -, starting with a letter or digit */
                         username: string;
@@ -10274,7 +10288,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10299,7 +10313,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10324,7 +10338,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10349,7 +10363,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10374,7 +10388,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10399,7 +10413,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10424,7 +10438,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10449,7 +10463,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10565,7 +10579,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10590,7 +10604,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10615,7 +10629,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10640,7 +10654,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10665,7 +10679,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10690,7 +10704,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10715,7 +10729,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10740,7 +10754,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10787,7 +10801,7 @@ export interface paths {
                         scope: {
                             /** @description One endpoint pattern each: /plans, GET /clients, /reports/* */
                             endpoints?: string[];
-                            /** @description all, custom, or a preset name */
+                            /** @description all, custom, or a preset name (GET /api/v1/presets) */
                             kind: string;
                         };
                     };
@@ -10850,7 +10864,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10875,7 +10889,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10900,7 +10914,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10925,7 +10939,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10950,7 +10964,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10975,7 +10989,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11000,7 +11014,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11025,7 +11039,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11121,7 +11135,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11146,7 +11160,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11171,7 +11185,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11196,7 +11210,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11221,7 +11235,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11246,7 +11260,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11271,7 +11285,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11296,7 +11310,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11347,7 +11361,7 @@ export interface paths {
                         scope?: {
                             /** @description One endpoint pattern each: /plans, GET /clients, /reports/* */
                             endpoints?: string[];
-                            /** @description all, custom, or a preset name */
+                            /** @description all, custom, or a preset name (GET /api/v1/presets) */
                             kind: string;
                         };
                     };
@@ -11404,7 +11418,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11429,7 +11443,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11454,7 +11468,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11479,7 +11493,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11504,7 +11518,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11529,7 +11543,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11554,7 +11568,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11579,7 +11593,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11679,7 +11693,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11704,7 +11718,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11729,7 +11743,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11754,7 +11768,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11779,7 +11793,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11804,7 +11818,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11829,7 +11843,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11854,7 +11868,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11961,7 +11975,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11986,7 +12000,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12011,7 +12025,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12036,7 +12050,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12061,7 +12075,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12086,7 +12100,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12111,7 +12125,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12136,7 +12150,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12242,7 +12256,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12267,7 +12281,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12292,7 +12306,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12317,7 +12331,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12342,7 +12356,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12367,7 +12381,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12392,7 +12406,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12417,7 +12431,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12496,7 +12510,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12521,7 +12535,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12546,7 +12560,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12571,7 +12585,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12596,7 +12610,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12621,7 +12635,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12646,7 +12660,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12671,7 +12685,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12779,7 +12793,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12804,7 +12818,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12829,7 +12843,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12854,7 +12868,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12879,7 +12893,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12904,7 +12918,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12929,7 +12943,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12954,7 +12968,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13038,7 +13052,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13063,7 +13077,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13088,7 +13102,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13113,7 +13127,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13138,7 +13152,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13163,7 +13177,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13188,7 +13202,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13213,7 +13227,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13293,7 +13307,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13318,7 +13332,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13343,7 +13357,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13368,7 +13382,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13393,7 +13407,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13418,7 +13432,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13443,7 +13457,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13468,7 +13482,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13545,7 +13559,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13570,7 +13584,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13595,7 +13609,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13620,7 +13634,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13645,7 +13659,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13670,7 +13684,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13695,7 +13709,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13720,7 +13734,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13768,7 +13782,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13793,7 +13807,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13818,7 +13832,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13843,7 +13857,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13868,7 +13882,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13893,7 +13907,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13918,7 +13932,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13943,7 +13957,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14025,7 +14039,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14050,7 +14064,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14075,7 +14089,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14100,7 +14114,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14125,7 +14139,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14150,7 +14164,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14175,7 +14189,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14200,7 +14214,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14455,6 +14469,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description RFC 6749 §5.2 error */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -14483,13 +14521,37 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description text/event-stream */
+                /** @description Server-Sent Events (HTML Living Standard §9.2) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": string;
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
                     };
                 };
             };
@@ -14533,7 +14595,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description RFC 7009 §2.2: an empty body */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -14554,6 +14616,30 @@ export interface paths {
                 };
                 /** @description RFC 6749 §5.2 error */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -14637,6 +14723,30 @@ export interface paths {
                 };
                 /** @description RFC 6749 §5.2 error */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -14769,7 +14879,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14794,7 +14904,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14819,7 +14929,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14844,7 +14954,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14869,7 +14979,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14894,7 +15004,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14919,7 +15029,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14944,7 +15054,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
