@@ -26,7 +26,7 @@ import { forwardAuthRoutes } from './forward-auth.js';
 import { registerMetrics } from './metrics.js';
 import { opsRoutes } from './ops.js';
 import { secretScanningRoutes } from './secret-scanning.js';
-import { mergeDomainRules, optionalBody } from './schemas.js';
+import { finishDocument, optionalBody } from './schemas.js';
 import { authenticate } from './request-context.js';
 
 /**
@@ -99,7 +99,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
 
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
-    transformObject: (document) => ('openapiObject' in document ? mergeDomainRules(document.openapiObject) : document.swaggerObject),
+    transformObject: (document) => ('openapiObject' in document ? finishDocument(document.openapiObject) : document.swaggerObject),
     openapi: {
       openapi: '3.1.0',
       info: {

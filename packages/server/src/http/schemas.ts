@@ -53,8 +53,25 @@ export function withDomainRules<T extends TSchema>(schema: T, rules: Record<stri
   return { ...schema, [domainRulesKey]: rules };
 }
 
+/**
+ * Finishes the OpenAPI document, in place: merges every {@link withDomainRules} key into its
+ * schema, and marks the body of an action whose options are all optional ({@link optionalBody})
+ * as not required, as the server takes it (app.ts validators).
+ */
+export function finishDocument<T>(document: T): T {
+  const paths = (document as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, { schema?: Record<string, unknown> }> } }>> }).paths ?? {};
+  for (const operation of Object.values(paths).flatMap((operations) => Object.values(operations))) {
+    const media = Object.values(operation.requestBody?.content ?? {});
+    if (operation.requestBody && media.some((m) => m.schema?.[optionalBody] === true)) {
+      operation.requestBody.required = false;
+      for (const m of media) delete m.schema?.[optionalBody];
+    }
+  }
+  return mergeDomainRules(document);
+}
+
 /** Merges every {@link withDomainRules} key into its schema, in place; returns the document. */
-export function mergeDomainRules<T>(document: T): T {
+function mergeDomainRules<T>(document: T): T {
   const stack: unknown[] = [document];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     if (node === null || typeof node !== 'object') continue;

@@ -33,7 +33,7 @@ export interface Schema {
 
 /** Strings an attacker tries first (issue 12), whatever the field. */
 export const hostileStrings: readonly string[] = [
-  '',
+  // What PostgreSQL and jsonb refuse (issue 12): half the list, so a short run meets them.
   'x\u0000y',
   '\u0000',
   '\ud800',
@@ -41,19 +41,13 @@ export const hostileStrings: readonly string[] = [
   '\u0007bell',
   'line\nbreak',
   '\u202eevil',
+  '',
   '../../../etc/passwd',
-  '%00',
-  '%ZZ',
   "' OR 1=1 --",
-  '${jndi:ldap://x}',
-  '<script>alert(1)</script>',
   '__proto__',
-  'constructor',
   '🦄'.repeat(40),
   'x'.repeat(5000),
-  '-1',
-  '1e309',
-  'null',
+  '%ZZ',
 ];
 
 const hostile = fc.constantFrom(...hostileStrings);
@@ -142,7 +136,10 @@ function validString(schema: Schema, pool: Pool, name: string | undefined): Arbi
   } else if (schema.pattern !== undefined) {
     generated = fc.stringMatching(new RegExp(schema.pattern, 'u'), { maxLength: cap(maxLength, 60) }).filter(fits);
   } else {
-    generated = fc.string({ minLength, maxLength: Math.max(minLength, cap(maxLength, 40)), unit: 'grapheme' }).filter(fits);
+    // Free text: hostile strings the schema lets through are the ones the server itself must refuse or cope with.
+    const text = fc.string({ minLength, maxLength: Math.max(minLength, cap(maxLength, 40)), unit: 'grapheme' }).filter(fits);
+    const nasty = hostileStrings.filter(fits);
+    generated = nasty.length > 0 ? fc.oneof(text, fc.constantFrom(...nasty)) : text;
   }
   const known = pool(name).filter(fits);
   return known.length > 0 ? fc.oneof({ arbitrary: fc.constantFrom(...known), weight: 2 }, { arbitrary: generated, weight: 1 }) : generated;
