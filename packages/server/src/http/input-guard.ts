@@ -102,6 +102,9 @@ function parseJson(request: FastifyRequest, body: Buffer): unknown {
   } catch {
     throw new TesseraError('VALIDATION_FAILED', 'The body is not valid JSON; check quotes, commas and brackets', { field: 'body' });
   }
+  // Every body of this API is an object or an array. A literal null would pass for an absent
+  // body where all options are optional (app.ts validators), so it is refused here.
+  if (parsed === null) throw new TesseraError('VALIDATION_FAILED', 'The body is null; send a JSON object, or no body where every field is optional', { field: 'body' });
   const proto = prototypeKeyIn(parsed);
   if (proto) {
     throw new TesseraError('VALIDATION_FAILED', `${proto.pointer}: the member name "${proto.key}" is not accepted in a request body; remove it`, { field: proto.pointer });

@@ -282,6 +282,12 @@ for (const target of databaseTargets) {
         }
       });
 
+      it('a literal null body is 400, also where every field is optional (found by Schemathesis)', async () => {
+        const revokeAll = await ts.request('POST', '/api/v1/tokens/revoke-all', { token: admin, rawBody: 'null', headers: json });
+        assertProblem(revokeAll, 400, 'VALIDATION_FAILED', 'body');
+        assertProblem(await ts.request('POST', `/api/v1/tokens/${tokenId}/rotate`, { token: admin, rawBody: 'null', headers: json }), 400, 'VALIDATION_FAILED', 'body');
+      });
+
       it('__proto__ and constructor keys are refused naming the key, at any depth', async () => {
         const cases: [string, string][] = [
           ['{"name":"p","__proto__":{"admin":true}}', '/__proto__'],
