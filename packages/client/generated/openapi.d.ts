@@ -153,7 +153,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -178,7 +178,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -203,7 +203,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -228,7 +228,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -253,7 +253,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -278,7 +278,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -303,7 +303,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -328,7 +328,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -404,7 +404,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -429,7 +429,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -454,7 +454,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -479,7 +479,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -504,7 +504,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -529,7 +529,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -554,7 +554,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -579,7 +579,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -655,7 +655,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -680,7 +680,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -705,7 +705,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -730,7 +730,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -755,7 +755,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -780,7 +780,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -805,7 +805,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -830,7 +830,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -878,7 +878,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -903,7 +903,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -928,7 +928,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -953,7 +953,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -978,7 +978,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1003,7 +1003,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1028,7 +1028,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1053,7 +1053,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1129,7 +1129,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1154,7 +1154,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1179,7 +1179,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1204,7 +1204,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1229,7 +1229,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1254,7 +1254,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1279,7 +1279,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1304,7 +1304,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1381,7 +1381,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1406,7 +1406,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1431,7 +1431,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1456,7 +1456,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1481,7 +1481,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1506,7 +1506,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1531,7 +1531,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1556,7 +1556,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1645,7 +1645,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1670,7 +1670,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1695,7 +1695,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1720,7 +1720,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1745,7 +1745,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1770,7 +1770,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1795,7 +1795,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1820,7 +1820,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1873,13 +1873,30 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description application/x-ndjson: one audit event per line */
+                /** @description One audit event per line, each as in GET /audit-events */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": string;
+                        "application/x-ndjson": {
+                            action: string;
+                            actor_principal_id: string | null;
+                            /** @description The API token the actor acted through */
+                            actor_token_id: string | null;
+                            client_ip: string | null;
+                            details: {
+                                [key: string]: unknown;
+                            };
+                            id: string;
+                            /** Format: date-time */
+                            occurred_at: string;
+                            outcome: string;
+                            request_id: string | null;
+                            target_id: string | null;
+                            target_type: string | null;
+                            user_agent: string | null;
+                        };
                     };
                 };
                 /** @description RFC 9457 problem details */
@@ -1888,7 +1905,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1913,7 +1930,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1938,7 +1955,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1963,7 +1980,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -1988,7 +2005,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2013,7 +2030,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2038,7 +2055,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2063,7 +2080,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2127,7 +2144,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2152,7 +2169,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2177,7 +2194,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2202,7 +2219,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2227,7 +2244,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2252,7 +2269,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2277,7 +2294,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2302,7 +2319,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2381,7 +2398,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2406,7 +2423,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2431,7 +2448,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2456,7 +2473,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2481,7 +2498,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2506,7 +2523,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2531,7 +2548,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2556,7 +2573,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2622,7 +2639,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2647,7 +2664,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2672,7 +2689,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2697,7 +2714,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2722,7 +2739,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2747,7 +2764,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2772,7 +2789,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2797,7 +2814,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2867,7 +2884,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2892,7 +2909,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2917,7 +2934,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2942,7 +2959,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2967,7 +2984,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -2992,7 +3009,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3017,7 +3034,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3042,7 +3059,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3090,7 +3107,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3115,7 +3132,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3140,7 +3157,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3165,7 +3182,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3190,7 +3207,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3215,7 +3232,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3240,7 +3257,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3265,7 +3282,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3334,7 +3351,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3359,7 +3376,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3384,7 +3401,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3409,7 +3426,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3434,7 +3451,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3459,7 +3476,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3484,7 +3501,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3509,7 +3526,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3586,7 +3603,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3611,7 +3628,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3636,7 +3653,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3661,7 +3678,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3686,7 +3703,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3711,7 +3728,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3736,7 +3753,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3761,7 +3778,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3812,7 +3829,6 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description 12 to 256 characters */
                         current_password: string;
                         /** @description 12 to 256 characters */
                         new_password: string;
@@ -3833,7 +3849,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3858,7 +3874,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3883,7 +3899,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3908,7 +3924,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3933,7 +3949,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3958,7 +3974,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -3983,7 +3999,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4008,7 +4024,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4072,7 +4088,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4097,7 +4113,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4122,7 +4138,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4147,7 +4163,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4172,7 +4188,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4197,7 +4213,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4222,7 +4238,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4247,7 +4263,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4301,7 +4317,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4326,7 +4342,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4351,7 +4367,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4376,7 +4392,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4401,7 +4417,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4426,7 +4442,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4451,7 +4467,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4476,7 +4492,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4547,7 +4563,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4572,7 +4588,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4597,7 +4613,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4622,7 +4638,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4647,7 +4663,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4672,7 +4688,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4697,7 +4713,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4722,7 +4738,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4788,7 +4804,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4813,7 +4829,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4838,7 +4854,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4863,7 +4879,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4888,7 +4904,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4913,7 +4929,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4938,7 +4954,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -4963,7 +4979,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5037,7 +5053,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5062,7 +5078,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5087,7 +5103,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5112,7 +5128,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5137,7 +5153,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5162,7 +5178,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5187,7 +5203,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5212,7 +5228,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5298,7 +5314,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5323,7 +5339,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5348,7 +5364,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5373,7 +5389,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5398,7 +5414,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5423,7 +5439,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5448,7 +5464,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5473,7 +5489,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5540,7 +5556,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5565,7 +5581,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5590,7 +5606,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5615,7 +5631,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5640,7 +5656,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5665,7 +5681,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5690,7 +5706,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5715,7 +5731,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5780,7 +5796,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5805,7 +5821,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5830,7 +5846,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5855,7 +5871,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5880,7 +5896,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5905,7 +5921,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5930,7 +5946,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -5955,7 +5971,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6033,7 +6049,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6058,7 +6074,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6083,7 +6099,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6108,7 +6124,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6133,7 +6149,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6158,7 +6174,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6183,7 +6199,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6208,7 +6224,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6307,7 +6323,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6332,7 +6348,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6357,7 +6373,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6382,7 +6398,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6407,7 +6423,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6432,7 +6448,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6457,7 +6473,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6482,7 +6498,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6553,7 +6569,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6578,7 +6594,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6603,7 +6619,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6628,7 +6644,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6653,7 +6669,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6678,7 +6694,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6703,7 +6719,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6728,7 +6744,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6799,7 +6815,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6824,7 +6840,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6849,7 +6865,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6874,7 +6890,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6899,7 +6915,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6924,7 +6940,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6949,7 +6965,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -6974,7 +6990,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7036,7 +7052,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7061,7 +7077,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7086,7 +7102,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7111,7 +7127,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7136,7 +7152,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7161,7 +7177,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7186,7 +7202,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7211,7 +7227,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7283,7 +7299,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7308,7 +7324,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7333,7 +7349,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7358,7 +7374,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7383,7 +7399,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7408,7 +7424,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7433,7 +7449,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7458,7 +7474,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7523,7 +7539,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7548,7 +7564,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7573,7 +7589,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7598,7 +7614,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7623,7 +7639,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7648,7 +7664,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7673,7 +7689,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7698,7 +7714,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7764,7 +7780,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7789,7 +7805,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7814,7 +7830,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7839,7 +7855,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7864,7 +7880,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7889,7 +7905,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7914,7 +7930,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -7939,7 +7955,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8008,7 +8024,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8033,7 +8049,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8058,7 +8074,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8083,7 +8099,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8108,7 +8124,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8133,7 +8149,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8158,7 +8174,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8183,7 +8199,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8231,7 +8247,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8256,7 +8272,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8281,7 +8297,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8306,7 +8322,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8331,7 +8347,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8356,7 +8372,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8381,7 +8397,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8406,7 +8422,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8471,7 +8487,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8496,7 +8512,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8521,7 +8537,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8546,7 +8562,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8571,7 +8587,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8596,7 +8612,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8621,7 +8637,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8646,7 +8662,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8713,7 +8729,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8738,7 +8754,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8763,7 +8779,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8788,7 +8804,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8813,7 +8829,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8838,7 +8854,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8863,7 +8879,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8888,7 +8904,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8967,7 +8983,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -8992,7 +9008,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9017,7 +9033,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9042,7 +9058,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9067,7 +9083,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9092,7 +9108,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9117,7 +9133,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9142,7 +9158,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9204,7 +9220,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9229,7 +9245,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9254,7 +9270,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9279,7 +9295,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9304,7 +9320,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9329,7 +9345,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9354,7 +9370,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9379,7 +9395,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9461,7 +9477,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9486,7 +9502,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9511,7 +9527,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9536,7 +9552,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9561,7 +9577,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9586,7 +9602,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9611,7 +9627,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9636,7 +9652,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9716,7 +9732,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9741,7 +9757,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9766,7 +9782,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9791,7 +9807,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9816,7 +9832,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9841,7 +9857,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9866,7 +9882,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9891,7 +9907,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9969,7 +9985,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -9994,7 +10010,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10019,7 +10035,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10044,7 +10060,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10069,7 +10085,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10094,7 +10110,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10119,7 +10135,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10144,7 +10160,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10221,7 +10237,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10246,7 +10262,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10271,7 +10287,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10296,7 +10312,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10321,7 +10337,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10346,7 +10362,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10371,7 +10387,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10396,7 +10412,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10444,7 +10460,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10469,7 +10485,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10494,7 +10510,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10519,7 +10535,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10544,7 +10560,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10569,7 +10585,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10594,7 +10610,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10619,7 +10635,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10699,7 +10715,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10724,7 +10740,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10749,7 +10765,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10774,7 +10790,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10799,7 +10815,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10824,7 +10840,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10849,7 +10865,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10874,7 +10890,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10924,7 +10940,6 @@ export interface paths {
                         org?: string;
                         /** @description With two-factor login on: the 6-digit code of the authenticator app (RFC 6238), or an unused recovery code */
                         otp?: string;
-                        /** @description 12 to 256 characters */
                         password: string;
                         /** @description Letters, digits and . _ @ -, starting with a letter or digit */
                         username: string;
@@ -10970,7 +10985,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -10995,7 +11010,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11020,7 +11035,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11045,7 +11060,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11070,7 +11085,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11095,7 +11110,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11120,7 +11135,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11145,7 +11160,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11205,7 +11220,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11230,7 +11245,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11255,7 +11270,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11280,7 +11295,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11305,7 +11320,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11330,7 +11345,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11355,7 +11370,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11380,7 +11395,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11435,7 +11450,6 @@ export interface paths {
                         org?: string;
                         /** @description With two-factor login on: the 6-digit code of the authenticator app (RFC 6238), or an unused recovery code */
                         otp?: string;
-                        /** @description 12 to 256 characters */
                         password: string;
                         /** @description Letters, digits and . _ @ -, starting with a letter or digit */
                         username: string;
@@ -11481,7 +11495,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11506,7 +11520,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11531,7 +11545,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11556,7 +11570,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11581,7 +11595,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11606,7 +11620,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11631,7 +11645,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11656,7 +11670,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11710,7 +11724,6 @@ export interface paths {
                         org?: string;
                         /** @description With two-factor login on: the 6-digit code of the authenticator app (RFC 6238), or an unused recovery code */
                         otp?: string;
-                        /** @description 12 to 256 characters */
                         password: string;
                         /** @description Letters, digits and . _ @ -, starting with a letter or digit */
                         username: string;
@@ -11737,7 +11750,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11762,7 +11775,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11787,7 +11800,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11812,7 +11825,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11837,7 +11850,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11862,7 +11875,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11887,7 +11900,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -11912,7 +11925,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12028,7 +12041,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12053,7 +12066,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12078,7 +12091,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12103,7 +12116,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12128,7 +12141,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12153,7 +12166,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12178,7 +12191,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12203,7 +12216,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12250,7 +12263,7 @@ export interface paths {
                         scope: {
                             /** @description One endpoint pattern each: /plans, GET /clients, /reports/* */
                             endpoints?: string[];
-                            /** @description all, custom, or a preset name */
+                            /** @description all, custom, or a preset name (GET /api/v1/presets) */
                             kind: string;
                         };
                     };
@@ -12313,7 +12326,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12338,7 +12351,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12363,7 +12376,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12388,7 +12401,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12413,7 +12426,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12438,7 +12451,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12463,7 +12476,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12488,7 +12501,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12584,7 +12597,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12609,7 +12622,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12634,7 +12647,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12659,7 +12672,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12684,7 +12697,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12709,7 +12722,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12734,7 +12747,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12759,7 +12772,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12810,7 +12823,7 @@ export interface paths {
                         scope?: {
                             /** @description One endpoint pattern each: /plans, GET /clients, /reports/* */
                             endpoints?: string[];
-                            /** @description all, custom, or a preset name */
+                            /** @description all, custom, or a preset name (GET /api/v1/presets) */
                             kind: string;
                         };
                     };
@@ -12867,7 +12880,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12892,7 +12905,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12917,7 +12930,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12942,7 +12955,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12967,7 +12980,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -12992,7 +13005,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13017,7 +13030,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13042,7 +13055,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13084,7 +13097,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": {
                         reason?: string;
@@ -13142,7 +13155,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13167,7 +13180,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13192,7 +13205,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13217,7 +13230,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13242,7 +13255,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13267,7 +13280,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13292,7 +13305,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13317,7 +13330,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13363,7 +13376,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": {
                         /** @description e.g. 1h; at most 7D */
@@ -13424,7 +13437,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13449,7 +13462,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13474,7 +13487,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13499,7 +13512,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13524,7 +13537,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13549,7 +13562,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13574,7 +13587,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13599,7 +13612,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13705,7 +13718,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13730,7 +13743,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13755,7 +13768,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13780,7 +13793,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13805,7 +13818,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13830,7 +13843,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13855,7 +13868,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13880,7 +13893,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13927,7 +13940,7 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody: {
+            requestBody?: {
                 content: {
                     "application/json": {
                         /** Format: date-time */
@@ -13959,7 +13972,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -13984,7 +13997,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14009,7 +14022,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14034,7 +14047,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14059,7 +14072,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14084,7 +14097,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14109,7 +14122,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14134,7 +14147,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14242,7 +14255,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14267,7 +14280,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14292,7 +14305,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14317,7 +14330,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14342,7 +14355,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14367,7 +14380,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14392,7 +14405,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14417,7 +14430,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14501,7 +14514,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14526,7 +14539,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14551,7 +14564,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14576,7 +14589,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14601,7 +14614,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14626,7 +14639,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14651,7 +14664,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14676,7 +14689,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14756,7 +14769,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14781,7 +14794,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14806,7 +14819,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14831,7 +14844,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14856,7 +14869,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14881,7 +14894,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14906,7 +14919,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -14931,7 +14944,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15008,7 +15021,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15033,7 +15046,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15058,7 +15071,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15083,7 +15096,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15108,7 +15121,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15133,7 +15146,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15158,7 +15171,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15183,7 +15196,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15231,7 +15244,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15256,7 +15269,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15281,7 +15294,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15306,7 +15319,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15331,7 +15344,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15356,7 +15369,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15381,7 +15394,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15406,7 +15419,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15488,7 +15501,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15513,7 +15526,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15538,7 +15551,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15563,7 +15576,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15588,7 +15601,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15613,7 +15626,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15638,7 +15651,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15663,7 +15676,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15721,7 +15734,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15746,7 +15759,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15771,7 +15784,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15796,7 +15809,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15821,7 +15834,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15846,7 +15859,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15871,7 +15884,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15896,7 +15909,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15972,7 +15985,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -15997,7 +16010,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16022,7 +16035,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16047,7 +16060,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16072,7 +16085,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16097,7 +16110,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16122,7 +16135,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16147,7 +16160,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16218,7 +16231,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16243,7 +16256,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16268,7 +16281,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16293,7 +16306,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16318,7 +16331,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16343,7 +16356,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16368,7 +16381,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16393,7 +16406,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16465,7 +16478,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16490,7 +16503,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16515,7 +16528,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16540,7 +16553,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16565,7 +16578,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16590,7 +16603,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16615,7 +16628,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16640,7 +16653,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16688,7 +16701,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16713,7 +16726,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16738,7 +16751,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16763,7 +16776,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16788,7 +16801,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16813,7 +16826,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16838,7 +16851,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16863,7 +16876,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16934,7 +16947,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16959,7 +16972,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -16984,7 +16997,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17009,7 +17022,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17034,7 +17047,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17059,7 +17072,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17084,7 +17097,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17109,7 +17122,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17187,7 +17200,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17212,7 +17225,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17237,7 +17250,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17262,7 +17275,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17287,7 +17300,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17312,7 +17325,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17337,7 +17350,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17362,7 +17375,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17442,7 +17455,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17467,7 +17480,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17492,7 +17505,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17517,7 +17530,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17542,7 +17555,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17567,7 +17580,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17592,7 +17605,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17617,7 +17630,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -17876,6 +17889,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description RFC 6749 §5.2 error */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -17904,13 +17941,37 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description text/event-stream */
+                /** @description Server-Sent Events (HTML Living Standard §9.2) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": string;
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
                     };
                 };
             };
@@ -17954,7 +18015,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description RFC 7009 §2.2: an empty body */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -17975,6 +18036,30 @@ export interface paths {
                 };
                 /** @description RFC 6749 §5.2 error */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -18058,6 +18143,30 @@ export interface paths {
                 };
                 /** @description RFC 6749 §5.2 error */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: string;
+                            error_description?: string;
+                        };
+                    };
+                };
+                /** @description RFC 6749 §5.2 error */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -18190,7 +18299,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -18215,7 +18324,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -18240,7 +18349,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -18265,7 +18374,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -18290,7 +18399,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -18315,7 +18424,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -18340,7 +18449,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;
@@ -18365,7 +18474,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/problem+json": {
                             /** @description Stable machine-readable error code */
                             code: string;
                             detail: string;

@@ -19,7 +19,22 @@ const UNIT_SECONDS: Readonly<Record<string, number>> = {
 };
 
 // SPEC 3.4, exactly. `[0-9]` rather than `\d`: only ASCII digits, so "१D" is refused.
-const RELATIVE = /^[1-9][0-9]*[YMwWdDhHmsS]$/;
+const RELATIVE_SOURCE = '[1-9][0-9]*[YMwWdDhHmsS]';
+const RELATIVE = new RegExp(`^${RELATIVE_SOURCE}$`);
+
+/**
+ * A relative duration (SPEC 3.4) as a JSON Schema `pattern` (ECMA-262), for API documents:
+ * {@link parseRelativeExpiry} accepts exactly the strings it matches, up to 1000 years.
+ */
+export const RELATIVE_DURATION_PATTERN = `^${RELATIVE_SOURCE}$`;
+
+/**
+ * The shape of expiry input as a JSON Schema `pattern`: a relative duration, an ISO 8601 date,
+ * or a date-time with a zone. Every input {@link resolveExpiry} accepts matches it; the
+ * calendar (no 31 April), the range of the offset and the time of day are then its checks.
+ */
+export const EXPIRY_INPUT_PATTERN =
+  `^(?:${RELATIVE_SOURCE}|[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\\.[0-9]{1,9})?)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2}))$`;
 
 /** The longest relative expiry accepted: far beyond any policy, far inside what a Date holds. */
 const MAX_RELATIVE_YEARS = 1000;

@@ -7,12 +7,16 @@
  */
 export { isRuleError, RuleError, type RuleErrorCode } from './rule-error.js';
 export {
+  EXPIRY_INPUT_PATTERN,
   formatDuration,
   parseRelativeExpiry,
+  RELATIVE_DURATION_PATTERN,
   resolveExpiry,
   type ResolveExpiryOptions,
 } from './expiry.js';
 export {
+  ENDPOINT_PATTERN_LIMITS,
+  ENDPOINT_PATTERN_SHAPE,
   formatEndpointPattern,
   matchesEndpoint,
   normalizePath,
@@ -22,6 +26,8 @@ export {
   type MatchOptions,
 } from './scope.js';
 export {
+  IP_ALLOWLIST_LIMITS,
+  IP_ENTRY_SHAPE,
   isIpAllowed,
   parseIpAddress,
   parseIpAllowlist,

@@ -23,6 +23,18 @@ const MAX_ENTRIES = 100;
 /** Longer than any address, CIDR block or spaced range; refused before any work. */
 const MAX_ENTRY_LENGTH = 100;
 
+/**
+ * The shape of one allowlist entry as a JSON Schema `pattern` (ECMA-262), for API documents:
+ * an address (hex digits, colons and dots), a CIDR block, or a range with one `-` or `–`.
+ * Every entry {@link parseIpEntry} accepts matches it; the groups, octets and prefix bounds
+ * are then its checks.
+ */
+export const IP_ENTRY_SHAPE =
+  '^[ \\t]*[0-9A-Fa-f:.]+(?:/(?:0|[1-9][0-9]{0,2})|[ \\t]*[-\\u2013][ \\t]*[0-9A-Fa-f:.]+)?[ \\t]*$';
+
+/** Longest entry and most entries per allowlist, for API documents. */
+export const IP_ALLOWLIST_LIMITS = { maxLength: MAX_ENTRY_LENGTH, maxItems: MAX_ENTRIES } as const;
+
 // RFC 4291 §2.5.5.2: ::ffff:0:0/96 holds IPv4-mapped addresses. SPEC 3.6 matches them as IPv4.
 const MAPPED_START = 0xffff_0000_0000n;
 const MAPPED_END = 0xffff_ffff_ffffn;

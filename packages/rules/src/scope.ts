@@ -30,6 +30,20 @@ const MAX_PATTERNS = 100;
 
 const EDGE_SPACE = /^[ \t]+|[ \t]+$/g;
 
+const METHOD_ALTERNATIVES = `(?:${HTTP_METHODS.join('|')})`;
+
+/**
+ * The shape of one endpoint pattern as a JSON Schema `pattern` (ECMA-262), for API documents:
+ * optional upper-case methods joined by commas, then a path from `/` with no space, control,
+ * `?`, `#`, `\\` or `%`, a `*` only at its end; blank entries are skipped. Every pattern
+ * {@link parseEndpointPatterns} accepts matches it; `//`, `.` and `..` segments are its checks.
+ */
+export const ENDPOINT_PATTERN_SHAPE =
+  `^(?:[ \\t]*|[ \\t]*(?:${METHOD_ALTERNATIVES}(?:,${METHOD_ALTERNATIVES})*[ \\t]+)?/[^ \\t?#\\\\%*\\u0000-\\u001f\\u007f]*\\*?[ \\t]*)$`;
+
+/** Longest endpoint pattern and most patterns per scope, for API documents. */
+export const ENDPOINT_PATTERN_LIMITS = { maxLength: MAX_PATTERN_LENGTH, maxItems: MAX_PATTERNS } as const;
+
 /**
  * Parses one endpoint pattern. Surrounding spaces are ignored. The syntax is an optional
  * comma-separated list of upper-case methods (no spaces inside the list), spaces, then a path

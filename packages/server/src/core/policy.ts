@@ -73,7 +73,8 @@ export function defaultLifetime(policy: Policy, mode: 'refreshable' | 'direct', 
   return max === null ? wanted : Math.min(wanted, max);
 }
 
-const durationFields = [
+/** Each duration of a policy with its accepted range in seconds; checkPolicy enforces them, the API documents them. */
+export const policyDurationRanges = [
   // 30 days: the Cloud Director seed answers expires_in 2592000. The signing-key retention
   // window in app/container.ts follows this maximum.
   ['accessTokenTtlSeconds', 60, maxAccessTokenTtlSeconds],
@@ -88,7 +89,7 @@ const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase(
 
 /** Validates a whole policy; errors name the wire field and the accepted range. */
 export function checkPolicy(policy: Policy): Policy {
-  for (const [field, min, max] of durationFields) {
+  for (const [field, min, max] of policyDurationRanges) {
     const value = policy[field];
     if (value === null && field !== 'accessTokenTtlSeconds') continue;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

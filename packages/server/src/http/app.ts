@@ -29,7 +29,7 @@ import { forwardAuthRoutes } from './forward-auth.js';
 import { registerMetrics } from './metrics.js';
 import { opsRoutes } from './ops.js';
 import { secretScanningRoutes } from './secret-scanning.js';
-import { optionalBody } from './schemas.js';
+import { finishDocument, optionalBody } from './schemas.js';
 import { authenticate } from './request-context.js';
 
 /**
@@ -105,6 +105,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
 
   await app.register(fastifyCookie);
   await app.register(fastifySwagger, {
+    transformObject: (document) => ('openapiObject' in document ? finishDocument(document.openapiObject) : document.swaggerObject),
     openapi: {
       openapi: '3.1.0',
       info: {

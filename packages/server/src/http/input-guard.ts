@@ -102,6 +102,9 @@ function parseJson(request: FastifyRequest, body: Buffer): unknown {
   } catch {
     throw new TesseraError('VALIDATION_FAILED', 'The body is not valid JSON; check quotes, commas and brackets', { field: 'body' });
   }
+  // Every body of this API is an object or an array. A literal null would pass for an absent
+  // body where all options are optional (app.ts validators), so it is refused here.
+  if (parsed === null) throw new TesseraError('VALIDATION_FAILED', 'The body is null; send a JSON object, or no body where every field is optional', { field: 'body' });
   const proto = prototypeKeyIn(parsed);
   if (proto) {
     throw new TesseraError('VALIDATION_FAILED', `${proto.pointer}: the member name "${proto.key}" is not accepted in a request body; remove it`, { field: proto.pointer });
@@ -262,7 +265,7 @@ export function createInputGuard(logger: FastifyBaseLogger): InputGuard {
       });
 
       // RFC 9110 §15.5.6: a known path with another method is 405 with the methods it has.
-      app.setNotFoundHandler((request, reply) => {
+      const notFound = (request: FastifyRequest, reply: FastifyReply) => {
         const path = pathOf(request.url);
         const allowed = new Set(matching(path).map(({ route }) => route.method));
         if (allowed.size === 0) return handleNotFound(request, reply);
@@ -270,6 +273,13 @@ export function createInputGuard(logger: FastifyBaseLogger): InputGuard {
         reply.header('allow', allow);
         const message = `${request.method} is not allowed on ${path}; use ${allow}`;
         return refuse(request, reply, isOAuthPath(path) ? new OAuthError('invalid_request', message, { status: 405 }) : new TesseraError('METHOD_NOT_ALLOWED', message));
+      };
+      app.setNotFoundHandler(notFound);
+      // Answered before the body is read: for a method with a body (QUERY, say), parsing it
+      // first would refuse it as a bad body (400) instead of an unrouted request (404, 405).
+      app.addHook('onRequest', async (request, reply) => {
+        if (request.is404) return notFound(request, reply);
+        return undefined;
       });
     },
   };

@@ -1,4 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { ENDPOINT_PATTERN_LIMITS, ENDPOINT_PATTERN_SHAPE, IP_ALLOWLIST_LIMITS, IP_ENTRY_SHAPE, RELATIVE_DURATION_PATTERN } from '@tessera/rules';
+import { passwordRules } from '../core/auth.js';
 import type { Group, Org, Role } from '../core/model.js';
 import type { GroupView, PrincipalView } from '../core/directory.js';
 import { allRights } from '../core/rights.js';
@@ -19,17 +21,70 @@ export const Problem = Type.Object(
   { additionalProperties: true, description: 'RFC 9457 problem details' },
 );
 
+/** A problem answer as served: RFC 9457 §3, media type application/problem+json. */
+export const problemResponse = {
+  description: 'RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: Problem } },
+} as const;
+
 /** The error answers every authenticated route may give. */
 export const problemResponses = {
-  400: Problem,
-  401: Problem,
-  403: Problem,
-  404: Problem,
-  409: Problem,
-  413: Problem,
-  415: Problem,
-  429: Problem,
+  400: problemResponse,
+  401: problemResponse,
+  403: problemResponse,
+  404: problemResponse,
+  409: problemResponse,
+  413: problemResponse,
+  415: problemResponse,
+  429: problemResponse,
 } as const;
+
+/** Where a schema keeps the rules it documents but leaves to the domain (see {@link withDomainRules}). */
+export const domainRulesKey = 'x-domain-rules';
+
+/**
+ * Adds to a schema, for the OpenAPI document only, constraints that the domain enforces with
+ * messages of its own (a password's length, a policy's ranges, the shape of an expiry or an
+ * allowlist entry). The request validator ignores the key (Ajv runs with strict: false), so a
+ * refusal keeps the rule's message, which names the fix; app.ts merges the key into the
+ * published document, so a client generated from it knows every rule (issue 12 item 4).
+ */
+export function withDomainRules<T extends TSchema>(schema: T, rules: Record<string, unknown>): T {
+  return { ...schema, [domainRulesKey]: rules };
+}
+
+/**
+ * Finishes the OpenAPI document, in place: merges every {@link withDomainRules} key into its
+ * schema, and marks the body of an action whose options are all optional ({@link optionalBody})
+ * as not required, as the server takes it (app.ts validators).
+ */
+export function finishDocument<T>(document: T): T {
+  const paths = (document as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, { schema?: Record<string, unknown> }> } }>> }).paths ?? {};
+  for (const operation of Object.values(paths).flatMap((operations) => Object.values(operations))) {
+    const media = Object.values(operation.requestBody?.content ?? {});
+    if (operation.requestBody && media.some((m) => m.schema?.[optionalBody] === true)) {
+      operation.requestBody.required = false;
+      for (const m of media) delete m.schema?.[optionalBody];
+    }
+  }
+  return mergeDomainRules(document);
+}
+
+/** Merges every {@link withDomainRules} key into its schema, in place; returns the document. */
+function mergeDomainRules<T>(document: T): T {
+  const stack: unknown[] = [document];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (node === null || typeof node !== 'object') continue;
+    const record = node as Record<string, unknown>;
+    const rules = record[domainRulesKey];
+    if (rules !== undefined) {
+      delete record[domainRulesKey];
+      Object.assign(record, rules);
+    }
+    stack.push(...Object.values(record));
+  }
+  return document;
+}
 
 export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
@@ -42,13 +97,27 @@ export const Username = Type.String({
 });
 export const DisplayName = Type.String({ minLength: 1, maxLength: 200 });
 export const Email = Type.String({ format: 'email', maxLength: 254 });
-export const Password = Type.String({ minLength: 1, maxLength: 256, description: '12 to 256 characters' });
+/** A password presented to log in: whatever was set, so no minimum beyond one character. */
+export const Password = Type.String({ minLength: 1, maxLength: passwordRules.maxLength });
+/** A password being set: the length rule of core/auth.ts, checked there with its own message. */
+export const NewPassword = withDomainRules(Type.String({ minLength: 1, maxLength: passwordRules.maxLength, description: `${passwordRules.minLength} to ${passwordRules.maxLength} characters` }), {
+  minLength: passwordRules.minLength,
+});
 export const RoleName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9._-]*$' });
 export const RoleNames = Type.Array(RoleName, { maxItems: 50 });
-export const IpAllowlist = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
-  maxItems: 100,
+/** One allowlist entry; its shape is documented, @tessera/rules checks it and names the fix. */
+export const IpEntry = withDomainRules(Type.String({ minLength: 1, maxLength: IP_ALLOWLIST_LIMITS.maxLength }), { pattern: IP_ENTRY_SHAPE });
+export const IpAllowlist = Type.Array(IpEntry, {
+  maxItems: IP_ALLOWLIST_LIMITS.maxItems,
   description: 'IPv4/IPv6 addresses, CIDRs or ranges (a-b); empty allows any address',
 });
+/** One endpoint pattern of a scope or preset; @tessera/rules checks it and names the fix. */
+export const EndpointPattern = withDomainRules(Type.String({ minLength: 1, maxLength: ENDPOINT_PATTERN_LIMITS.maxLength }), { pattern: ENDPOINT_PATTERN_SHAPE });
+/** A relative duration such as 30D (SPEC 3.4), parsed by @tessera/rules. */
+export const RelativeDuration = (description: string) =>
+  withDomainRules(Type.String({ minLength: 1, maxLength: 20, description }), { pattern: RELATIVE_DURATION_PATTERN });
+/** Preset names, as the presets file and organization presets both require (config/config.ts). */
+export const presetNamePattern = '^[a-z0-9][a-z0-9_-]*$';
 export const Right = Type.Union(allRights.map((right) => Type.Literal(right)));
 
 export const ListQuery = Type.Object(

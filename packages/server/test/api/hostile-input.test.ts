@@ -282,6 +282,12 @@ for (const target of databaseTargets) {
         }
       });
 
+      it('a literal null body is 400, also where every field is optional (found by Schemathesis)', async () => {
+        const revokeAll = await ts.request('POST', '/api/v1/tokens/revoke-all', { token: admin, rawBody: 'null', headers: json });
+        assertProblem(revokeAll, 400, 'VALIDATION_FAILED', 'body');
+        assertProblem(await ts.request('POST', `/api/v1/tokens/${tokenId}/rotate`, { token: admin, rawBody: 'null', headers: json }), 400, 'VALIDATION_FAILED', 'body');
+      });
+
       it('__proto__ and constructor keys are refused naming the key, at any depth', async () => {
         const cases: [string, string][] = [
           ['{"name":"p","__proto__":{"admin":true}}', '/__proto__'],
@@ -364,6 +370,8 @@ for (const target of databaseTargets) {
           ['GET', `/api/v1/tokens/${tokenId}/revoke`, 'POST'],
           ['PATCH', '/api/v1/sessions', 'POST'],
           ['DELETE', '/openapi.json', 'GET, HEAD'],
+          // A method with a body that no route has: routed first, not parsed as a bad body (found by Schemathesis).
+          ['QUERY', '/api/v1/me', 'GET, HEAD'],
         ];
         for (const [method, path, allow] of cases) {
           await refused(() => ts.request(method, path, { token: admin }), (r) => {
@@ -375,8 +383,13 @@ for (const target of databaseTargets) {
           assertOAuthError(r, 405, 'invalid_request');
           assert.equal(r.headers.get('allow'), 'POST');
         });
+        await refused(() => ts.request('QUERY', '/oauth/token'), (r) => {
+          assertOAuthError(r, 405, 'invalid_request');
+          assert.equal(r.headers.get('allow'), 'POST');
+        });
         // An unknown path stays 404.
         assertProblem(await ts.request('PUT', '/api/v1/no-such-thing', { token: admin }), 404, 'NOT_FOUND');
+        assertProblem(await ts.request('QUERY', '/api/v1/no-such-thing', { token: admin }), 404, 'NOT_FOUND');
       });
     });
   });

@@ -118,24 +118,27 @@ for (const target of databaseTargets) {
       }
     });
 
-    it('rolls a rotation back when its audit event cannot be written: the presented secret still works', { skip: target.name === 'postgres' ? false : 'needs direct SQL on the server\'s database' }, async () => {
-      const url = ts.server.container.config.databaseUrl as string;
-      const sql = new pg.Client({ connectionString: url });
-      await sql.connect();
-      const api = await createToken();
-      try {
-        await sql.query(`CREATE FUNCTION refuse_exchange_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit unavailable'; END $$`);
-        await sql.query(`CREATE TRIGGER refuse_exchange_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = 'token.exchanged') EXECUTE FUNCTION refuse_exchange_audit()`);
-        const failed = await refresh(api.token);
-        assert.notEqual(failed.status, 200, 'no new secret without its audit event');
-      } finally {
-        await sql.query('DROP TRIGGER IF EXISTS refuse_exchange_audit ON audit_events');
-        await sql.query('DROP FUNCTION IF EXISTS refuse_exchange_audit()');
-        await sql.end();
-      }
-      const again = await refresh(api.token);
-      assert.equal(again.status, 200, 'the secret was not rotated, so presenting it again is no reuse');
-      assert.equal((await audit(api.id, 'token.exchanged')).length, 1);
-    });
+    // PostgreSQL only: the fault is a trigger set through a second connection to the server's database.
+    if (target.name === 'postgres') {
+      it('rolls a rotation back when its audit event cannot be written: the presented secret still works', async () => {
+        const url = ts.server.container.config.databaseUrl as string;
+        const sql = new pg.Client({ connectionString: url });
+        await sql.connect();
+        const api = await createToken();
+        try {
+          await sql.query(`CREATE FUNCTION refuse_exchange_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit unavailable'; END $$`);
+          await sql.query(`CREATE TRIGGER refuse_exchange_audit BEFORE INSERT ON audit_events FOR EACH ROW WHEN (NEW.action = 'token.exchanged') EXECUTE FUNCTION refuse_exchange_audit()`);
+          const failed = await refresh(api.token);
+          assert.notEqual(failed.status, 200, 'no new secret without its audit event');
+        } finally {
+          await sql.query('DROP TRIGGER IF EXISTS refuse_exchange_audit ON audit_events');
+          await sql.query('DROP FUNCTION IF EXISTS refuse_exchange_audit()');
+          await sql.end();
+        }
+        const again = await refresh(api.token);
+        assert.equal(again.status, 200, 'the secret was not rotated, so presenting it again is no reuse');
+        assert.equal((await audit(api.id, 'token.exchanged')).length, 1);
+      });
+    }
   });
 }

@@ -3,6 +3,7 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
 import type { Clock } from '../../src/core/ports.js';
 import { createPostgresDatabase, preparedPglite } from './databases.js';
+import { OpenApiConformance, type OpenApiDocument } from './openapi-conformance.js';
 
 export const adminPassword = 'correct horse battery staple';
 export const testSecretKey = Buffer.alloc(32, 7);
@@ -49,6 +50,8 @@ export interface TestServer {
   readonly responses: string[];
   /** Session tokens, token secrets and passwords seen in this server's traffic. */
   readonly knownSecrets: ReadonlySet<string>;
+  /** Holds every response of `request` to the server's /openapi.json (a drift throws). */
+  readonly conformance: OpenApiConformance;
   request(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse>;
   login(username: string, password: string, org?: string): Promise<string>;
   /** POSTs form-encoded parameters (OAuth endpoints). */
@@ -82,6 +85,7 @@ export async function startTestServer(
     ...(options.clock && { clock: options.clock }),
   });
   const responses: string[] = [];
+  const conformance = new OpenApiConformance(server.app.swagger() as unknown as OpenApiDocument);
   // Every secret this server handed out or was given; close() proves none reached a log line.
   const knownSecrets = new Set<string>([adminPassword]);
 
@@ -112,6 +116,8 @@ export async function startTestServer(
     } catch {
       parsed = undefined;
     }
+    // A response /openapi.json does not describe fails the test that received it.
+    conformance.assertConforms({ method, path, status: response.status, contentType: response.headers.get('content-type'), text });
     return { status: response.status, headers: response.headers, text, body: parsed };
   }
 
@@ -121,6 +127,7 @@ export async function startTestServer(
     logs,
     responses,
     knownSecrets,
+    conformance,
     request,
     form(path, params, headers = {}) {
       const rawBody = typeof params === 'string' ? params : new URLSearchParams(params).toString();

@@ -1,7 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Container } from '../../app/container.js';
 import { actorContext } from '../request-context.js';
-import { DisplayName, IdParams, ListQuery, OrgBody, PageOf, Password, PrincipalBody, Username, bearerSecurity, orgBody, principalBody, problemResponses } from '../schemas.js';
+import { DisplayName, IdParams, ListQuery, OrgBody, PageOf, NewPassword, PrincipalBody, Username, bearerSecurity, orgBody, principalBody, problemResponses } from '../schemas.js';
 
 const OrgName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9-]*$', description: 'Lowercase letters, digits and -' });
 
@@ -32,7 +32,7 @@ export function orgRoutes(container: Container): FastifyPluginAsyncTypebox {
             {
               name: OrgName,
               display_name: Type.Optional(DisplayName),
-              owner: Type.Object({ username: Username, password: Password }, { additionalProperties: false }),
+              owner: Type.Object({ username: Username, password: NewPassword }, { additionalProperties: false }),
             },
             { additionalProperties: false },
           ),

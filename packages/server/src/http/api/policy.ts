@@ -1,22 +1,29 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Container } from '../../app/container.js';
-import type { Policy } from '../../core/policy.js';
+import { policyDurationRanges, type Policy } from '../../core/policy.js';
 import { actorContext } from '../request-context.js';
-import { IpAllowlist, bearerSecurity, problemResponses } from '../schemas.js';
+import { IpAllowlist, bearerSecurity, problemResponses, withDomainRules } from '../schemas.js';
 
-const Seconds = (description: string) => Type.Integer({ minimum: 1, description });
-const OptionalSeconds = (description: string) => Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description });
+type DurationField = (typeof policyDurationRanges)[number][0];
+
+/** A policy duration with the range checkPolicy enforces (documented; the domain's message names the range). */
+const ranged = (field: DurationField) => {
+  const [, minimum, maximum] = policyDurationRanges.find(([name]) => name === field) as (typeof policyDurationRanges)[number];
+  return withDomainRules(Type.Integer({ minimum: 1 }), { minimum, maximum });
+};
+const Seconds = (field: DurationField, description: string) => ({ ...ranged(field), description });
+const OptionalSeconds = (field: DurationField, description: string) => Type.Union([ranged(field), Type.Null()], { description });
 
 const PolicyBody = Type.Object(
   {
-    access_token_ttl_seconds: Seconds('Access-token lifetime (60 to 2592000, i.e. 30 days; default 1800)'),
-    renewable_period_seconds: OptionalSeconds(
+    access_token_ttl_seconds: Seconds('accessTokenTtlSeconds', 'Access-token lifetime (60 to 2592000, i.e. 30 days; default 1800)'),
+    renewable_period_seconds: OptionalSeconds('renewablePeriodSeconds', 
       'Default renewable-until of refreshable tokens (default 90 days); null: "none", tokens do not expire unless an expiry is given (needs allow_no_expiry, or a maximum then serves as the default)',
     ),
-    max_token_lifetime_seconds: OptionalSeconds('Longest token lifetime; null: none'),
-    default_token_lifetime_seconds: OptionalSeconds('Default lifetime of direct tokens; null: the renewable period (no expiry when that is null)'),
-    password_expiry_seconds: OptionalSeconds('User password expiry; without a maximum it is also the default and maximum token lifetime'),
-    idle_timeout_seconds: OptionalSeconds('A token unused this long becomes idle and stops working; null: never'),
+    max_token_lifetime_seconds: OptionalSeconds('maxTokenLifetimeSeconds', 'Longest token lifetime; null: none'),
+    default_token_lifetime_seconds: OptionalSeconds('defaultTokenLifetimeSeconds', 'Default lifetime of direct tokens; null: the renewable period (no expiry when that is null)'),
+    password_expiry_seconds: OptionalSeconds('passwordExpirySeconds', 'User password expiry; without a maximum it is also the default and maximum token lifetime'),
+    idle_timeout_seconds: OptionalSeconds('idleTimeoutSeconds', 'A token unused this long becomes idle and stops working; null: never'),
     max_tokens_per_user: Type.Integer({ minimum: 1, maximum: 10_000 }),
     max_tokens_per_service_account: Type.Integer({ minimum: 1, maximum: 10_000 }),
     allow_no_expiry: Type.Boolean(),

@@ -2,7 +2,7 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import type { Container } from '../../app/container.js';
 import type { Preset } from '../../core/model.js';
 import { actorContext } from '../request-context.js';
-import { IdParams, bearerSecurity, problemResponses } from '../schemas.js';
+import { EndpointPattern, IdParams, RelativeDuration, bearerSecurity, presetNamePattern, problemResponses } from '../schemas.js';
 
 const PresetBody = Type.Object({
   id: Type.String(),
@@ -48,12 +48,12 @@ export function presetRoutes(container: Container): FastifyPluginAsyncTypebox {
           security: bearerSecurity,
           body: Type.Object(
             {
-              name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z0-9][a-z0-9_-]*$' }),
+              name: Type.String({ minLength: 1, maxLength: 64, pattern: presetNamePattern }),
               description: Type.Optional(Type.String({ maxLength: 1000 })),
-              endpoints: Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { minItems: 1, maxItems: 100 }),
+              endpoints: Type.Array(EndpointPattern, { minItems: 1, maxItems: 100 }),
               mode: Type.Union([Type.Literal('refreshable'), Type.Literal('direct')]),
               scope_locked: Type.Optional(Type.Boolean()),
-              default_lifetime: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'Relative, e.g. 30D' })),
+              default_lifetime: Type.Optional(RelativeDuration('Relative, e.g. 30D')),
             },
             { additionalProperties: false },
           ),
@@ -87,9 +87,9 @@ export function presetRoutes(container: Container): FastifyPluginAsyncTypebox {
           body: Type.Object(
             {
               description: Type.Optional(Type.String({ maxLength: 1000 })),
-              endpoints: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { minItems: 1, maxItems: 100 })),
+              endpoints: Type.Optional(Type.Array(EndpointPattern, { minItems: 1, maxItems: 100 })),
               scope_locked: Type.Optional(Type.Boolean()),
-              default_lifetime: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 20 }), Type.Null()], { description: 'Relative, e.g. 30D; null: the policy default' })),
+              default_lifetime: Type.Optional(Type.Union([RelativeDuration('Relative, e.g. 30D'), Type.Null()], { description: 'Relative, e.g. 30D; null: the policy default' })),
             },
             { additionalProperties: false, minProperties: 1 },
           ),

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Container } from '../../app/container.js';
 import type { LoginResult } from '../../core/auth.js';
 import { actorContext, authenticate, requestContext, sessionCookie } from '../request-context.js';
-import { Password, PrincipalBody, Timestamp, Username, bearerSecurity, principalBody, problemResponses } from '../schemas.js';
+import { NewPassword, Password, PrincipalBody, Timestamp, Username, bearerSecurity, principalBody, problemResponses } from '../schemas.js';
 
 const OrgName = Type.String({ minLength: 1, maxLength: 64, description: 'Organization name; default "default"' });
 const Otp = Type.String({
@@ -34,7 +34,7 @@ const PasswordChangeBody = Type.Object(
   {
     username: Username,
     password: Password,
-    new_password: Password,
+    new_password: NewPassword,
     org: Type.Optional(OrgName),
     otp: Type.Optional(Otp),
   },
@@ -168,7 +168,7 @@ export function sessionRoutes(container: Container): FastifyPluginAsyncTypebox {
             summary: 'Change my password',
             description: 'Ends every other session of the caller.',
             security: bearerSecurity,
-            body: Type.Object({ current_password: Password, new_password: Password }, { additionalProperties: false }),
+            body: Type.Object({ current_password: Password, new_password: NewPassword }, { additionalProperties: false }),
             response: { 204: Type.Null(), ...problemResponses },
           },
         },

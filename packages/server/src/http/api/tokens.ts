@@ -3,15 +3,31 @@ import type { Container } from '../../app/container.js';
 import { tokenSortColumns, type TokenSortColumn } from '../../core/store.js';
 import type { TokenDetails } from '../../core/tokens.js';
 import { actorContext } from '../request-context.js';
-import { IdParams, IpAllowlist, PageOf, RoleNames, Timestamp, bearerSecurity, optionalBody, problemResponses } from '../schemas.js';
+import { EXPIRY_INPUT_PATTERN } from '@tessera/rules';
+import {
+  EndpointPattern,
+  IdParams,
+  IpAllowlist,
+  PageOf,
+  RelativeDuration,
+  RoleNames,
+  Timestamp,
+  bearerSecurity,
+  optionalBody,
+  presetNamePattern,
+  problemResponses,
+  withDomainRules,
+} from '../schemas.js';
 
 const TokenName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\x00-\\x1f]+$' });
-const Expires = Type.Union([Type.String({ minLength: 1, maxLength: 40 }), Type.Null()], {
+const Expires = Type.Union([withDomainRules(Type.String({ minLength: 1, maxLength: 40 }), { pattern: EXPIRY_INPUT_PATTERN }), Type.Null()], {
   description: 'Relative (180D, 12h, 2M — M is 30 days, m minutes) or ISO 8601 (2027-01-31, 2027-01-31T10:00:00Z); null for no expiry where policy allows',
 });
-const Endpoints = Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), { maxItems: 100, description: 'One endpoint pattern each: /plans, GET /clients, /reports/*' });
+const Endpoints = Type.Array(EndpointPattern, { maxItems: 100, description: 'One endpoint pattern each: /plans, GET /clients, /reports/*' });
 const Scope = Type.Object(
-  { kind: Type.String({ minLength: 1, maxLength: 64, description: 'all, custom, or a preset name' }), endpoints: Type.Optional(Endpoints) },
+  {
+    kind: withDomainRules(Type.String({ minLength: 1, maxLength: 64, description: 'all, custom, or a preset name (GET /api/v1/presets)' }), { pattern: presetNamePattern }),
+    endpoints: Type.Optional(Endpoints) },
   { additionalProperties: false },
 );
 
@@ -213,7 +229,7 @@ export function tokenRoutes(container: Container): FastifyPluginAsyncTypebox {
           summary: 'Rotate: a new secret, shown once; the old one works for the grace period, if any',
           security: bearerSecurity,
           params: IdParams,
-          body: Type.Object({ grace: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'e.g. 1h; at most 7D' })) }, { additionalProperties: false, [optionalBody]: true }),
+          body: Type.Object({ grace: Type.Optional(RelativeDuration('e.g. 1h; at most 7D')) }, { additionalProperties: false, [optionalBody]: true }),
           response: { 200: Type.Intersect([TokenBody, Type.Object({ token: Type.String() })]), ...problemResponses },
         },
       },

@@ -2,9 +2,13 @@ import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typ
 import type { Container } from '../../app/container.js';
 import { webhookEventTypes, type WebhookDelivery, type WebhookEndpoint } from '../../core/webhook-model.js';
 import { actorContext } from '../request-context.js';
-import { Id, IdParams, PageOf, Timestamp, bearerSecurity, problemResponses } from '../schemas.js';
+import { Id, IdParams, PageOf, Timestamp, bearerSecurity, problemResponses, withDomainRules } from '../schemas.js';
 
-const Url = Type.String({ minLength: 1, maxLength: 2000, description: 'http:// or https://; public addresses only unless TESSERA_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true' });
+// The scheme rule is the domain's (core/webhooks.ts), with its own message; the document states it too.
+const Url = withDomainRules(
+  Type.String({ minLength: 1, maxLength: 2000, description: 'http:// or https://; public addresses only unless TESSERA_WEBHOOK_ALLOW_PRIVATE_NETWORKS=true' }),
+  { pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+' },
+);
 const Events = Type.Array(Type.String({ enum: [...webhookEventTypes] }), { minItems: 1, maxItems: webhookEventTypes.length, uniqueItems: true });
 const Description = Type.String({ maxLength: 1000 });
 const Page = Type.Object(
@@ -157,7 +161,7 @@ export function webhookRoutes(container: Container): FastifyPluginAsyncTypebox {
           tags,
           summary: 'Send a delivery again (same webhook-id), whatever its status',
           security: bearerSecurity,
-          params: Type.Object({ id: Id, delivery: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' }) }, { additionalProperties: false }),
+          params: Type.Object({ id: Id, delivery: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' }) }, { additionalProperties: false }),
           response: { 202: DeliveryBody, ...problemResponses },
         },
       },

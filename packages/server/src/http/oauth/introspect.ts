@@ -4,7 +4,7 @@ import { OAuthError } from '../../core/oauth-errors.js';
 import { requestContext } from '../request-context.js';
 import { authenticateClient, requireApp } from './client-auth.js';
 import { formParams, requireParam } from './form.js';
-import { documentOnly, formRequestSchema, oauthErrorSchema } from './schemas.js';
+import { documentOnly, formRequestSchema, oauthErrorResponse, oauthErrorResponses } from './schemas.js';
 
 /** `POST /oauth/introspect` (RFC 7662), for apps allowed to introspect. */
 export function introspectRoute(container: Container): FastifyPluginAsync {
@@ -26,8 +26,7 @@ export function introspectRoute(container: Container): FastifyPluginAsync {
           }, ['token']),
           response: {
             200: { type: 'object', required: ['active'], properties: { active: { type: 'boolean' } }, additionalProperties: true },
-            400: oauthErrorSchema,
-            401: oauthErrorSchema,
+            ...oauthErrorResponses,
           },
         },
       },

@@ -4,6 +4,7 @@ import { TesseraError } from '../../core/errors.js';
 import { OAuthError } from '../../core/oauth-errors.js';
 import type { RevocationEvent } from '../../core/revocations.js';
 import { authenticateClient, requireApp } from './client-auth.js';
+import { oauthErrorResponse } from './schemas.js';
 
 /** Followers fail closed after a quiet spell (30 s by default); a beat every second keeps a healthy feed well inside any sensible bound. */
 const heartbeatMs = 1000;
@@ -40,7 +41,12 @@ export function revocationFeedRoute(container: Container): FastifyPluginAsync {
           summary: 'Revocation feed (Server-Sent Events)',
           description:
             'Events `revocation` with data {"kind":"token"|"access_token"|"principal","id":"…","at":<unix seconds>} or {"kind":"cutoff","org":"…","owner":"<principal id>"|null,"before":<unix seconds>,"at":…} (access tokens minted from API tokens of that owner, or of the whole organization, with iat before `before` are revoked), and an id to resume from with Last-Event-ID; `synced` after the backlog; `: ping` comments as heartbeats.',
-          response: { 200: { type: 'string', description: 'text/event-stream' } },
+          response: {
+            200: { description: 'Server-Sent Events (HTML Living Standard §9.2)', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            // A bad query or header text (the input guard) and a missing or refused app.
+            400: oauthErrorResponse,
+            401: oauthErrorResponse,
+          },
         },
       },
       async (request, reply) => {

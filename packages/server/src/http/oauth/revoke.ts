@@ -3,7 +3,7 @@ import type { Container } from '../../app/container.js';
 import { requestContext } from '../request-context.js';
 import { authenticateClient } from './client-auth.js';
 import { formParams, requireParam } from './form.js';
-import { documentOnly, formRequestSchema, oauthErrorSchema } from './schemas.js';
+import { documentOnly, formRequestSchema, oauthErrorResponse, oauthErrorResponses } from './schemas.js';
 
 /** `POST /oauth/revoke` (RFC 7009). */
 export function revokeRoute(container: Container): FastifyPluginAsync {
@@ -19,7 +19,7 @@ export function revokeRoute(container: Container): FastifyPluginAsync {
             'Revokes an API token (and every access token minted from it) or one access token. Unknown tokens also answer 200. ' +
             'Client credentials, when sent, are verified (401 invalid_client when wrong); an app revokes only tokens issued to it or, with can_introspect, its organization\'s.',
           ...formRequestSchema({ token: { type: 'string' }, token_type_hint: { type: 'string' }, client_id: { type: 'string' }, client_secret: { type: 'string' } }, ['token']),
-          response: { 200: { type: 'null' }, 400: oauthErrorSchema, 401: oauthErrorSchema },
+          response: { 200: { type: 'null', description: 'RFC 7009 §2.2: an empty body' }, ...oauthErrorResponses },
         },
       },
       async (request, reply) => {

@@ -4,7 +4,7 @@ import { OAuthError } from '../../core/oauth-errors.js';
 import { requestContext } from '../request-context.js';
 import { authenticateClient } from './client-auth.js';
 import { formParams, requireParam } from './form.js';
-import { documentOnly, formRequestSchema, oauthErrorSchema } from './schemas.js';
+import { documentOnly, formRequestSchema, oauthErrorResponse, oauthErrorResponses } from './schemas.js';
 
 /**
  * `POST /oauth/token` (RFC 6749 §3.2), dispatching to the grant named by `grant_type`; with
@@ -45,9 +45,8 @@ export function tokenRoute(container: Container): FastifyPluginAsync {
                 scope: { type: 'string' },
               },
             },
-            400: oauthErrorSchema,
-            401: oauthErrorSchema,
-            429: oauthErrorSchema,
+            ...oauthErrorResponses,
+            429: oauthErrorResponse,
           },
         },
       },
