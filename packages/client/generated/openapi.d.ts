@@ -45,6 +45,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -82,6 +107,31 @@ export interface paths {
                             issuer: string;
                             jwks_uri: string;
                             token_endpoint: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
                         } & {
                             [key: string]: unknown;
                         };
@@ -324,6 +374,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -598,6 +673,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -849,6 +949,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -1049,6 +1174,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1323,6 +1473,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         trace?: never;
@@ -1552,6 +1727,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1839,6 +2039,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -2099,6 +2324,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -2315,6 +2565,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2592,6 +2867,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -2810,6 +3110,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3078,6 +3403,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -3278,6 +3628,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3522,6 +3897,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3797,6 +4197,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -4020,6 +4445,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4282,6 +4732,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -4488,6 +4963,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4757,6 +5257,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -4975,6 +5500,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5224,6 +5774,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5508,6 +6083,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -5727,6 +6327,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5990,6 +6615,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         trace?: never;
@@ -6220,6 +6870,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6517,6 +7192,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         post?: never;
@@ -6740,6 +7440,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7009,6 +7734,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -7223,6 +7973,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7493,6 +8268,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         trace?: never;
@@ -7710,6 +8510,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7951,6 +8776,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8218,6 +9068,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -8418,6 +9293,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8681,6 +9581,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         trace?: never;
@@ -8900,6 +9825,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9177,6 +10127,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -9391,6 +10366,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9671,6 +10671,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         trace?: never;
@@ -9903,6 +10928,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10179,6 +11229,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -10431,6 +11506,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -10631,6 +11731,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10886,6 +12011,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -11179,6 +12329,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -11391,6 +12566,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -11689,6 +12889,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -11921,6 +13146,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -12235,6 +13485,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -12520,6 +13795,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -12768,6 +14068,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -13074,6 +14399,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         trace?: never;
@@ -13326,6 +14676,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -13631,6 +15006,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -13912,6 +15312,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -14143,6 +15568,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -14449,6 +15899,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -14685,6 +16160,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -14963,6 +16463,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -15215,6 +16740,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -15415,6 +16965,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -15695,6 +17270,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         trace?: never;
@@ -15905,6 +17505,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -16179,6 +17804,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -16402,6 +18052,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -16672,6 +18347,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -16872,6 +18572,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -17141,6 +18866,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         trace?: never;
@@ -17371,6 +19121,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -17649,6 +19424,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -17722,6 +19522,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description Default Response */
                 503: {
                     headers: {
@@ -17773,6 +19598,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         put?: never;
@@ -17807,6 +19657,31 @@ export interface paths {
                     };
                     content: {
                         "text/plain": string;
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
                     };
                 };
             };
@@ -17913,6 +19788,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -17971,6 +19871,31 @@ export interface paths {
                         "application/json": {
                             error: string;
                             error_description?: string;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -18067,6 +19992,31 @@ export interface paths {
                         "application/json": {
                             error: string;
                             error_description?: string;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -18189,6 +20139,31 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
             };
         };
         delete?: never;
@@ -18223,6 +20198,31 @@ export interface paths {
                         "application/json": {
                             /** @enum {string} */
                             status: "ready";
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -18470,6 +20470,31 @@ export interface paths {
                 };
                 /** @description RFC 9457 problem details */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** @description Stable machine-readable error code */
+                            code: string;
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                message: string;
+                            }[];
+                            /** @description The request field at fault */
+                            field?: string;
+                            request_id: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details */
+                431: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -27,6 +27,12 @@ export const problemResponse = {
   content: { 'application/problem+json': { schema: Problem } },
 } as const;
 
+/** Request line or headers too large: answered before routing, for any operation (finishDocument). */
+const headersTooLarge = {
+  description: 'Request line or headers over 16 KiB (RFC 6585 §5), refused before routing: RFC 9457 problem details',
+  content: { 'application/problem+json': { schema: Problem } },
+};
+
 /** The error answers every authenticated route may give. */
 export const problemResponses = {
   400: problemResponse,
@@ -59,8 +65,11 @@ export function withDomainRules<T extends TSchema>(schema: T, rules: Record<stri
  * as not required, as the server takes it (app.ts validators).
  */
 export function finishDocument<T>(document: T): T {
-  const paths = (document as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, { schema?: Record<string, unknown> }> } }>> }).paths ?? {};
+  const paths = (document as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, { schema?: Record<string, unknown> }> }; responses?: Record<string, unknown> }>> }).paths ?? {};
   for (const operation of Object.values(paths).flatMap((operations) => Object.values(operations))) {
+    // Node refuses a request line or headers over its limit before any route runs, and the
+    // input guard answers it as a problem (RFC 6585 §5), so every operation may answer 431.
+    if (operation.responses) operation.responses['431'] ??= headersTooLarge;
     const media = Object.values(operation.requestBody?.content ?? {});
     if (operation.requestBody && media.some((m) => m.schema?.[optionalBody] === true)) {
       operation.requestBody.required = false;
