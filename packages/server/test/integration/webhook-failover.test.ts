@@ -1,36 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Webhook } from 'standardwebhooks';
+import { adminPassword, secretKey, startInstance } from '../faults/support.js';
 import { createPostgresDatabase, databaseTargets } from '../support/databases.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.ts');
 const onPostgres = databaseTargets.some((target) => target.name === 'postgres');
-
-/** `tessera serve` as a process (so it can be killed with SIGKILL), waiting for its banner. */
-async function serve(env: Record<string, string>): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', main, 'serve'], { env: { ...process.env, TESSERA_PORT: '0', TESSERA_LOG_LEVEL: 'warn', ...env } });
-  let output = '';
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 90_000);
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return { child, url };
-}
 
 async function call(base: string, method: string, path: string, token?: string, body?: unknown) {
   const response = await fetch(base + path, {
@@ -87,14 +64,13 @@ describe('webhook delivery survives the delivering instance', { skip: onPostgres
   it('another instance delivers what a killed one had claimed, under the same webhook-id', async () => {
     const env = {
       TESSERA_DATABASE_URL: database.url,
-      TESSERA_SECRET_KEY: randomBytes(32).toString('base64'),
-      TESSERA_ADMIN_PASSWORD: 'failover admin password',
+      TESSERA_SECRET_KEY: secretKey,
       TESSERA_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       TESSERA_WEBHOOK_LEASE_SECONDS: '2',
     };
-    const a = await serve(env);
+    const a = await startInstance(env);
     children.push(a.child);
-    const session = await call(a.url, 'POST', '/api/v1/sessions', undefined, { username: 'admin', password: env.TESSERA_ADMIN_PASSWORD });
+    const session = await call(a.url, 'POST', '/api/v1/sessions', undefined, { username: 'admin', password: adminPassword });
     assert.equal(session.status, 201, session.text);
     const admin = session.body['session_token'] as string;
     const endpoint = await call(a.url, 'POST', '/api/v1/webhooks', admin, { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`, events: ['token.created'] });
@@ -113,7 +89,7 @@ describe('webhook delivery survives the delivering instance', { skip: onPostgres
     await new Promise((resolve) => a.child.once('exit', resolve));
 
     holding = false;
-    const b = await serve(env);
+    const b = await startInstance(env);
     children.push(b.child);
     const restarted = Date.now();
     while (!seen.some((s, i) => i > 0 && s.id === first.id)) {
@@ -121,7 +97,7 @@ describe('webhook delivery survives the delivering instance', { skip: onPostgres
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(seen.every((s) => s.verified && s.type === 'token.created'), JSON.stringify(seen));
-    const log = await call(b.url, 'GET', `/api/v1/webhooks/${endpoint.body['id']}/deliveries`, (await call(b.url, 'POST', '/api/v1/sessions', undefined, { username: 'admin', password: env.TESSERA_ADMIN_PASSWORD })).body['session_token']);
+    const log = await call(b.url, 'GET', `/api/v1/webhooks/${endpoint.body['id']}/deliveries`, (await call(b.url, 'POST', '/api/v1/sessions', undefined, { username: 'admin', password: adminPassword })).body['session_token']);
     const entry = (log.body['items'] as { id: string; status: string }[]).find((d) => d.id === first.id);
     assert.equal(entry?.status, 'delivered', log.text);
     console.log(`taken over and delivered ${Date.now() - restarted} ms after the second instance started (lease 2 s)`);
