@@ -7,11 +7,14 @@ import { createGroupRepository } from './sql-groups.js';
 import { createJobRepository } from './sql-jobs.js';
 import { createAppRepository, createRevocationEventRepository, createRevocationRepository, createSigningKeyRepository } from './sql-oauth.js';
 import { createOrgRepository } from './sql-orgs.js';
+import { createPolicyRepository } from './sql-policies.js';
+import { createPresetRepository } from './sql-presets.js';
 import { createPrincipalRepository } from './sql-principals.js';
 import { createRoleRepository } from './sql-roles.js';
+import { createSavedSearchRepository } from './sql-saved-searches.js';
 import { createSecondFactorRepository } from './sql-second-factors.js';
 import { createSessionRepository, createThrottleRepository } from './sql-sessions.js';
-import { createPolicyRepository, createPresetRepository, createSavedSearchRepository, createTokenRepository } from './sql-tokens.js';
+import { createTokenRepository } from './sql-tokens.js';
 import { createWebhookRepository } from './sql-webhooks.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
