@@ -9,7 +9,7 @@ import { TesseraError } from '../../src/core/errors.js';
 import type { Principal } from '../../src/core/model.js';
 import { systemClock, systemRandom } from '../../src/core/ports.js';
 import type { Store } from '../../src/core/store.js';
-import { createTokenService } from '../../src/core/tokens.js';
+import { createTokenService } from '../../src/core/tokens/index.js';
 import { createUsageRecorder } from '../../src/core/usage.js';
 import { databaseTargets, type TestDatabase } from '../support/databases.js';
 

@@ -13,7 +13,7 @@ import { defaultPolicy, type Policy } from '../../src/core/policy.js';
 import { systemRandom } from '../../src/core/ports.js';
 import type { AuthMethod } from '../../src/core/rights.js';
 import type { Store } from '../../src/core/store.js';
-import { createTokenService, type TokenInput } from '../../src/core/tokens.js';
+import { createTokenService, type TokenInput } from '../../src/core/tokens/index.js';
 import { createUsageRecorder } from '../../src/core/usage.js';
 import { databaseTargets, type TestDatabase } from '../support/databases.js';
 import { TestClock } from '../support/server.js';
