@@ -9,7 +9,7 @@ import { createAuthService, type AuthService } from '../core/auth.js';
 import { bootstrapInstance, defaultOrgName, type BootstrapResult } from '../core/bootstrap.js';
 import { createAppService, type AppService } from '../core/apps.js';
 import { followChanges } from '../core/changes.js';
-import { createDirectoryService, type DirectoryService } from '../core/directory.js';
+import { createDirectoryService, type DirectoryService } from '../core/directory/index.js';
 import { TesseraError } from '../core/errors.js';
 import { createJobRunner, type JobRunner } from '../core/jobs.js';
 import { announceExpiring, createWebhookDispatcher } from '../core/webhook-dispatch.js';

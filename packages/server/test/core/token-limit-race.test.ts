@@ -4,7 +4,7 @@ import pg from 'pg';
 import { buildActor } from '../../src/core/auth.js';
 import { bootstrapInstance } from '../../src/core/bootstrap.js';
 import type { ActorContext } from '../../src/core/context.js';
-import { createDirectoryService } from '../../src/core/directory.js';
+import { createDirectoryService } from '../../src/core/directory/index.js';
 import { TesseraError } from '../../src/core/errors.js';
 import type { Principal } from '../../src/core/model.js';
 import { systemClock, systemRandom } from '../../src/core/ports.js';

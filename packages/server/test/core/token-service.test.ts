@@ -6,7 +6,7 @@ import { formatToken, generateSecret, generateTokenId, matchesEndpoint, parseEnd
 import { buildActor } from '../../src/core/auth.js';
 import { bootstrapInstance } from '../../src/core/bootstrap.js';
 import type { ActorContext } from '../../src/core/context.js';
-import { createDirectoryService } from '../../src/core/directory.js';
+import { createDirectoryService } from '../../src/core/directory/index.js';
 import { TesseraError } from '../../src/core/errors.js';
 import type { Preset, Principal } from '../../src/core/model.js';
 import { defaultPolicy, type Policy } from '../../src/core/policy.js';
