@@ -39,3 +39,27 @@ export type WebhookEndpoint = ResponseOf<'/api/v1/webhooks/{id}', 'get'>;
 export type WebhookDelivery = ResponseOf<'/api/v1/webhooks/{id}/deliveries', 'get'>['items'][number];
 export type SavedSearch = ResponseOf<'/api/v1/saved-searches', 'get'>['items'][number];
 export type AuditEvent = ResponseOf<'/api/v1/audit-events', 'get'>['items'][number];
+
+// What the management API takes, by name: request bodies and list queries.
+export type LoginBody = BodyOf<'/api/v1/sessions', 'post'>;
+/** The query of a plain list: `q`, `cursor`, `limit`. */
+export type ListQuery = QueryOf<'/api/v1/users', 'get'>;
+export type CreateUser = BodyOf<'/api/v1/users', 'post'>;
+export type UpdateUser = BodyOf<'/api/v1/users/{id}', 'patch'>;
+export type CreateServiceAccount = BodyOf<'/api/v1/service-accounts', 'post'>;
+export type UpdateServiceAccount = BodyOf<'/api/v1/service-accounts/{id}', 'patch'>;
+export type CreateGroup = BodyOf<'/api/v1/groups', 'post'>;
+export type UpdateGroup = BodyOf<'/api/v1/groups/{id}', 'patch'>;
+export type CreateRole = BodyOf<'/api/v1/roles', 'post'>;
+export type UpdateRole = BodyOf<'/api/v1/roles/{id}', 'patch'>;
+export type CreateOrg = BodyOf<'/api/v1/orgs', 'post'>;
+export type CreateApp = BodyOf<'/api/v1/apps', 'post'>;
+export type UpdateApp = BodyOf<'/api/v1/apps/{id}', 'patch'>;
+export type CreateToken = BodyOf<'/api/v1/tokens', 'post'>;
+/** A change to a token; on create, `scope` is required. */
+export type UpdateToken = BodyOf<'/api/v1/tokens/{id}', 'patch'>;
+export type TokenListQuery = QueryOf<'/api/v1/tokens', 'get'>;
+export type RevokeAllTokens = BodyOf<'/api/v1/tokens/revoke-all', 'post'>;
+/** Fields left out keep their value. */
+export type PolicyChange = BodyOf<'/api/v1/policy', 'put'>;
+export type AuditQuery = QueryOf<'/api/v1/audit-events', 'get'>;

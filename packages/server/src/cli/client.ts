@@ -14,14 +14,14 @@ import { sessionCalls } from './client/sessions.js';
 import { tokensOf } from './client/tokens.js';
 import { Transport, type ClientOptions } from './client/transport.js';
 
-export type { App, AppWithSecret, AuditEvent, Group, LoginResult, Me, Org, Policy, Principal, Role, Token, TokenStatus, TokenWithSecret } from '@tessera/client';
-export type { AppInput, CreateApp } from './client/apps.js';
-export type { AuditExportQuery, AuditQuery } from './client/audit.js';
-export type { CreatedOrg, CreateOrg } from './client/orgs.js';
-export type { PolicyChange } from './client/policy.js';
-export type * from './client/principals.js';
-export type { LoginBody, SecondFactorEnrolment } from './client/sessions.js';
-export type { CreateToken, RevokeAll, RevokedAll, TokenInput, TokenListQuery } from './client/tokens.js';
+export type { App, AppWithSecret, AuditEvent, AuditQuery, Group, LoginResult, Me, Org, Policy, Principal, Role, Token, TokenListQuery, TokenStatus, TokenWithSecret } from '@tessera/client';
+// The commands' names for the bodies of changes.
+export type { UpdateApp as AppInput, UpdateGroup as GroupInput, UpdateToken as TokenInput, UpdateUser as UpdatePrincipal } from '@tessera/client';
+export type { AuditExportQuery } from './client/audit.js';
+export type { CreatedOrg } from './client/orgs.js';
+export type { Collection, Page } from './client/principals.js';
+export type { SecondFactorEnrolment } from './client/sessions.js';
+export type { RevokedAll } from './client/tokens.js';
 export { ApiError, ConnectionError, type ClientOptions } from './client/transport.js';
 
 /**

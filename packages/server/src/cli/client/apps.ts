@@ -1,9 +1,6 @@
-import type { App, AppWithSecret, BodyOf } from '@tessera/client';
-import type { ListQuery, Page } from './principals.js';
+import type { App, AppWithSecret, CreateApp, ListQuery, UpdateApp } from '@tessera/client';
+import type { Page } from './principals.js';
 import type { Transport } from './transport.js';
-
-export type AppInput = BodyOf<'/api/v1/apps/{id}', 'patch'>;
-export type CreateApp = BodyOf<'/api/v1/apps', 'post'>;
 
 const path = (id: string) => ({ params: { path: { id } } });
 
@@ -12,7 +9,7 @@ export function appsOf(t: Transport) {
     list: (query: ListQuery = {}): Promise<Page<App>> => t.call((signal) => t.api.GET('/api/v1/apps', { params: { query }, signal })),
     get: (id: string): Promise<App> => t.call((signal) => t.api.GET('/api/v1/apps/{id}', { ...path(id), signal })),
     create: (body: CreateApp): Promise<AppWithSecret> => t.call((signal) => t.api.POST('/api/v1/apps', { body, signal })),
-    update: (id: string, body: AppInput): Promise<App> => t.call((signal) => t.api.PATCH('/api/v1/apps/{id}', { ...path(id), body, signal })),
+    update: (id: string, body: UpdateApp): Promise<App> => t.call((signal) => t.api.PATCH('/api/v1/apps/{id}', { ...path(id), body, signal })),
     remove: async (id: string): Promise<void> => {
       await t.call((signal) => t.api.DELETE('/api/v1/apps/{id}', { ...path(id), signal }));
     },

@@ -1,8 +1,7 @@
-import type { AuditEvent, QueryOf } from '@tessera/client';
+import type { AuditEvent, AuditQuery, QueryOf } from '@tessera/client';
 import type { Page } from './principals.js';
 import { ConnectionError, reasonOf, type Transport } from './transport.js';
 
-export type AuditQuery = QueryOf<'/api/v1/audit-events', 'get'>;
 export type AuditExportQuery = QueryOf<'/api/v1/audit-events/export', 'get'>;
 
 export function auditOf(t: Transport) {

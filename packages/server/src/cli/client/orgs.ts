@@ -1,8 +1,7 @@
-import type { BodyOf, Org, ResponseOf } from '@tessera/client';
-import type { ListQuery, Page } from './principals.js';
+import type { BodyOf, CreateOrg, ListQuery, Org, ResponseOf } from '@tessera/client';
+import type { Page } from './principals.js';
 import type { Transport } from './transport.js';
 
-export type CreateOrg = BodyOf<'/api/v1/orgs', 'post'>;
 export type CreatedOrg = ResponseOf<'/api/v1/orgs', 'post'>;
 
 export function orgsOf(t: Transport) {

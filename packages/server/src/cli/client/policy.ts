@@ -1,8 +1,5 @@
-import type { BodyOf, Policy } from '@tessera/client';
+import type { Policy, PolicyChange } from '@tessera/client';
 import type { Transport } from './transport.js';
-
-/** Fields left out keep their value. */
-export type PolicyChange = BodyOf<'/api/v1/policy', 'put'>;
 
 export function policyOf(t: Transport) {
   return {

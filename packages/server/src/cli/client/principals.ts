@@ -1,16 +1,18 @@
-import type { BodyOf, Group, Principal, QueryOf, Role } from '@tessera/client';
+import type {
+  CreateGroup,
+  CreateRole,
+  CreateServiceAccount,
+  CreateUser,
+  Group,
+  ListQuery,
+  Principal,
+  Role,
+  UpdateGroup,
+  UpdateRole,
+  UpdateServiceAccount,
+  UpdateUser,
+} from '@tessera/client';
 import type { Transport } from './transport.js';
-
-export type ListQuery = QueryOf<'/api/v1/users', 'get'>;
-export type CreateUser = BodyOf<'/api/v1/users', 'post'>;
-export type CreateServiceAccount = BodyOf<'/api/v1/service-accounts', 'post'>;
-/** A change to a user; a service account's takes the same fields but a password. */
-export type UpdatePrincipal = BodyOf<'/api/v1/users/{id}', 'patch'>;
-export type UpdateServiceAccount = BodyOf<'/api/v1/service-accounts/{id}', 'patch'>;
-export type GroupInput = BodyOf<'/api/v1/groups/{id}', 'patch'>;
-export type CreateGroup = BodyOf<'/api/v1/groups', 'post'>;
-export type CreateRole = BodyOf<'/api/v1/roles', 'post'>;
-export type UpdateRole = BodyOf<'/api/v1/roles/{id}', 'patch'>;
 
 export interface Page<T> {
   items: T[];
@@ -28,7 +30,7 @@ export interface Collection<T, Create, Update> {
 
 const path = (id: string) => ({ params: { path: { id } } });
 
-export function usersOf(t: Transport): Collection<Principal, CreateUser, UpdatePrincipal> {
+export function usersOf(t: Transport): Collection<Principal, CreateUser, UpdateUser> {
   return {
     list: (query = {}) => t.call((signal) => t.api.GET('/api/v1/users', { params: { query }, signal })),
     get: (id) => t.call((signal) => t.api.GET('/api/v1/users/{id}', { ...path(id), signal })),
@@ -52,7 +54,7 @@ export function serviceAccountsOf(t: Transport): Collection<Principal, CreateSer
   };
 }
 
-export function groupsOf(t: Transport): Collection<Group, CreateGroup, GroupInput> {
+export function groupsOf(t: Transport): Collection<Group, CreateGroup, UpdateGroup> {
   return {
     list: (query = {}) => t.call((signal) => t.api.GET('/api/v1/groups', { params: { query }, signal })),
     get: (id) => t.call((signal) => t.api.GET('/api/v1/groups/{id}', { ...path(id), signal })),

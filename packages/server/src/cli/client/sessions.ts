@@ -1,7 +1,6 @@
-import type { BodyOf, LoginResult, Me, ResponseOf } from '@tessera/client';
+import type { BodyOf, LoginBody, LoginResult, Me, ResponseOf } from '@tessera/client';
 import type { Transport } from './transport.js';
 
-export type LoginBody = BodyOf<'/api/v1/sessions', 'post'>;
 export type SecondFactorEnrolment = ResponseOf<'/api/v1/sessions/second-factor', 'post'>;
 
 /** Logging in and out, and who the session is. */
