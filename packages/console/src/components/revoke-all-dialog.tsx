@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, problemOf, type Problem } from '../api.js';
 import { ConfirmDialog } from './dialog.js';
 import { Field } from './form.js';
-import type { TokenOwner } from './token-dialogs.js';
+import type { TokenOwner } from './token-dialogs/index.js';
 
 /**
  * "Revoke all of this principal's tokens" (SPEC 9): every token issued until now, and every

@@ -7,7 +7,7 @@ import { ActionMenu } from './menu.js';
 import { ExpiryCell, LastUsedCell, TokenNameCell, TokenStatusCell } from './token-cells.js';
 import { Pager, useCursorPages } from './pager.js';
 import { RevokeAllDialog } from './revoke-all-dialog.js';
-import { AddTokenDialog, EditTokenDialog, RevokeTokenDialog, RotateTokenDialog, type TokenOwner } from './token-dialogs.js';
+import { AddTokenDialog, EditTokenDialog, RevokeTokenDialog, RotateTokenDialog, type TokenOwner } from './token-dialogs/index.js';
 
 export function StatusBadge(props: { status: Token['status'] }) {
   return <span class={`badge status-${props.status}`}>{props.status}</span>;

@@ -5,7 +5,7 @@ import { Field, ProblemAlert } from '../components/form.js';
 import { ActionMenu } from '../components/menu.js';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { ExpiryCell, LastUsedCell, TokenNameCell, TokenStatusCell } from '../components/token-cells.js';
-import { EditTokenDialog, RevokeTokenDialog } from '../components/token-dialogs.js';
+import { EditTokenDialog, RevokeTokenDialog } from '../components/token-dialogs/index.js';
 import { useTokenSettings } from '../components/tokens-panel.js';
 import { formatDateTime, scopeLabel } from '../format.js';
 import { navigate } from '../router.js';
