@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, problemOf, setUnauthenticatedHandler, type Me, type Problem } from './api.js';
+import { LiveRegion } from './components/announce.js';
 import { ProblemAlert } from './components/form.js';
 import { ApiTokensPage } from './pages/api-tokens.js';
 import { AppsPage } from './pages/apps.js';
@@ -82,6 +83,7 @@ function Layout(props: { session: Session; path: string; children: ComponentChil
       </nav>
       <main id="main" tabIndex={-1}>
         {props.children}
+        <LiveRegion />
       </main>
     </div>
   );

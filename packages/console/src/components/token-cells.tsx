@@ -1,7 +1,7 @@
 import type { Token } from '../api.js';
 import { expiryLabel, formatDateTime } from '../format.js';
 
-/** Table cells both token tables (a principal's Access tokens tab, the admin API tokens page) show alike. */
+/** Table cells both token tables (a principal's API tokens tab, the admin API tokens page) show alike. */
 
 /** The name and the public part of the token (never the secret). */
 export function TokenNameCell(props: { token: Token }) {

@@ -24,7 +24,7 @@ export function useTokenSettings() {
 type Open = { kind: 'add' | 'revoke-all' } | { kind: 'edit' | 'rotate' | 'revoke'; token: Token } | undefined;
 
 /**
- * The Access tokens tab of a person: their tokens (never a secret) with Add, Edit, Rotate and
+ * The API tokens of a person: their tokens (never a secret) with Add, Edit, Rotate and
  * Revoke. Own tokens come from GET /tokens, another principal's from GET /tokens?all=true&owner=.
  */
 export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canWrite: boolean }) {
@@ -47,7 +47,7 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
   return (
     <section aria-labelledby="tokens-heading">
       <div class="section-header">
-        <h2 id="tokens-heading">Access tokens</h2>
+        <h2 id="tokens-heading">API tokens</h2>
         <div class="section-actions">
           {props.canWrite && !owner.self && list.data && list.data.items.some((t) => t.status !== 'revoked') && (
             <button type="button" class="danger" onClick={() => setOpen({ kind: 'revoke-all' })}>
@@ -71,7 +71,7 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
       {list.data && list.data.items.length > 0 && (
         <div class="table-wrap">
           <table data-testid="tokens-table">
-            <caption class="visually-hidden">Access tokens of {owner.username}</caption>
+            <caption class="visually-hidden">API tokens of {owner.username}</caption>
             <thead>
               <tr>
                 <th scope="col">Name</th>

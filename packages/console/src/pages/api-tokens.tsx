@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, query, type Page, type Problem, type SavedSearch, type Token } from '../api.js';
+import { announce } from '../components/announce.js';
 import { Dialog } from '../components/dialog.js';
-import { Field, ProblemAlert } from '../components/form.js';
+import { Field, ProblemAlert, useBlurChecks } from '../components/form.js';
 import { ActionMenu } from '../components/menu.js';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { ExpiryCell, LastUsedCell, TokenNameCell, TokenStatusCell } from '../components/token-cells.js';
@@ -11,6 +12,7 @@ import { formatDateTime, scopeLabel } from '../format.js';
 import { navigate } from '../router.js';
 import { useSession } from '../session.js';
 import { useLoad } from '../use-load.js';
+import { checkLength } from '../validate.js';
 
 /** The list parameters this page keeps in its address (so reload, back and links keep them). */
 const filterKeys = ['q', 'status', 'owner', 'kind', 'usage', 'unused_days', 'sort'] as const;
@@ -42,11 +44,13 @@ function SaveSearchDialog(props: { filters: Filters; onClose: () => void; onSave
   const [name, setName] = useState('');
   const [shared, setShared] = useState(false);
   const [problem, setProblem] = useState<Problem>();
+  const checks = useBlurChecks({ name: checkLength(name, 100) });
   return (
     <Dialog title="Save this search" onClose={props.onClose} testId="save-search-dialog">
       <form
         onSubmit={async (event) => {
           event.preventDefault();
+          if (!checks.submit()) return;
           try {
             await api.post<SavedSearch>('/saved-searches', { name: name.trim(), query: { all: 'true', ...props.filters }, shared });
             props.onSaved();
@@ -56,8 +60,8 @@ function SaveSearchDialog(props: { filters: Filters; onClose: () => void; onSave
         }}
       >
         <p class="muted">Filters: {Object.entries(props.filters).map(([k, v]) => `${k}=${v}`).join(', ') || 'none (every token)'}</p>
-        <Field label="Name" error={problem?.field === '/name' ? problem.detail : undefined}>
-          {(attrs) => <input {...attrs} required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
+        <Field label="Name" error={checks.errors.name ?? (problem?.field === '/name' ? problem.detail : undefined)} count={{ length: name.trim().length, max: 100 }}>
+          {(attrs) => <input {...attrs} required value={name} onInput={(e) => setName(e.currentTarget.value)} onBlur={() => checks.blur('name')} />}
         </Field>
         <label class="check">
           <input type="checkbox" checked={shared} onChange={(e) => setShared(e.currentTarget.checked)} /> Share with everyone in the organization
@@ -306,6 +310,7 @@ export function ApiTokensPage(props: { search: URLSearchParams }) {
           onSaved={() => {
             setOpen(undefined);
             setSavedRound((r) => r + 1);
+            announce('Search saved');
           }}
         />
       )}

@@ -1,15 +1,21 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, query, type App, type Page, type Problem } from '../api.js';
+import { announce } from '../components/announce.js';
 import { ConfirmDialog, Dialog } from '../components/dialog.js';
-import { Field, ProblemAlert, fieldOfProblem } from '../components/form.js';
+import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../components/form.js';
 import { ActionMenu } from '../components/menu.js';
 import { OneTimeDialog } from '../components/one-time-dialog.js';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { RolesPicker } from '../components/roles-picker.js';
 import { formatDateTime, formatSeconds } from '../format.js';
 import { useLoad } from '../use-load.js';
+import { checkLength } from '../validate.js';
 
 type AppWithSecret = App & { client_secret: string };
+
+/** The server's limits (the route schema's maxLength). */
+const maxName = 100;
+const maxDescription = 1000;
 
 /** Create or edit an app: name, description, roles, access-token TTL, introspection. */
 function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: AppWithSecret) => void }) {
@@ -28,6 +34,7 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
   };
   const ttlNumber = form.ttl.trim() === '' ? null : Number(form.ttl);
   const ttlError = ttlNumber !== null && (!Number.isInteger(ttlNumber) || ttlNumber < 60 || ttlNumber > 2592000) ? 'The access-token lifetime is a whole number of seconds from 60 to 2592000 (30 days); leave it empty to use the policy' : undefined;
+  const checks = useBlurChecks({ name: checkLength(form.name, maxName), description: checkLength(form.description, maxDescription, 'A description'), ttl: ttlError });
   const at = fieldOfProblem(problem, { '/name': 'name', '/description': 'description', '/roles': 'roles', '/access_token_ttl_seconds': 'ttl' });
   return (
     <Dialog title={editing ? `Edit app ${editing.name}` : 'Add app'} onClose={props.onClose} wide>
@@ -35,7 +42,10 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
         noValidate
         onSubmit={async (event) => {
           event.preventDefault();
-          if (ttlError) return;
+          if (!checks.submit()) {
+            focusFirstInvalid(event.currentTarget as HTMLFormElement);
+            return;
+          }
           const body = { name: form.name.trim(), description: form.description, roles: form.roles, access_token_ttl_seconds: ttlNumber, can_introspect: form.can_introspect };
           try {
             if (editing) {
@@ -50,15 +60,15 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
         }}
       >
         {problem && !at && <ProblemAlert problem={problem} />}
-        <Field label="Name" error={at === 'name' ? problem?.detail : undefined}>
-          {(attrs) => <input {...attrs} required maxLength={100} value={form.name} onInput={(e) => set({ name: e.currentTarget.value })} />}
+        <Field label="Name" error={checks.errors.name ?? (at === 'name' ? problem?.detail : undefined)} count={{ length: form.name.trim().length, max: maxName }}>
+          {(attrs) => <input {...attrs} required value={form.name} onInput={(e) => set({ name: e.currentTarget.value })} onBlur={() => checks.blur('name')} />}
         </Field>
-        <Field label="Description" error={at === 'description' ? problem?.detail : undefined}>
-          {(attrs) => <textarea {...attrs} rows={2} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} />}
+        <Field label="Description" error={checks.errors.description ?? (at === 'description' ? problem?.detail : undefined)} count={{ length: form.description.trim().length, max: maxDescription }}>
+          {(attrs) => <textarea {...attrs} rows={2} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} onBlur={() => checks.blur('description')} />}
         </Field>
         <RolesPicker legend="Roles (what its access tokens may do)" chosen={form.roles} onChange={(roles) => set({ roles })} error={at === 'roles' ? problem?.detail : undefined} />
-        <Field label="Access-token lifetime (seconds)" error={ttlError ?? (at === 'ttl' ? problem?.detail : undefined)} hint="60 to 2592000 (30 days); empty: the organization policy.">
-          {(attrs) => <input {...attrs} inputMode="numeric" value={form.ttl} onInput={(e) => set({ ttl: e.currentTarget.value })} />}
+        <Field label="Access-token lifetime (seconds)" error={checks.errors.ttl ?? (at === 'ttl' ? problem?.detail : undefined)} hint="60 to 2592000 (30 days); empty: the organization policy.">
+          {(attrs) => <input {...attrs} inputMode="numeric" value={form.ttl} onInput={(e) => set({ ttl: e.currentTarget.value })} onBlur={() => checks.blur('ttl')} />}
         </Field>
         <label class="check">
           <input type="checkbox" checked={form.can_introspect} onChange={(e) => set({ can_introspect: e.currentTarget.checked })} /> May call token introspection (RFC 7662)
@@ -83,9 +93,10 @@ export function AppsPage() {
   const list = useLoad(() => api.get<Page<App>>(`/apps${query({ cursor: pages.cursor, limit: 50 })}`), `${pages.cursor ?? ''}|${round}`);
   const [open, setOpen] = useState<{ kind: 'add' } | { kind: 'edit' | 'regenerate' | 'delete'; app: App } | { kind: 'secret'; app: AppWithSecret }>();
   const [problem, setProblem] = useState<Problem>();
-  const done = () => {
+  const done = (message?: string) => {
     setOpen(undefined);
     setRound((r) => r + 1);
+    if (message) announce(message);
   };
   return (
     <>
@@ -148,7 +159,7 @@ export function AppsPage() {
       )}
       <Pager label="Apps" page={pages.page} nextCursor={list.data?.next_cursor} onNext={pages.next} onPrevious={pages.previous} />
       {open?.kind === 'add' && <AppDialog onClose={() => setOpen(undefined)} onSaved={(created) => (created ? setOpen({ kind: 'secret', app: created }) : done())} />}
-      {open?.kind === 'edit' && <AppDialog app={open.app} onClose={() => setOpen(undefined)} onSaved={done} />}
+      {open?.kind === 'edit' && <AppDialog app={open.app} onClose={() => setOpen(undefined)} onSaved={() => done('App saved')} />}
       {open?.kind === 'secret' && (
         <OneTimeDialog
           title={`Client secret of ${open.app.name}`}
@@ -156,7 +167,7 @@ export function AppsPage() {
             { label: 'Client id', value: open.app.client_id, testId: 'client-id' },
             { label: 'Client secret', value: open.app.client_secret, testId: 'client-secret' },
           ]}
-          onClose={done}
+          onClose={() => done('Client secret stored')}
         />
       )}
       {open?.kind === 'regenerate' && (
@@ -187,7 +198,7 @@ export function AppsPage() {
           onConfirm={async () => {
             try {
               await api.delete(`/apps/${encodeURIComponent(open.app.id)}`);
-              done();
+              done('App deleted');
             } catch (error) {
               setProblem(problemOf(error));
             }

@@ -1,12 +1,14 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, query, webhookEvents, type Page, type Problem, type WebhookDelivery, type WebhookEndpoint } from '../api.js';
+import { announce } from '../components/announce.js';
 import { ConfirmDialog, Dialog } from '../components/dialog.js';
-import { Field, ProblemAlert, fieldOfProblem } from '../components/form.js';
+import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../components/form.js';
 import { ActionMenu } from '../components/menu.js';
 import { OneTimeDialog } from '../components/one-time-dialog.js';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { formatDateTime } from '../format.js';
 import { useLoad } from '../use-load.js';
+import { checkLength } from '../validate.js';
 
 type CreatedEndpoint = WebhookEndpoint & { secret: string };
 
@@ -20,12 +22,17 @@ function EndpointDialog(props: { endpoint?: WebhookEndpoint; onClose: () => void
     setProblem(undefined);
   };
   const at = fieldOfProblem(problem, { '/url': 'url', '/description': 'description', '/events': 'events' });
+  const checks = useBlurChecks({ url: checkLength(form.url, 2000, 'A URL'), description: checkLength(form.description, 1000, 'A description') });
   return (
     <Dialog title={editing ? 'Edit webhook endpoint' : 'Add webhook endpoint'} onClose={props.onClose} wide>
       <form
         noValidate
         onSubmit={async (event) => {
           event.preventDefault();
+          if (!checks.submit()) {
+            focusFirstInvalid(event.currentTarget as HTMLFormElement);
+            return;
+          }
           const body = { url: form.url.trim(), description: form.description, events: form.events };
           try {
             if (editing) {
@@ -40,8 +47,8 @@ function EndpointDialog(props: { endpoint?: WebhookEndpoint; onClose: () => void
         }}
       >
         {problem && !at && <ProblemAlert problem={problem} />}
-        <Field label="URL" error={at === 'url' ? problem?.detail : undefined} hint="Where Tessera POSTs signed events (Standard Webhooks), e.g. https://hooks.example.com/tessera.">
-          {(attrs) => <input {...attrs} required type="url" maxLength={2000} value={form.url} onInput={(e) => set({ url: e.currentTarget.value })} />}
+        <Field label="URL" error={checks.errors.url ?? (at === 'url' ? problem?.detail : undefined)} hint="Where Tessera POSTs signed events (Standard Webhooks), e.g. https://hooks.example.com/tessera.">
+          {(attrs) => <input {...attrs} required type="url" value={form.url} onInput={(e) => set({ url: e.currentTarget.value })} onBlur={() => checks.blur('url')} />}
         </Field>
         <fieldset class="field">
           <legend>Events</legend>
@@ -61,8 +68,8 @@ function EndpointDialog(props: { endpoint?: WebhookEndpoint; onClose: () => void
             </p>
           )}
         </fieldset>
-        <Field label="Description" error={at === 'description' ? problem?.detail : undefined}>
-          {(attrs) => <textarea {...attrs} rows={2} maxLength={1000} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} />}
+        <Field label="Description" error={checks.errors.description ?? (at === 'description' ? problem?.detail : undefined)} count={{ length: form.description.trim().length, max: 1000 }}>
+          {(attrs) => <textarea {...attrs} rows={2} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} onBlur={() => checks.blur('description')} />}
         </Field>
         <div class="actions">
           <button type="button" onClick={props.onClose}>
@@ -164,14 +171,15 @@ export function WebhooksPage() {
   const list = useLoad(() => api.get<Page<WebhookEndpoint>>(`/webhooks${query({ cursor: pages.cursor, limit: 50 })}`), `${pages.cursor ?? ''}|${round}`);
   const [open, setOpen] = useState<{ kind: 'add' } | { kind: 'edit' | 'delete' | 'deliveries'; endpoint: WebhookEndpoint } | { kind: 'secret'; endpoint: CreatedEndpoint }>();
   const [problem, setProblem] = useState<Problem>();
-  const done = () => {
+  const done = (message?: string) => {
     setOpen(undefined);
     setRound((r) => r + 1);
+    if (message) announce(message);
   };
   const toggle = async (endpoint: WebhookEndpoint) => {
     try {
       await api.patch(`/webhooks/${encodeURIComponent(endpoint.id)}`, { enabled: !endpoint.enabled });
-      done();
+      done(endpoint.enabled ? 'Webhook endpoint paused' : 'Webhook endpoint resumed');
     } catch (error) {
       setProblem(problemOf(error));
     }
@@ -236,10 +244,10 @@ export function WebhooksPage() {
       )}
       <Pager label="Webhook endpoints" page={pages.page} nextCursor={list.data?.next_cursor} onNext={pages.next} onPrevious={pages.previous} />
       {open?.kind === 'add' && <EndpointDialog onClose={() => setOpen(undefined)} onSaved={(created) => (created ? setOpen({ kind: 'secret', endpoint: created }) : done())} />}
-      {open?.kind === 'edit' && <EndpointDialog endpoint={open.endpoint} onClose={() => setOpen(undefined)} onSaved={done} />}
+      {open?.kind === 'edit' && <EndpointDialog endpoint={open.endpoint} onClose={() => setOpen(undefined)} onSaved={() => done('Webhook endpoint saved')} />}
       {open?.kind === 'deliveries' && <DeliveriesDialog endpoint={open.endpoint} onClose={() => setOpen(undefined)} />}
       {open?.kind === 'secret' && (
-        <OneTimeDialog title="Signing secret of the new endpoint" secrets={[{ label: 'Signing secret', value: open.endpoint.secret, testId: 'webhook-secret' }]} onClose={done} />
+        <OneTimeDialog title="Signing secret of the new endpoint" secrets={[{ label: 'Signing secret', value: open.endpoint.secret, testId: 'webhook-secret' }]} onClose={() => done('Webhook endpoint added')} />
       )}
       {open?.kind === 'delete' && (
         <ConfirmDialog
@@ -252,7 +260,7 @@ export function WebhooksPage() {
           onConfirm={async () => {
             try {
               await api.delete(`/webhooks/${encodeURIComponent(open.endpoint.id)}`);
-              done();
+              done('Webhook endpoint deleted');
             } catch (error) {
               setProblem(problemOf(error));
             }

@@ -2,8 +2,9 @@ import { useState } from 'preact/hooks';
 import { api, problemOf, type CreatedToken, type Policy, type Preset, type Problem } from '../../api.js';
 import { formatSeconds } from '../../format.js';
 import { linesOf } from '../../validate.js';
+import { announce } from '../announce.js';
 import { Dialog } from '../dialog.js';
-import { Field, ProblemAlert, fieldOfProblem } from '../form.js';
+import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../form.js';
 import { OneTimeDialog } from '../one-time-dialog.js';
 import { IpField, RolesField, ScopeFields, inlineErrors, maxNameLength, tokenFields, type FormState, type TokenOwner } from './fields.js';
 
@@ -29,6 +30,7 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
         note={created.mode === 'refreshable' ? 'Trade the API token for access tokens at /oauth/token (grant_type=refresh_token).' : 'A direct token is sent as is, as a Bearer token.'}
         onClose={() => {
           setCreated(undefined);
+          announce(`API token ${created.name} created`);
           props.onCreated();
         }}
       />
@@ -36,15 +38,16 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
   }
 
   const inline = inlineErrors(state, props.policy, true);
+  const checks = useBlurChecks(inline);
   const serverField = fieldOfProblem(problem, tokenFields);
-  const errors: Record<string, string | undefined> = { ...inline };
+  const errors: Record<string, string | undefined> = { ...checks.errors };
   if (problem && serverField && serverField !== 'form') errors[serverField] ??= problem.detail;
   const formProblem = problem && (!serverField || serverField === 'form') ? problem : undefined;
 
   async function submit(event: Event) {
     event.preventDefault();
-    if (Object.values(inline).some(Boolean)) {
-      (event.currentTarget as HTMLFormElement).querySelector<HTMLElement>('[aria-invalid=true]')?.focus();
+    if (!checks.submit()) {
+      focusFirstInvalid(event.currentTarget as HTMLFormElement);
       return;
     }
     setBusy(true);
@@ -70,8 +73,8 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
     <Dialog title={owner.self ? 'Add token' : `Add token for ${owner.username}`} onClose={props.onClose} testId="add-token-dialog" wide>
       <form onSubmit={submit} noValidate>
         <ProblemAlert problem={formProblem} testId="dialog-problem" />
-        <Field label="Name" error={errors['name']} hint={`Optional; default ${owner.username}_api_token. At most ${maxNameLength} characters.`}>
-          {(attrs) => <input {...attrs} value={state.name} onInput={(e) => set({ name: e.currentTarget.value })} />}
+        <Field label="Name" error={errors['name']} count={{ length: state.name.trim().length, max: maxNameLength }} hint={`Optional; default ${owner.username}_api_token.`}>
+          {(attrs) => <input {...attrs} value={state.name} onInput={(e) => set({ name: e.currentTarget.value })} onBlur={() => checks.blur('name')} />}
         </Field>
         <Field
           label="Expiry"
@@ -80,7 +83,7 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
         >
           {(attrs) => (
             <div class="row">
-              <input {...attrs} value={state.expires} disabled={state.never} placeholder="180D" onInput={(e) => set({ expires: e.currentTarget.value })} />
+              <input {...attrs} value={state.expires} disabled={state.never} placeholder="180D" onInput={(e) => set({ expires: e.currentTarget.value })} onBlur={() => checks.blur('expires')} />
               <input
                 type="date"
                 aria-label="Pick an expiry date"
@@ -95,8 +98,8 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
             <input type="checkbox" checked={state.never} onChange={(e) => set({ never: e.currentTarget.checked })} /> No expiry
           </label>
         )}
-        <ScopeFields state={state} set={set} presets={props.presets} locked={undefined} errors={errors} />
-        <IpField value={state.ips} error={errors['ip_allowlist']} onInput={(ips) => set({ ips })} />
+        <ScopeFields state={state} set={set} presets={props.presets} locked={undefined} errors={errors} onBlur={checks.blur} />
+        <IpField value={state.ips} error={errors['ip_allowlist']} onInput={(ips) => set({ ips })} onBlur={() => checks.blur('ip_allowlist')} />
         <RolesField available={owner.roles} chosen={state.roles} onChange={(roles) => set({ roles })} error={errors['roles']} />
         <div class="actions">
           <button type="button" onClick={props.onClose}>

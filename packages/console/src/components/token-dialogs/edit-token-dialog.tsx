@@ -2,8 +2,9 @@ import { useState } from 'preact/hooks';
 import { api, problemOf, type Policy, type Preset, type Problem, type Token } from '../../api.js';
 import { expiryLabel, formatDateTime } from '../../format.js';
 import { linesOf } from '../../validate.js';
+import { announce } from '../announce.js';
 import { Dialog } from '../dialog.js';
-import { Field, ProblemAlert, fieldOfProblem } from '../form.js';
+import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../form.js';
 import { IpField, RolesField, ScopeFields, inlineErrors, maxNameLength, tokenFields, type FormState } from './fields.js';
 
 /** The Edit token dialog: only changed fields are sent; the scope is locked where the server locks it. */
@@ -35,14 +36,18 @@ export function EditTokenDialog(props: { token: Token; ownerRoles: readonly stri
   const roleChoices = [...new Set([...props.ownerRoles, ...token.roles])];
 
   const inline = inlineErrors(state, props.policy, state.expires.trim() !== '');
+  const checks = useBlurChecks(inline);
   const serverField = fieldOfProblem(problem, tokenFields);
-  const errors: Record<string, string | undefined> = { ...inline };
+  const errors: Record<string, string | undefined> = { ...checks.errors };
   if (problem && serverField && serverField !== 'form') errors[serverField] ??= problem.detail;
   const formProblem = problem && (!serverField || serverField === 'form') ? problem : undefined;
 
   async function submit(event: Event) {
     event.preventDefault();
-    if (Object.values(inline).some(Boolean)) return;
+    if (!checks.submit()) {
+      focusFirstInvalid(event.currentTarget as HTMLFormElement);
+      return;
+    }
     const body: Record<string, unknown> = {};
     if (state.name.trim() !== token.name) body['name'] = state.name.trim();
     if (state.expires.trim()) body['expires'] = state.expires.trim();
@@ -60,6 +65,7 @@ export function EditTokenDialog(props: { token: Token; ownerRoles: readonly stri
     setBusy(true);
     try {
       await api.patch<Token>(`/tokens/${encodeURIComponent(token.id)}`, body);
+      announce(`API token ${body['name'] ?? token.name} saved`);
       props.onSaved();
     } catch (error) {
       setProblem(problemOf(error));
@@ -72,8 +78,8 @@ export function EditTokenDialog(props: { token: Token; ownerRoles: readonly stri
     <Dialog title={`Edit token ${token.name}`} onClose={props.onClose} testId="edit-token-dialog" wide>
       <form onSubmit={submit} noValidate>
         <ProblemAlert problem={formProblem} testId="dialog-problem" />
-        <Field label="Name" error={errors['name']} hint={`At most ${maxNameLength} characters.`}>
-          {(attrs) => <input {...attrs} value={state.name} onInput={(e) => set({ name: e.currentTarget.value })} />}
+        <Field label="Name" error={errors['name']} count={{ length: state.name.trim().length, max: maxNameLength }} >
+          {(attrs) => <input {...attrs} value={state.name} onInput={(e) => set({ name: e.currentTarget.value })} onBlur={() => checks.blur('name')} />}
         </Field>
         <Field
           label={expiryLabel(token)}
@@ -82,13 +88,13 @@ export function EditTokenDialog(props: { token: Token; ownerRoles: readonly stri
         >
           {(attrs) => (
             <div class="row">
-              <input {...attrs} value={state.expires} placeholder="keep" onInput={(e) => set({ expires: e.currentTarget.value })} />
+              <input {...attrs} value={state.expires} placeholder="keep" onInput={(e) => set({ expires: e.currentTarget.value })} onBlur={() => checks.blur('expires')} />
               <input type="date" aria-label={`Pick the ${expiryLabel(token).toLowerCase()} date`} onChange={(e) => e.currentTarget.value && set({ expires: e.currentTarget.value })} />
             </div>
           )}
         </Field>
-        <ScopeFields state={state} set={set} presets={props.presets} locked={locked} errors={errors} />
-        <IpField value={state.ips} error={errors['ip_allowlist']} onInput={(ips) => set({ ips })} />
+        <ScopeFields state={state} set={set} presets={props.presets} locked={locked} errors={errors} onBlur={checks.blur} />
+        <IpField value={state.ips} error={errors['ip_allowlist']} onInput={(ips) => set({ ips })} onBlur={() => checks.blur('ip_allowlist')} />
         <RolesField available={roleChoices} chosen={state.roles} onChange={(roles) => set({ roles })} error={errors['roles']} />
         <div class="actions">
           <button type="button" onClick={props.onClose}>

@@ -1,6 +1,6 @@
 import type { Policy, Preset } from '../../api.js';
 import { formatSeconds } from '../../format.js';
-import { checkEndpoints, checkExpiry, checkIpAllowlist } from '../../validate.js';
+import { checkEndpoints, checkExpiry, checkIpAllowlist, checkLength } from '../../validate.js';
 import { Field } from '../form.js';
 import { RoleChecks } from '../roles-picker.js';
 
@@ -41,6 +41,7 @@ export function ScopeFields(props: {
   presets: readonly Preset[];
   locked: string | undefined;
   errors: Record<string, string | undefined>;
+  onBlur: (field: 'endpoints') => void;
 }) {
   const { state, set, presets, errors } = props;
   const preset = presets.find((p) => p.name === state.scope);
@@ -79,6 +80,7 @@ export function ScopeFields(props: {
               spellcheck={false}
               disabled={props.locked !== undefined}
               onInput={(e) => set({ endpoints: e.currentTarget.value })}
+              onBlur={() => props.onBlur('endpoints')}
               data-testid="endpoints"
             />
           )}
@@ -94,7 +96,7 @@ export function ScopeFields(props: {
   );
 }
 
-export function IpField(props: { value: string; error: string | undefined; onInput: (value: string) => void }) {
+export function IpField(props: { value: string; error: string | undefined; onInput: (value: string) => void; onBlur: () => void }) {
   return (
     <Field
       label="IP allowlist"
@@ -106,7 +108,7 @@ export function IpField(props: { value: string; error: string | undefined; onInp
         </>
       }
     >
-      {(attrs) => <textarea {...attrs} rows={3} value={props.value} spellcheck={false} onInput={(e) => props.onInput(e.currentTarget.value)} data-testid="ip-allowlist" />}
+      {(attrs) => <textarea {...attrs} rows={3} value={props.value} spellcheck={false} onInput={(e) => props.onInput(e.currentTarget.value)} onBlur={props.onBlur} data-testid="ip-allowlist" />}
     </Field>
   );
 }
@@ -124,15 +126,17 @@ export function RolesField(props: { available: readonly string[]; chosen: string
   );
 }
 
+/** The fields checked inline. */
+export type TokenField = 'name' | 'expires' | 'endpoints' | 'ip_allowlist';
+
 /** The server's limit on token names (the route schema's maxLength). */
 export const maxNameLength = 100;
 
 /** Inline checks of the token form, in the server's words (@tessera/rules). */
-export function inlineErrors(state: FormState, policy: Policy | undefined, checkExpiryField: boolean): Record<string, string | undefined> {
+export function inlineErrors(state: FormState, policy: Policy | undefined, checkExpiryField: boolean): Record<TokenField, string | undefined> {
   // A name over the limit is refused visibly rather than cut short by maxLength.
-  const nameLength = state.name.trim().length;
   return {
-    name: nameLength > maxNameLength ? `A name has at most ${maxNameLength} characters; this one has ${nameLength}` : undefined,
+    name: checkLength(state.name, maxNameLength),
     expires: checkExpiryField && !state.never ? checkExpiry(state.expires, new Date(), policy?.max_token_lifetime_seconds) : undefined,
     endpoints: state.scope === 'custom' ? checkEndpoints(state.endpoints) : undefined,
     ip_allowlist: checkIpAllowlist(state.ips),

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, type CreatedToken, type Problem, type Token } from '../../api.js';
+import { announce } from '../announce.js';
 import { ConfirmDialog } from '../dialog.js';
 import { Field } from '../form.js';
 import { OneTimeDialog } from '../one-time-dialog.js';
@@ -18,6 +19,7 @@ export function RotateTokenDialog(props: { token: Token; onClose: () => void; on
         note={grace.trim() ? `The old secret keeps working for ${grace.trim()}.` : 'The old secret has stopped working.'}
         onClose={() => {
           setSecret(undefined);
+          announce(`API token ${props.token.name} rotated`);
           props.onDone();
         }}
       />
