@@ -70,8 +70,16 @@ export function useBlurChecks<K extends string>(current: Partial<Record<K, strin
   for (const key of Object.keys(shown) as K[]) errors[key] = current[key] === undefined ? undefined : shown[key];
   return {
     errors,
-    /** Shows (or clears) the field's message: wire to the input's onBlur. */
-    blur: (field: K) => setShown((s) => ({ ...s, [field]: current[field] })),
+    /**
+     * Shows (or clears) the field's message: wire to the input's onBlur. Not when focus goes to
+     * the submit button: the message would push the button away under the pointer mid-click,
+     * and the submit checks every field anyway.
+     */
+    blur: (field: K, event?: FocusEvent) => {
+      const to = event?.relatedTarget;
+      if (to instanceof HTMLButtonElement && to.type === 'submit') return;
+      setShown((s) => ({ ...s, [field]: current[field] }));
+    },
     /** Shows every message; true when the form may be sent. */
     submit: (): boolean => {
       setShown({ ...current });

@@ -48,7 +48,7 @@ export function RevokeConfirm(props: {
       }}
     >
       <Field label="Reason (optional, kept in the audit log)" error={checks.errors.reason} count={{ length: reason.trim().length, max: maxReason }}>
-        {(attrs) => <input {...attrs} value={reason} onInput={(e) => setReason(e.currentTarget.value)} onBlur={() => checks.blur('reason')} />}
+        {(attrs) => <input {...attrs} value={reason} onInput={(e) => setReason(e.currentTarget.value)} onBlur={(e) => checks.blur('reason', e)} />}
       </Field>
     </ConfirmDialog>
   );

@@ -4,7 +4,7 @@ import { formatDateTime, scopeLabel } from '../format.js';
 import { useLoad } from '../use-load.js';
 import { ProblemAlert } from './form.js';
 import { ActionMenu } from './menu.js';
-import { ExpiryCell, LastUsedCell, TokenNameCell, TokenStatusCell } from './token-cells.js';
+import { ExpiryCell, LastUsedCell, TokenNameCell, TokenStatusCell, tokenRowClass } from './token-cells.js';
 import { Pager, useCursorPages } from './pager.js';
 import { RevokeAllDialog } from './revoke-all-dialog.js';
 import { AddTokenDialog, EditTokenDialog, RevokeTokenDialog, RotateTokenDialog, type TokenOwner } from './token-dialogs/index.js';
@@ -70,7 +70,7 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
       )}
       {list.data && list.data.items.length > 0 && (
         <div class="table-wrap">
-          <table data-testid="tokens-table">
+          <table class="stack" data-testid="tokens-table">
             <caption class="visually-hidden">API tokens of {owner.username}</caption>
             <thead>
               <tr>
@@ -87,17 +87,17 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
             </thead>
             <tbody>
               {list.data.items.map((token) => (
-                <tr key={token.id} data-token-id={token.id}>
+                <tr key={token.id} data-token-id={token.id} class={tokenRowClass(token)}>
                   <TokenNameCell token={token} />
-                  <td>
+                  <td data-label="Scope">
                     {scopeLabel(token)}
                     {token.ip_allowlist.length > 0 && <div class="muted">IP: {token.ip_allowlist.join(', ')}</div>}
                   </td>
-                  <td>{formatDateTime(token.created_at)}</td>
+                  <td data-label="Created">{formatDateTime(token.created_at)}</td>
                   <ExpiryCell token={token} />
                   <LastUsedCell token={token} />
                   <TokenStatusCell token={token} />
-                  <td>
+                  <td class="row-actions">
                     {props.canWrite && (
                       <ActionMenu
                         label={`Actions for ${token.name}`}

@@ -61,14 +61,14 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
       >
         {problem && !at && <ProblemAlert problem={problem} />}
         <Field label="Name" error={checks.errors.name ?? (at === 'name' ? problem?.detail : undefined)} count={{ length: form.name.trim().length, max: maxName }}>
-          {(attrs) => <input {...attrs} required value={form.name} onInput={(e) => set({ name: e.currentTarget.value })} onBlur={() => checks.blur('name')} />}
+          {(attrs) => <input {...attrs} required value={form.name} onInput={(e) => set({ name: e.currentTarget.value })} onBlur={(e) => checks.blur('name', e)} />}
         </Field>
         <Field label="Description" error={checks.errors.description ?? (at === 'description' ? problem?.detail : undefined)} count={{ length: form.description.trim().length, max: maxDescription }}>
-          {(attrs) => <textarea {...attrs} rows={2} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} onBlur={() => checks.blur('description')} />}
+          {(attrs) => <textarea {...attrs} rows={2} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} onBlur={(e) => checks.blur('description', e)} />}
         </Field>
         <RolesPicker legend="Roles (what its access tokens may do)" chosen={form.roles} onChange={(roles) => set({ roles })} error={at === 'roles' ? problem?.detail : undefined} />
         <Field label="Access-token lifetime (seconds)" error={checks.errors.ttl ?? (at === 'ttl' ? problem?.detail : undefined)} hint="60 to 2592000 (30 days); empty: the organization policy.">
-          {(attrs) => <input {...attrs} inputMode="numeric" value={form.ttl} onInput={(e) => set({ ttl: e.currentTarget.value })} onBlur={() => checks.blur('ttl')} />}
+          {(attrs) => <input {...attrs} inputMode="numeric" value={form.ttl} onInput={(e) => set({ ttl: e.currentTarget.value })} onBlur={(e) => checks.blur('ttl', e)} />}
         </Field>
         <label class="check">
           <input type="checkbox" checked={form.can_introspect} onChange={(e) => set({ can_introspect: e.currentTarget.checked })} /> May call token introspection (RFC 7662)

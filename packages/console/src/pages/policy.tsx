@@ -102,16 +102,16 @@ function PolicyForm(props: { policy: Policy; canEdit: boolean; onSaved: (policy:
                     setText({ ...text, [d.key]: e.currentTarget.value });
                     setProblem(undefined);
                   }}
-                  onBlur={() => checks.blur(d.key)}
+                  onBlur={(e) => checks.blur(d.key, e)}
                 />
               )}
             </Field>
           ))}
           <Field label="Token limit per user" error={checks.errors.user ?? serverError('user')}>
-            {(attrs) => <input {...attrs} inputMode="numeric" value={limits.user} onInput={(e) => setLimits({ ...limits, user: e.currentTarget.value })} onBlur={() => checks.blur('user')} data-testid="max-tokens-per-user" />}
+            {(attrs) => <input {...attrs} inputMode="numeric" value={limits.user} onInput={(e) => setLimits({ ...limits, user: e.currentTarget.value })} onBlur={(e) => checks.blur('user', e)} data-testid="max-tokens-per-user" />}
           </Field>
           <Field label="Token limit per service account" error={checks.errors.sa ?? serverError('sa')}>
-            {(attrs) => <input {...attrs} inputMode="numeric" value={limits.sa} onInput={(e) => setLimits({ ...limits, sa: e.currentTarget.value })} onBlur={() => checks.blur('sa')} />}
+            {(attrs) => <input {...attrs} inputMode="numeric" value={limits.sa} onInput={(e) => setLimits({ ...limits, sa: e.currentTarget.value })} onBlur={(e) => checks.blur('sa', e)} />}
           </Field>
         </div>
         <label class="check">
@@ -124,7 +124,7 @@ function PolicyForm(props: { policy: Policy; canEdit: boolean; onSaved: (policy:
           <input type="checkbox" checked={flags.refresh_token_rotation} onChange={(e) => setFlags({ ...flags, refresh_token_rotation: e.currentTarget.checked })} /> Rotate the API token secret at each refresh
         </label>
         <Field label="Organization IP allowlist" error={checks.errors.ips ?? serverError('ips')} hint="Applies to every token of the organization. One address, CIDR or range per line; empty: any address.">
-          {(attrs) => <textarea {...attrs} rows={3} value={ips} onInput={(e) => setIps(e.currentTarget.value)} onBlur={() => checks.blur('ips')} />}
+          {(attrs) => <textarea {...attrs} rows={3} value={ips} onInput={(e) => setIps(e.currentTarget.value)} onBlur={(e) => checks.blur('ips', e)} />}
         </Field>
         {props.canEdit && (
           <div class="actions">

@@ -48,7 +48,7 @@ function EndpointDialog(props: { endpoint?: WebhookEndpoint; onClose: () => void
       >
         {problem && !at && <ProblemAlert problem={problem} />}
         <Field label="URL" error={checks.errors.url ?? (at === 'url' ? problem?.detail : undefined)} hint="Where Tessera POSTs signed events (Standard Webhooks), e.g. https://hooks.example.com/tessera.">
-          {(attrs) => <input {...attrs} required type="url" value={form.url} onInput={(e) => set({ url: e.currentTarget.value })} onBlur={() => checks.blur('url')} />}
+          {(attrs) => <input {...attrs} required type="url" value={form.url} onInput={(e) => set({ url: e.currentTarget.value })} onBlur={(e) => checks.blur('url', e)} />}
         </Field>
         <fieldset class="field">
           <legend>Events</legend>
@@ -69,7 +69,7 @@ function EndpointDialog(props: { endpoint?: WebhookEndpoint; onClose: () => void
           )}
         </fieldset>
         <Field label="Description" error={checks.errors.description ?? (at === 'description' ? problem?.detail : undefined)} count={{ length: form.description.trim().length, max: 1000 }}>
-          {(attrs) => <textarea {...attrs} rows={2} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} onBlur={() => checks.blur('description')} />}
+          {(attrs) => <textarea {...attrs} rows={2} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} onBlur={(e) => checks.blur('description', e)} />}
         </Field>
         <div class="actions">
           <button type="button" onClick={props.onClose}>

@@ -155,8 +155,20 @@ describe('web console accessibility (axe-core)', { skip: unavailable, timeout: 6
       await closeDialog();
       await page.getByTestId('token-search').fill('nothing-is-called-this');
       await page.getByRole('button', { name: 'Apply filters' }).click();
-      await page.getByText(/No token matches/).waitFor();
+      await page.getByText(/No API token matches/).waitFor();
       await audit('API tokens, nothing matches');
+      await page.getByRole('button', { name: 'Add token' }).click();
+      const owner = page.getByTestId('choose-owner-dialog');
+      await audit('add token: choose the owner');
+      await owner.getByLabel('Owner').fill('nobody-here');
+      await owner.getByRole('button', { name: 'Continue' }).click();
+      await owner.locator('.field-error').waitFor();
+      await audit('add token: unknown owner');
+      await owner.getByLabel('Owner').fill('alice');
+      await owner.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('dialog', { name: 'Add token for alice' }).waitFor();
+      await audit('add token for alice');
+      await closeDialog();
 
       // Apps.
       await nav('Apps', 'Apps');

@@ -74,7 +74,7 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
       <form onSubmit={submit} noValidate>
         <ProblemAlert problem={formProblem} testId="dialog-problem" />
         <Field label="Name" error={errors['name']} count={{ length: state.name.trim().length, max: maxNameLength }} hint={`Optional; default ${owner.username}_api_token.`}>
-          {(attrs) => <input {...attrs} value={state.name} onInput={(e) => set({ name: e.currentTarget.value })} onBlur={() => checks.blur('name')} />}
+          {(attrs) => <input {...attrs} value={state.name} onInput={(e) => set({ name: e.currentTarget.value })} onBlur={(e) => checks.blur('name', e)} />}
         </Field>
         <Field
           label="Expiry"
@@ -83,7 +83,7 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
         >
           {(attrs) => (
             <div class="row">
-              <input {...attrs} value={state.expires} disabled={state.never} placeholder="180D" onInput={(e) => set({ expires: e.currentTarget.value })} onBlur={() => checks.blur('expires')} />
+              <input {...attrs} value={state.expires} disabled={state.never} placeholder="180D" onInput={(e) => set({ expires: e.currentTarget.value })} onBlur={(e) => checks.blur('expires', e)} />
               <input
                 type="date"
                 aria-label="Pick an expiry date"
@@ -99,7 +99,7 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
           </label>
         )}
         <ScopeFields state={state} set={set} presets={props.presets} locked={undefined} errors={errors} onBlur={checks.blur} />
-        <IpField value={state.ips} error={errors['ip_allowlist']} onInput={(ips) => set({ ips })} onBlur={() => checks.blur('ip_allowlist')} />
+        <IpField value={state.ips} error={errors['ip_allowlist']} onInput={(ips) => set({ ips })} onBlur={(e) => checks.blur('ip_allowlist', e)} />
         <RolesField available={owner.roles} chosen={state.roles} onChange={(roles) => set({ roles })} error={errors['roles']} />
         <div class="actions">
           <button type="button" onClick={props.onClose}>

@@ -79,7 +79,7 @@ export function EditTokenDialog(props: { token: Token; ownerRoles: readonly stri
       <form onSubmit={submit} noValidate>
         <ProblemAlert problem={formProblem} testId="dialog-problem" />
         <Field label="Name" error={errors['name']} count={{ length: state.name.trim().length, max: maxNameLength }} >
-          {(attrs) => <input {...attrs} value={state.name} onInput={(e) => set({ name: e.currentTarget.value })} onBlur={() => checks.blur('name')} />}
+          {(attrs) => <input {...attrs} value={state.name} onInput={(e) => set({ name: e.currentTarget.value })} onBlur={(e) => checks.blur('name', e)} />}
         </Field>
         <Field
           label={expiryLabel(token)}
@@ -88,13 +88,13 @@ export function EditTokenDialog(props: { token: Token; ownerRoles: readonly stri
         >
           {(attrs) => (
             <div class="row">
-              <input {...attrs} value={state.expires} placeholder="keep" onInput={(e) => set({ expires: e.currentTarget.value })} onBlur={() => checks.blur('expires')} />
+              <input {...attrs} value={state.expires} placeholder="keep" onInput={(e) => set({ expires: e.currentTarget.value })} onBlur={(e) => checks.blur('expires', e)} />
               <input type="date" aria-label={`Pick the ${expiryLabel(token).toLowerCase()} date`} onChange={(e) => e.currentTarget.value && set({ expires: e.currentTarget.value })} />
             </div>
           )}
         </Field>
         <ScopeFields state={state} set={set} presets={props.presets} locked={locked} errors={errors} onBlur={checks.blur} />
-        <IpField value={state.ips} error={errors['ip_allowlist']} onInput={(ips) => set({ ips })} onBlur={() => checks.blur('ip_allowlist')} />
+        <IpField value={state.ips} error={errors['ip_allowlist']} onInput={(ips) => set({ ips })} onBlur={(e) => checks.blur('ip_allowlist', e)} />
         <RolesField available={roleChoices} chosen={state.roles} onChange={(roles) => set({ roles })} error={errors['roles']} />
         <div class="actions">
           <button type="button" onClick={props.onClose}>

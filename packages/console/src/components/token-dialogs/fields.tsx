@@ -41,7 +41,7 @@ export function ScopeFields(props: {
   presets: readonly Preset[];
   locked: string | undefined;
   errors: Record<string, string | undefined>;
-  onBlur: (field: 'endpoints') => void;
+  onBlur: (field: 'endpoints', event: FocusEvent) => void;
 }) {
   const { state, set, presets, errors } = props;
   const preset = presets.find((p) => p.name === state.scope);
@@ -80,7 +80,7 @@ export function ScopeFields(props: {
               spellcheck={false}
               disabled={props.locked !== undefined}
               onInput={(e) => set({ endpoints: e.currentTarget.value })}
-              onBlur={() => props.onBlur('endpoints')}
+              onBlur={(e) => props.onBlur('endpoints', e)}
               data-testid="endpoints"
             />
           )}
@@ -96,7 +96,7 @@ export function ScopeFields(props: {
   );
 }
 
-export function IpField(props: { value: string; error: string | undefined; onInput: (value: string) => void; onBlur: () => void }) {
+export function IpField(props: { value: string; error: string | undefined; onInput: (value: string) => void; onBlur: (event: FocusEvent) => void }) {
   return (
     <Field
       label="IP allowlist"

@@ -4,3 +4,4 @@ export { EditTokenDialog } from './edit-token-dialog.js';
 export { RevokeTokenDialog } from './revoke-token-dialog.js';
 export { RotateTokenDialog } from './rotate-token-dialog.js';
 export type { TokenOwner } from './fields.js';
+export { ChooseOwnerDialog } from './choose-owner-dialog.js';
