@@ -1,4 +1,5 @@
 import type { Token } from '../api.js';
+import { ActionMenu } from './menu.js';
 import { daysUntil, expiryLabel, formatDateTime, formatRelative } from '../format.js';
 
 /**
@@ -109,4 +110,16 @@ export function TokenStatusCell(props: { token: Token; now?: number }) {
       )}
     </td>
   );
+}
+
+/** The row's ⋯ menu: Edit, Rotate (where offered) and Revoke, listed disabled once revoked. */
+export function TokenActionsCell(props: { token: Token; canWrite: boolean; rotate?: boolean; onOpen: (kind: 'edit' | 'rotate' | 'revoke', token: Token) => void }) {
+  const { token } = props;
+  const revoked = token.status === 'revoked';
+  const items = [
+    { label: 'Edit', onSelect: () => props.onOpen('edit', token), disabled: revoked },
+    ...(props.rotate ? [{ label: 'Rotate', onSelect: () => props.onOpen('rotate', token), disabled: revoked }] : []),
+    { label: 'Revoke', onSelect: () => props.onOpen('revoke', token), danger: true, disabled: revoked },
+  ];
+  return <td class="row-actions">{props.canWrite && <ActionMenu label={`Actions for ${token.name}`} items={items} />}</td>;
 }

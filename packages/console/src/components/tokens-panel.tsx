@@ -3,8 +3,7 @@ import { api, query, type Page, type Policy, type Preset, type Token } from '../
 import { formatDateTime, scopeLabel } from '../format.js';
 import { useLoad } from '../use-load.js';
 import { ProblemAlert } from './form.js';
-import { ActionMenu } from './menu.js';
-import { ExpiryCell, LastUsedCell, TokenNameCell, TokenStatusCell, tokenRowClass } from './token-cells.js';
+import { ExpiryCell, LastUsedCell, TokenActionsCell, TokenNameCell, TokenStatusCell, tokenRowClass } from './token-cells.js';
 import { Pager, useCursorPages } from './pager.js';
 import { RevokeAllDialog } from './revoke-all-dialog.js';
 import { AddTokenDialog, EditTokenDialog, RevokeTokenDialog, RotateTokenDialog, type TokenOwner } from './token-dialogs/index.js';
@@ -97,18 +96,7 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
                   <ExpiryCell token={token} />
                   <LastUsedCell token={token} />
                   <TokenStatusCell token={token} />
-                  <td class="row-actions">
-                    {props.canWrite && (
-                      <ActionMenu
-                        label={`Actions for ${token.name}`}
-                        items={[
-                          { label: 'Edit', onSelect: () => setOpen({ kind: 'edit', token }), disabled: token.status === 'revoked' },
-                          { label: 'Rotate', onSelect: () => setOpen({ kind: 'rotate', token }), disabled: token.status === 'revoked' },
-                          { label: 'Revoke', onSelect: () => setOpen({ kind: 'revoke', token }), danger: true, disabled: token.status === 'revoked' },
-                        ]}
-                      />
-                    )}
-                  </td>
+                  <TokenActionsCell token={token} canWrite={props.canWrite} rotate onOpen={(kind, t) => setOpen({ kind, token: t })} />
                 </tr>
               ))}
             </tbody>

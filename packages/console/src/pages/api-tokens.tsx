@@ -3,10 +3,9 @@ import { api, problemOf, query, type Page, type Problem, type SavedSearch, type 
 import { announce } from '../components/announce.js';
 import { Dialog } from '../components/dialog.js';
 import { Field, ProblemAlert, useBlurChecks } from '../components/form.js';
-import { ActionMenu } from '../components/menu.js';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { PrincipalLink } from '../components/principal-link.js';
-import { ExpiryCell, LastUsedCell, TokenNameCell, TokenStatusCell, tokenRowClass } from '../components/token-cells.js';
+import { ExpiryCell, LastUsedCell, TokenActionsCell, TokenNameCell, TokenStatusCell, tokenRowClass } from '../components/token-cells.js';
 import { AddTokenDialog, ChooseOwnerDialog, EditTokenDialog, RevokeTokenDialog, type TokenOwner } from '../components/token-dialogs/index.js';
 import { useTokenSettings } from '../components/tokens-panel.js';
 import { formatDateTime, scopeLabel } from '../format.js';
@@ -318,17 +317,7 @@ export function ApiTokensPage(props: { search: URLSearchParams }) {
                   <ExpiryCell token={token} />
                   <LastUsedCell token={token} />
                   <td data-label="Scope">{scopeLabel(token)}</td>
-                  <td class="row-actions">
-                    {canWrite && (
-                      <ActionMenu
-                        label={`Actions for ${token.name}`}
-                        items={[
-                          { label: 'Edit', onSelect: () => setOpen({ kind: 'edit', token }), disabled: token.status === 'revoked' },
-                          { label: 'Revoke', onSelect: () => setOpen({ kind: 'revoke', token }), danger: true, disabled: token.status === 'revoked' },
-                        ]}
-                      />
-                    )}
-                  </td>
+                  <TokenActionsCell token={token} canWrite={canWrite} onOpen={(kind, t) => kind !== 'rotate' && setOpen({ kind, token: t })} />
                 </tr>
               ))}
             </tbody>

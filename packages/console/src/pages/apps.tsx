@@ -1,14 +1,14 @@
 import { useState } from 'preact/hooks';
-import { api, problemOf, query, type App, type Page, type Problem } from '../api.js';
-import { announce } from '../components/announce.js';
-import { ConfirmDialog, Dialog } from '../components/dialog.js';
+import { api, problemOf, type App, type Problem } from '../api.js';
+import { ActionConfirm } from '../components/action-confirm.js';
+import { Dialog } from '../components/dialog.js';
 import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../components/form.js';
 import { ActionMenu } from '../components/menu.js';
 import { OneTimeDialog } from '../components/one-time-dialog.js';
-import { Pager, useCursorPages } from '../components/pager.js';
+import { Pager } from '../components/pager.js';
+import { saveResource, useListPage } from '../components/use-list-page.js';
 import { RolesPicker } from '../components/roles-picker.js';
 import { formatDateTime, formatSeconds } from '../format.js';
-import { useLoad } from '../use-load.js';
 import { checkLength } from '../validate.js';
 
 type AppWithSecret = App & { client_secret: string };
@@ -48,12 +48,7 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
           }
           const body = { name: form.name.trim(), description: form.description, roles: form.roles, access_token_ttl_seconds: ttlNumber, can_introspect: form.can_introspect };
           try {
-            if (editing) {
-              await api.patch<App>(`/apps/${encodeURIComponent(editing.id)}`, body);
-              props.onSaved();
-            } else {
-              props.onSaved(await api.post<AppWithSecret>('/apps', body));
-            }
+            props.onSaved(await saveResource<AppWithSecret>('/apps', editing?.id, body));
           } catch (error) {
             setProblem(problemOf(error));
           }
@@ -88,16 +83,7 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
 
 /** Security → Apps: OAuth clients for client_credentials; secrets are shown once. */
 export function AppsPage() {
-  const pages = useCursorPages('apps');
-  const [round, setRound] = useState(0);
-  const list = useLoad(() => api.get<Page<App>>(`/apps${query({ cursor: pages.cursor, limit: 50 })}`), `${pages.cursor ?? ''}|${round}`);
-  const [open, setOpen] = useState<{ kind: 'add' } | { kind: 'edit' | 'regenerate' | 'delete'; app: App } | { kind: 'secret'; app: AppWithSecret }>();
-  const [problem, setProblem] = useState<Problem>();
-  const done = (message?: string) => {
-    setOpen(undefined);
-    setRound((r) => r + 1);
-    if (message) announce(message);
-  };
+  const { pages, list, open, setOpen, done } = useListPage<App, { kind: 'add' } | { kind: 'edit' | 'regenerate' | 'delete'; app: App } | { kind: 'secret'; app: AppWithSecret }>('/apps');
   return (
     <>
       <div class="section-header">
@@ -171,37 +157,23 @@ export function AppsPage() {
         />
       )}
       {open?.kind === 'regenerate' && (
-        <ConfirmDialog
+        <ActionConfirm
           title={`Regenerate the secret of ${open.app.name}?`}
           message="The current secret stops working at once; the app needs the new one."
           confirmLabel="Regenerate secret"
-          danger
-          error={problem?.detail}
           onClose={() => setOpen(undefined)}
-          onConfirm={async () => {
-            try {
-              setOpen({ kind: 'secret', app: await api.post<AppWithSecret>(`/apps/${encodeURIComponent(open.app.id)}/secret`) });
-            } catch (error) {
-              setProblem(problemOf(error));
-            }
-          }}
+          action={async () => setOpen({ kind: 'secret', app: await api.post<AppWithSecret>(`/apps/${encodeURIComponent(open.app.id)}/secret`) })}
         />
       )}
       {open?.kind === 'delete' && (
-        <ConfirmDialog
+        <ActionConfirm
           title={`Delete ${open.app.name}?`}
           message="Its access tokens stop working when they expire, and it cannot get new ones."
           confirmLabel="Delete app"
-          danger
-          error={problem?.detail}
           onClose={() => setOpen(undefined)}
-          onConfirm={async () => {
-            try {
-              await api.delete(`/apps/${encodeURIComponent(open.app.id)}`);
-              done('App deleted');
-            } catch (error) {
-              setProblem(problemOf(error));
-            }
+          action={async () => {
+            await api.delete(`/apps/${encodeURIComponent(open.app.id)}`);
+            done('App deleted');
           }}
         />
       )}

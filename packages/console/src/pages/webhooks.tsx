@@ -1,11 +1,12 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, query, webhookEvents, type Page, type Problem, type WebhookDelivery, type WebhookEndpoint } from '../api.js';
-import { announce } from '../components/announce.js';
-import { ConfirmDialog, Dialog } from '../components/dialog.js';
+import { ActionConfirm } from '../components/action-confirm.js';
+import { Dialog } from '../components/dialog.js';
 import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../components/form.js';
 import { ActionMenu } from '../components/menu.js';
 import { OneTimeDialog } from '../components/one-time-dialog.js';
-import { Pager, useCursorPages } from '../components/pager.js';
+import { Pager } from '../components/pager.js';
+import { saveResource, useListPage } from '../components/use-list-page.js';
 import { formatDateTime } from '../format.js';
 import { useLoad } from '../use-load.js';
 import { checkLength } from '../validate.js';
@@ -35,12 +36,7 @@ function EndpointDialog(props: { endpoint?: WebhookEndpoint; onClose: () => void
           }
           const body = { url: form.url.trim(), description: form.description, events: form.events };
           try {
-            if (editing) {
-              await api.patch<WebhookEndpoint>(`/webhooks/${encodeURIComponent(editing.id)}`, body);
-              props.onSaved();
-            } else {
-              props.onSaved(await api.post<CreatedEndpoint>('/webhooks', body));
-            }
+            props.onSaved(await saveResource<CreatedEndpoint>('/webhooks', editing?.id, body));
           } catch (error) {
             setProblem(problemOf(error));
           }
@@ -166,16 +162,8 @@ function DeliveriesDialog(props: { endpoint: WebhookEndpoint; onClose: () => voi
 
 /** Security → Webhooks: endpoints receiving signed token events; secrets are shown once. */
 export function WebhooksPage() {
-  const pages = useCursorPages('webhooks');
-  const [round, setRound] = useState(0);
-  const list = useLoad(() => api.get<Page<WebhookEndpoint>>(`/webhooks${query({ cursor: pages.cursor, limit: 50 })}`), `${pages.cursor ?? ''}|${round}`);
-  const [open, setOpen] = useState<{ kind: 'add' } | { kind: 'edit' | 'delete' | 'deliveries'; endpoint: WebhookEndpoint } | { kind: 'secret'; endpoint: CreatedEndpoint }>();
+  const { pages, list, open, setOpen, done } = useListPage<WebhookEndpoint, { kind: 'add' } | { kind: 'edit' | 'delete' | 'deliveries'; endpoint: WebhookEndpoint } | { kind: 'secret'; endpoint: CreatedEndpoint }>('/webhooks');
   const [problem, setProblem] = useState<Problem>();
-  const done = (message?: string) => {
-    setOpen(undefined);
-    setRound((r) => r + 1);
-    if (message) announce(message);
-  };
   const toggle = async (endpoint: WebhookEndpoint) => {
     try {
       await api.patch(`/webhooks/${encodeURIComponent(endpoint.id)}`, { enabled: !endpoint.enabled });
@@ -250,20 +238,14 @@ export function WebhooksPage() {
         <OneTimeDialog title="Signing secret of the new endpoint" secrets={[{ label: 'Signing secret', value: open.endpoint.secret, testId: 'webhook-secret' }]} onClose={() => done('Webhook endpoint added')} />
       )}
       {open?.kind === 'delete' && (
-        <ConfirmDialog
+        <ActionConfirm
           title={`Delete the endpoint ${open.endpoint.url}?`}
           message="It receives nothing more; deliveries not yet made are cancelled."
           confirmLabel="Delete endpoint"
-          danger
-          error={problem?.detail}
           onClose={() => setOpen(undefined)}
-          onConfirm={async () => {
-            try {
-              await api.delete(`/webhooks/${encodeURIComponent(open.endpoint.id)}`);
-              done('Webhook endpoint deleted');
-            } catch (error) {
-              setProblem(problemOf(error));
-            }
+          action={async () => {
+            await api.delete(`/webhooks/${encodeURIComponent(open.endpoint.id)}`);
+            done('Webhook endpoint deleted');
           }}
         />
       )}

@@ -4,9 +4,9 @@ import { formatSeconds } from '../../format.js';
 import { linesOf } from '../../validate.js';
 import { announce } from '../announce.js';
 import { Dialog } from '../dialog.js';
-import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../form.js';
+import { Field, ProblemAlert, focusFirstInvalid, useBlurChecks } from '../form.js';
 import { OneTimeDialog } from '../one-time-dialog.js';
-import { IpField, RolesField, ScopeFields, inlineErrors, maxNameLength, tokenFields, type FormState, type TokenOwner } from './fields.js';
+import { IpField, RolesField, ScopeFields, inlineErrors, maxNameLength, tokenFormErrors, type FormState, type TokenOwner } from './fields.js';
 
 /** The Add token dialog; on success the new token is shown once in the one-time dialog. */
 export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Preset[]; policy: Policy | undefined; onClose: () => void; onCreated: () => void }) {
@@ -39,10 +39,7 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
 
   const inline = inlineErrors(state, props.policy, true);
   const checks = useBlurChecks(inline);
-  const serverField = fieldOfProblem(problem, tokenFields);
-  const errors: Record<string, string | undefined> = { ...checks.errors };
-  if (problem && serverField && serverField !== 'form') errors[serverField] ??= problem.detail;
-  const formProblem = problem && (!serverField || serverField === 'form') ? problem : undefined;
+  const { errors, formProblem } = tokenFormErrors(checks.errors, problem);
 
   async function submit(event: Event) {
     event.preventDefault();

@@ -4,8 +4,8 @@ import { expiryLabel, formatDateTime } from '../../format.js';
 import { linesOf } from '../../validate.js';
 import { announce } from '../announce.js';
 import { Dialog } from '../dialog.js';
-import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../form.js';
-import { IpField, RolesField, ScopeFields, inlineErrors, maxNameLength, tokenFields, type FormState } from './fields.js';
+import { Field, ProblemAlert, focusFirstInvalid, useBlurChecks } from '../form.js';
+import { IpField, RolesField, ScopeFields, inlineErrors, maxNameLength, tokenFormErrors, type FormState } from './fields.js';
 
 /** The Edit token dialog: only changed fields are sent; the scope is locked where the server locks it. */
 export function EditTokenDialog(props: { token: Token; ownerRoles: readonly string[]; presets: readonly Preset[]; policy: Policy | undefined; onClose: () => void; onSaved: () => void }) {
@@ -37,10 +37,7 @@ export function EditTokenDialog(props: { token: Token; ownerRoles: readonly stri
 
   const inline = inlineErrors(state, props.policy, state.expires.trim() !== '');
   const checks = useBlurChecks(inline);
-  const serverField = fieldOfProblem(problem, tokenFields);
-  const errors: Record<string, string | undefined> = { ...checks.errors };
-  if (problem && serverField && serverField !== 'form') errors[serverField] ??= problem.detail;
-  const formProblem = problem && (!serverField || serverField === 'form') ? problem : undefined;
+  const { errors, formProblem } = tokenFormErrors(checks.errors, problem);
 
   async function submit(event: Event) {
     event.preventDefault();

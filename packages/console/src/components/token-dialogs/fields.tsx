@@ -1,7 +1,7 @@
-import type { Policy, Preset } from '../../api.js';
+import type { Policy, Preset, Problem } from '../../api.js';
 import { formatSeconds } from '../../format.js';
 import { checkEndpoints, checkExpiry, checkIpAllowlist, checkLength } from '../../validate.js';
-import { Field } from '../form.js';
+import { Field, fieldOfProblem } from '../form.js';
 import { RoleChecks } from '../roles-picker.js';
 
 /** The fields and inline checks the Add and Edit token dialogs share. */
@@ -141,4 +141,16 @@ export function inlineErrors(state: FormState, policy: Policy | undefined, check
     endpoints: state.scope === 'custom' ? checkEndpoints(state.endpoints) : undefined,
     ip_allowlist: checkIpAllowlist(state.ips),
   };
+}
+
+/**
+ * The messages a token form shows: the inline ones, and the server's problem beside the field
+ * it names (`formProblem` when it names none, or the owner, which the form does not show).
+ */
+export function tokenFormErrors(inline: Partial<Record<TokenField, string | undefined>>, problem: Problem | undefined) {
+  const serverField = fieldOfProblem(problem, tokenFields);
+  const errors: Record<string, string | undefined> = { ...inline };
+  if (problem && serverField && serverField !== 'form') errors[serverField] ??= problem.detail;
+  const formProblem = problem && (!serverField || serverField === 'form') ? problem : undefined;
+  return { errors, formProblem };
 }
