@@ -9,11 +9,12 @@ import { createAuthService, type AuthService } from '../core/auth.js';
 import { bootstrapInstance, defaultOrgName, type BootstrapResult } from '../core/bootstrap.js';
 import { createAppService, type AppService } from '../core/apps.js';
 import { followChanges } from '../core/changes.js';
-import { createDirectoryService, type DirectoryService } from '../core/directory.js';
+import { createDirectoryService, type DirectoryService } from '../core/directory/index.js';
 import { TesseraError } from '../core/errors.js';
 import { createJobRunner, type JobRunner } from '../core/jobs.js';
 import { announceExpiring, createWebhookDispatcher } from '../core/webhook-dispatch.js';
 import { createWebhookService, type WebhookService } from '../core/webhooks.js';
+import { otplibTotp } from './totp.js';
 import { createSecondFactorService, type SecondFactorService } from '../core/second-factors.js';
 import { createWebhookSender } from './webhook-sender.js';
 import { createKeyring, type Keyring } from '../core/keyring.js';
@@ -21,8 +22,8 @@ import { maxAccessTokenTtlSeconds } from '../core/policy.js';
 import { createOAuthService, type OAuthService } from '../core/oauth.js';
 import { createRateLimiter, type RateLimiter } from '../core/rate-limiter.js';
 import { createRevocationHub, type RevocationHub } from '../core/revocation-hub.js';
-import { createTokenService, type TokenService } from '../core/tokens.js';
-import { createTokenIdentifyService, type TokenIdentifyService } from '../core/tokens-identify.js';
+import { createTokenService, type TokenService } from '../core/tokens/index.js';
+import { createTokenIdentifyService, type TokenIdentifyService } from '../core/tokens/identify.js';
 import { createRevokeAllService, type RevokeAllService } from '../core/revoke-all.js';
 import { createSecretScanningService, type SecretScanningService } from '../core/secret-scanning.js';
 import { createUsageRecorder, type UsageRecorder } from '../core/usage.js';
@@ -217,7 +218,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const bootstrap = await bootstrapInstance({ store, clock, random }, config.adminPassword);
 
     // The issuer names the account in authenticator apps; it is known once the server listens.
-    const secondFactors = createSecondFactorService({ store, clock, secretKey, issuer: () => issuer.value });
+    const secondFactors = createSecondFactorService({ store, clock, totp: otplibTotp, secretKey, issuer: () => issuer.value });
     const auth = createAuthService({
       store,
       clock,
