@@ -111,7 +111,7 @@ ${examples(
   token
     .command('show')
     .description('Show an API token\'s details (never its secret)')
-    .argument('<id>', 'token id')
+    .argument('<id>', 'API token id')
     .addHelpText('after', examples('tessera token show 3kT9sQ2mXw1B', 'tessera token show 3kT9sQ2mXw1B --json'))
     .action(async (id: string, _options: object, command: Command) => {
       const ctx = contextOf(command);
@@ -143,7 +143,7 @@ ${examples('tessera token edit 3kT9sQ2mXw1B --name deploy --expiry-date 90D', 't
   token
     .command('rotate')
     .description('Give an API token a new secret, printed once; the old one stops working (after --grace)')
-    .argument('<id>', 'token id')
+    .argument('<id>', 'API token id')
     .option('--grace <duration>', 'keep the old secret working this long (e.g. 1h; at most 7D)')
     .addHelpText(
       'after',
