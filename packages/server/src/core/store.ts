@@ -24,17 +24,9 @@ export interface PrincipalPatch {
   readonly updatedAt: Date;
 }
 
-export interface NewPrincipal {
-  readonly id: string;
-  readonly orgId: string;
-  readonly kind: PrincipalKind;
-  readonly username: string;
-  readonly displayName: string;
-  readonly email: string | null;
+/** A principal as first written: its identity and settings, the password hash, no history yet. */
+export interface NewPrincipal extends Pick<Principal, 'id' | 'orgId' | 'kind' | 'username' | 'displayName' | 'email' | 'instanceAdmin' | 'ipAllowlist' | 'createdAt'> {
   readonly passwordHash: string | null;
-  readonly instanceAdmin: boolean;
-  readonly ipAllowlist: readonly string[];
-  readonly createdAt: Date;
 }
 
 export interface AuditQuery extends ListQuery {

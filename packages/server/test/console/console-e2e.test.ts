@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { adminPassword, startTestServer, type TestServer } from '../support/server.js';
 import { createUser, loginAdmin, userPassword, type TestPrincipal } from '../support/fixtures.js';
-import { browserUnavailable, ensureConsoleBuilt, launchBrowser, screenshotDir } from './browser.js';
+import { browserUnavailable, ensureConsoleBuilt, launchBrowser, screenshotDir, logIn } from './browser.js';
 
 const unavailable = browserUnavailable();
 if (unavailable) console.log(`# skipping the console browser tests: ${unavailable}`);
@@ -35,17 +35,7 @@ describe('web console in a browser', { skip: unavailable, timeout: 300_000 }, ()
     await ts?.close();
   });
 
-  async function loggedIn(username: string, password: string, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
-    await page.goto(`${ts.url}/console/`);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
-    return { context, page };
-  }
+  const loggedIn = (username: string, password: string, viewport?: { width: number; height: number }) => logIn(browser, ts.url, username, password, viewport);
 
   /** The message the server itself gives for a token create body (as admin, for alice). */
   async function serverDetail(body: Record<string, unknown>): Promise<string> {

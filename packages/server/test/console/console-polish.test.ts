@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { TestClock, adminPassword, startTestServer, type TestServer } from '../support/server.js';
 import { createUser, loginAdmin, userPassword, type TestPrincipal } from '../support/fixtures.js';
-import { browserUnavailable, ensureConsoleBuilt, launchBrowser } from './browser.js';
+import { browserUnavailable, ensureConsoleBuilt, launchBrowser, logIn } from './browser.js';
 
 const unavailable = browserUnavailable();
 
@@ -55,17 +55,7 @@ describe('web console rough edges (issue 15)', { skip: unavailable, timeout: 600
     await ts?.close();
   });
 
-  async function loggedIn(username: string, password: string, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
-    await page.goto(`${ts.url}/console/`);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
-    return { context, page };
-  }
+  const loggedIn = (username: string, password: string, viewport: { width: number; height: number }) => logIn(browser, ts.url, username, password, viewport);
 
   const row = (page: Page, name: string): Locator => page.locator('tbody tr', { has: page.getByText(name, { exact: true }) });
   const announced = (page: Page) => page.getByTestId('announcer');
