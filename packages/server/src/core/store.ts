@@ -70,14 +70,12 @@ export interface TokenView extends ApiToken {
 export const tokenSortColumns = ['created_at', 'name', 'expires_at', 'last_used_at', 'owner', 'status'] as const;
 export type TokenSortColumn = (typeof tokenSortColumns)[number];
 
-export interface TokenListQuery {
-  readonly orgId: string;
-  readonly ownerId?: string | undefined;
+/** What a token list filters and sorts by: the service's filters and the Store's query alike. */
+export interface TokenListCriteria {
   readonly status?: TokenStatus | undefined;
   readonly kind?: string | undefined;
   /** Case-insensitive search in the token name and the owner's username. */
   readonly q?: string | undefined;
-  readonly neverUsed?: boolean | undefined;
   /** Not used within this many days (never-used tokens included). */
   readonly unusedDays?: number | undefined;
   readonly usedSince?: Date | undefined;
@@ -85,6 +83,12 @@ export interface TokenListQuery {
   readonly descending: boolean;
   readonly limit: number;
   readonly cursor?: string | undefined;
+}
+
+export interface TokenListQuery extends TokenListCriteria {
+  readonly orgId: string;
+  readonly ownerId?: string | undefined;
+  readonly neverUsed?: boolean | undefined;
   /** Status is computed against this instant and the organization's idle timeout. */
   readonly now: Date;
   readonly idleTimeoutSeconds: number | null;

@@ -1,5 +1,5 @@
 import type { TokenStatus } from '../model.js';
-import type { TokenSortColumn, TokenView } from '../store.js';
+import type { TokenListCriteria, TokenView } from '../store.js';
 
 // The inputs and outputs of the token use cases.
 
@@ -28,17 +28,8 @@ export interface TokenDetails extends TokenView {
   readonly displayPrefix: string;
 }
 
-export interface TokenListFilters {
+export interface TokenListFilters extends TokenListCriteria {
   readonly all: boolean;
   readonly owner?: string | undefined;
-  readonly status?: TokenStatus | undefined;
-  readonly kind?: string | undefined;
-  readonly q?: string | undefined;
   readonly usage?: 'never_used' | undefined;
-  readonly unusedDays?: number | undefined;
-  readonly usedSince?: Date | undefined;
-  readonly sort: TokenSortColumn;
-  readonly descending: boolean;
-  readonly limit: number;
-  readonly cursor?: string | undefined;
 }
