@@ -6,13 +6,16 @@
  * the top self-time functions and self time by where the code lives (Tessera's source, each
  * dependency, Node's internals), and writes the .cpuprofile for Chrome DevTools or speedscope.
  *
- * BENCH_ROUTE: refresh | client_credentials | introspection (default: all three, one profile each).
+ * BENCH_ROUTE: refresh | client_credentials | introspection | floor-grant | floor-introspection
+ * (default: the first three, one profile each; the floor's are bench/lib/floor-server.ts, for
+ * telling Tessera's work from the floor's).
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Session, type Profiler } from 'node:inspector/promises';
 import pg from 'pg';
 import { loadConfig, startServer, type RunningServer } from '@tessera/server';
+import { startFloorServer } from './lib/floor-server.js';
 import { runLoad } from './lib/load.js';
 import { prepareOAuthLoads } from './lib/oauth-loads.js';
 
@@ -21,7 +24,7 @@ const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
 const database = process.env['BENCH_DATABASE'] === 'pg' ? 'pg' : 'pglite';
 const algorithm = (process.env['BENCH_ALGORITHM'] ?? 'ES256') as 'EdDSA' | 'ES256' | 'RS256';
 const top = Number(process.env['BENCH_TOP'] ?? 30);
-const routes = (process.env['BENCH_ROUTE'] ?? 'refresh,client_credentials,introspection').split(',') as ('refresh' | 'client_credentials' | 'introspection')[];
+const routes = (process.env['BENCH_ROUTE'] ?? 'refresh,client_credentials,introspection').split(',') as ('refresh' | 'client_credentials' | 'introspection' | 'floor-grant' | 'floor-introspection')[];
 const out = process.env['BENCH_PROFILE_DIR'] ?? '/tmp';
 const env = {
   TESSERA_LOG_LEVEL: 'silent',
@@ -74,7 +77,15 @@ let readStats: (() => Promise<TableStats>) | undefined;
 
 async function profileRoutes(server: RunningServer, label: string): Promise<void> {
   const loads = await prepareOAuthLoads(server);
-  const byRoute = { refresh: loads.refresh, client_credentials: loads.clientCredentials, introspection: loads.introspection } as const;
+  const floor = await startFloorServer(algorithm);
+  const form = { 'content-type': 'application/x-www-form-urlencoded', authorization: floor.basic };
+  const byRoute = {
+    refresh: loads.refresh,
+    client_credentials: loads.clientCredentials,
+    introspection: loads.introspection,
+    'floor-grant': { url: `${floor.url}/token`, method: 'POST' as const, headers: form, body: 'grant_type=client_credentials' },
+    'floor-introspection': { url: `${floor.url}/introspect`, method: 'POST' as const, headers: form, body: new URLSearchParams({ token: floor.accessToken }).toString() },
+  } as const;
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -104,6 +115,7 @@ async function profileRoutes(server: RunningServer, label: string): Promise<void
   } finally {
     await session.post('Profiler.disable');
     session.disconnect();
+    await floor.close();
   }
 }
 
