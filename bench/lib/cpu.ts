@@ -26,13 +26,16 @@ export interface CpuResult extends LoadResult {
  * server's. It does not depend on how fast the load generator is, unlike requests per second.
  */
 export async function runLoadWithCpu(options: LoadOptions, databasePids: () => Promise<number[]> = async () => []): Promise<CpuResult> {
-  const pids = await databasePids();
-  const sumDatabase = async () => (await Promise.all(pids.map((pid) => processCpuSeconds(pid)))).reduce((a, b) => a + b, 0);
+  const readAll = async (pids: number[]) => new Map(await Promise.all(pids.map(async (pid) => [pid, await processCpuSeconds(pid)] as const)));
+  const databaseBefore = await readAll(await databasePids());
   const before = process.cpuUsage();
-  const databaseBefore = await sumDatabase();
   const result = await runLoad(options);
   const used = process.cpuUsage(before);
-  const databaseUsed = (await sumDatabase()) - databaseBefore;
+  // Backends come and go (a pool reconnects): one that ended during the run reads 0 and is left
+  // out rather than counted negative; one that started during it counts from 0.
+  const databaseAfter = await readAll(await databasePids());
+  let databaseUsed = 0;
+  for (const [pid, seconds] of databaseAfter) databaseUsed += Math.max(0, seconds - (databaseBefore.get(pid) ?? 0));
   const requests = Math.max(result.requests, 1);
   return { ...result, serverUsPerRequest: (used.user + used.system) / requests, databaseUsPerRequest: (databaseUsed * 1e6) / requests };
 }

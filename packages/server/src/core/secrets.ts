@@ -1,11 +1,25 @@
-import { createHmac, scrypt, timingSafeEqual, type BinaryLike, type ScryptOptions } from 'node:crypto';
+import { createHmac, createSecretKey, scrypt, timingSafeEqual, type BinaryLike, type KeyObject, type ScryptOptions } from 'node:crypto';
 
 /**
  * Keyed hash of a token or session secret (SPEC 3.2: HMAC-SHA256 under a server-side key), so a
  * stolen database without the key cannot be used to check guesses offline.
  */
 export function hashSecret(key: Uint8Array, secret: string): Buffer {
-  return createHmac('sha256', key).update(secret).digest();
+  return createHmac('sha256', hmacKeyOf(key)).update(secret).digest();
+}
+
+/**
+ * The key imported once: an HMAC keyed with raw bytes copies and imports them on every call,
+ * and every token exchange and client authentication hashes a secret.
+ */
+const hmacKeys = new WeakMap<Uint8Array, KeyObject>();
+function hmacKeyOf(key: Uint8Array): KeyObject {
+  let imported = hmacKeys.get(key);
+  if (imported === undefined) {
+    imported = createSecretKey(key);
+    hmacKeys.set(key, imported);
+  }
+  return imported;
 }
 
 /** Constant-time comparison of two keyed hashes. */

@@ -5,6 +5,7 @@ import { describeTextProblem, findJsonTextProblem, findTextProblem, textKindOf }
 import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError } from '../core/errors.js';
 import { OAuthError } from '../core/oauth-errors.js';
+import { basicCredentials, isBasic } from './basic-credentials.js';
 import { handleError, handleNotFound, handleOAuthError } from './error-mapper.js';
 
 /**
@@ -153,26 +154,19 @@ function checkParams(params: unknown): void {
 }
 
 /** HTTP Basic credentials: UTF-8 (RFC 7617 §2.1), each part form-encoded (RFC 6749 §2.3.1). */
-function checkBasic(header: string | undefined): void {
-  if (header === undefined || !/^basic(\s|$)/i.test(header)) return;
-  let decoded: string;
-  try {
-    decoded = utf8.decode(Buffer.from(header.slice(6).trim(), 'base64'));
-  } catch {
-    throw new TesseraError('INVALID_CREDENTIALS', 'HTTP Basic credentials are not valid UTF-8 (RFC 7617 §2.1)', { field: 'authorization' });
-  }
-  const colon = decoded.indexOf(':');
-  const parts: [string, string][] = colon < 0 ? [['client_id', decoded]] : [['client_id', decoded.slice(0, colon)], ['client_secret', decoded.slice(colon + 1)]];
-  for (const [name, raw] of parts) {
-    let value: string;
-    try {
-      value = decodeURIComponent(raw.replace(/\+/g, ' '));
-    } catch {
-      continue; // not form-encoded: client authentication answers that (invalid_client)
-    }
-    const problem = findTextProblem(value);
-    if (problem) throw new TesseraError('INVALID_CREDENTIALS', describeTextProblem(`The ${name} in the HTTP Basic credentials`, problem), { field: name });
-  }
+function checkBasic(request: FastifyRequest): void {
+  const header = request.headers.authorization;
+  if (!isBasic(header)) return;
+  const credentials = basicCredentials(request, header);
+  if (!credentials.utf8) throw new TesseraError('INVALID_CREDENTIALS', 'HTTP Basic credentials are not valid UTF-8 (RFC 7617 §2.1)', { field: 'authorization' });
+  checkBasicPart('client_id', credentials.clientId);
+  checkBasicPart('client_secret', credentials.clientSecret);
+}
+
+function checkBasicPart(name: string, value: string | null): void {
+  // A part that is not form-encoded (null) is client authentication's to answer (invalid_client).
+  const problem = value === null ? undefined : findTextProblem(value);
+  if (problem) throw new TesseraError('INVALID_CREDENTIALS', describeTextProblem(`The ${name} in the HTTP Basic credentials`, problem), { field: name });
 }
 
 export interface InputGuard {
@@ -257,11 +251,14 @@ export function createInputGuard(logger: FastifyBaseLogger): InputGuard {
         }
       });
 
-      app.addHook('preValidation', async (request) => {
-        if (rawInputPrefixes.some((prefix) => request.url === prefix || request.url.startsWith(`${prefix}/`) || request.url.startsWith(`${prefix}?`))) return;
-        checkQuery(request.url);
-        checkParams(request.params);
-        checkBasic(request.headers.authorization);
+      // A callback hook: an async one costs every request a promise and a microtask turn.
+      app.addHook('preValidation', (request, _reply, done) => {
+        if (!rawInputPrefixes.some((prefix) => request.url === prefix || request.url.startsWith(`${prefix}/`) || request.url.startsWith(`${prefix}?`))) {
+          checkQuery(request.url);
+          checkParams(request.params);
+          checkBasic(request);
+        }
+        done();
       });
 
       // RFC 9110 §15.5.6: a known path with another method is 405 with the methods it has.
@@ -277,6 +274,9 @@ export function createInputGuard(logger: FastifyBaseLogger): InputGuard {
       app.setNotFoundHandler(notFound);
       // Answered before the body is read: for a method with a body (QUERY, say), parsing it
       // first would refuse it as a bad body (400) instead of an unrouted request (404, 405).
+      // Async on purpose: it defers the rest of the chain past the HTTP parser's pass over the
+      // bytes that arrived, so a request with broken framing after its headers is answered 400
+      // by the client-error handler, not 415 or 404 by a route that never saw its body.
       app.addHook('onRequest', async (request, reply) => {
         if (request.is404) return notFound(request, reply);
         return undefined;

@@ -16,14 +16,20 @@ declare module 'fastify' {
 export const sessionCookie = 'tessera_session';
 export const csrfHeader = 'x-tessera-csrf';
 
+const addressOfConnection = new WeakMap<object, { readonly forwarded: string | undefined; readonly address: string }>();
+
 /** Client address (SPEC 3.6: the socket peer, or the right-most untrusted X-Forwarded-For hop behind a trusted proxy). */
 export function clientIpOf(request: FastifyRequest, container: Container): string {
-  const forwarded = request.headers['x-forwarded-for'];
-  return resolveClientAddress(
-    request.socket.remoteAddress ?? '',
-    Array.isArray(forwarded) ? forwarded.join(',') : forwarded,
-    container.config.trustedProxies,
-  );
+  const header = request.headers['x-forwarded-for'];
+  const forwarded = Array.isArray(header) ? header.join(',') : header;
+  // A keep-alive connection sends many requests from one peer, usually with the same
+  // X-Forwarded-For (or none): the address is resolved once per connection and header.
+  const socket = request.socket;
+  const known = addressOfConnection.get(socket);
+  if (known !== undefined && known.forwarded === forwarded) return known.address;
+  const address = resolveClientAddress(socket.remoteAddress ?? '', forwarded, container.config.trustedProxies);
+  addressOfConnection.set(socket, { forwarded, address });
+  return address;
 }
 
 export function requestContext(request: FastifyRequest, container: Container): RequestContext {

@@ -3,6 +3,7 @@ import type { AppService } from '../../core/apps.js';
 import type { App } from '../../core/model.js';
 import type { ClientAuth } from '../../core/oauth/index.js';
 import { OAuthError } from '../../core/oauth-errors.js';
+import { basicCredentials, isBasic } from '../basic-credentials.js';
 
 const invalidClient = (description: string) => new OAuthError('invalid_client', description);
 
@@ -22,20 +23,19 @@ export async function authenticateClient(
   const header = request.headers.authorization;
   let clientId: string | undefined;
   let clientSecret: string | undefined;
-  if (header !== undefined && /^basic(\s|$)/i.test(header)) {
+  if (isBasic(header)) {
     if (param('client_secret') !== undefined) {
       throw new OAuthError('invalid_request', 'Use one client authentication method: HTTP Basic or client_secret in the body, not both');
     }
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) throw invalidClient('Malformed HTTP Basic credentials: send base64 of client_id:client_secret');
+    // Decoded once, at the edge (input-guard.ts checks the same parts).
+    const basic = basicCredentials(request, header);
+    if (basic.colon < 0) throw invalidClient('Malformed HTTP Basic credentials: send base64 of client_id:client_secret');
     // RFC 6749 §2.3.1: both parts are form-urlencoded before being joined.
-    try {
-      clientId = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
-      clientSecret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
-    } catch {
+    if (basic.clientId === null || basic.clientSecret === null) {
       throw invalidClient('Malformed HTTP Basic credentials: the client_id and client_secret must be form-urlencoded');
     }
+    clientId = basic.clientId;
+    clientSecret = basic.clientSecret;
     const bodyId = param('client_id');
     if (bodyId !== undefined && bodyId !== clientId) throw new OAuthError('invalid_request', 'The client_id in the body differs from the HTTP Basic one');
     if (clientId === '' || clientSecret === '') throw invalidClient('HTTP Basic credentials need both a client_id and a client_secret');

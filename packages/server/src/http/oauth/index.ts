@@ -18,9 +18,10 @@ export function oauthRoutes(container: Container): FastifyPluginAsync {
       acceptFormBodies(forms);
       forms.setErrorHandler(handleOAuthError);
       // RFC 6749 §5.1: responses carrying tokens must not be cached.
-      forms.addHook('onSend', async (_request, reply) => {
+      forms.addHook('onSend', (_request, reply, payload, done) => {
         reply.header('cache-control', 'no-store');
         reply.header('pragma', 'no-cache');
+        done(null, payload);
       });
       await forms.register(tokenRoute(container));
       await forms.register(introspectRoute(container));
