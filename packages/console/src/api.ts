@@ -249,3 +249,16 @@ export interface AuditEvent {
   readonly request_id: string | null;
   readonly details: Record<string, unknown>;
 }
+
+/** GET /me/second-factor: whether one's TOTP login factor is on (or an enrolment is pending). */
+export interface SecondFactorStatus {
+  readonly enabled: boolean;
+  readonly pending: boolean;
+  readonly recovery_codes_left: number;
+}
+
+/** A TOTP enrolment (POST /me/second-factor or /sessions/second-factor): the seed and its otpauth:// URI. */
+export interface SecondFactorEnrolment {
+  readonly secret: string;
+  readonly otpauth_uri: string;
+}

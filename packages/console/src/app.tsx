@@ -104,7 +104,9 @@ function NotFound(props: { path: string }) {
 
 function Routes(props: { path: string; search: URLSearchParams }) {
   const { path } = props;
-  if (path === '/' || path === '/profile' || path === '/profile/password') return <ProfilePage tab={path === '/profile/password' ? 'password' : 'tokens'} />;
+  if (path === '/' || path === '/profile') return <ProfilePage tab="tokens" />;
+  if (path === '/profile/password') return <ProfilePage tab="password" />;
+  if (path === '/profile/two-factor') return <ProfilePage tab="two-factor" />;
   if (path === '/security/users') return <PrincipalsPage kind="user" />;
   if (path === '/security/service-accounts') return <PrincipalsPage kind="service_account" />;
   const user = match('/security/users/:id', path) ?? match('/security/users/:id/:tab', path);
