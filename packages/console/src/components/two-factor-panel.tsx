@@ -4,6 +4,7 @@ import { useLoad } from '../use-load.js';
 import { Dialog } from './dialog.js';
 import { ProblemAlert, fieldOfProblem } from './form.js';
 import { CodeField, EnrolmentInstructions, RecoveryCodes, checkCode, cleanCode } from './two-factor.js';
+import { useFirstFieldFocus } from './first-field.js';
 
 /** A code form's state: the value, whether to show the inline check yet (after blur or submit), the server's refusal. */
 function useCodeForm(recovery: boolean) {
@@ -36,6 +37,7 @@ function useCodeForm(recovery: boolean) {
 
 /** Enrolment: the QR code and key, then the first code confirms it and answers the recovery codes. */
 function EnrolDialog(props: { enrolment: SecondFactorEnrolment; onClose: () => void; onConfirmed: (codes: string[]) => void }) {
+  const firstField = useFirstFieldFocus();
   const form = useCodeForm(false);
   const [busy, setBusy] = useState(false);
 
@@ -54,7 +56,7 @@ function EnrolDialog(props: { enrolment: SecondFactorEnrolment; onClose: () => v
 
   return (
     <Dialog title="Set up two-factor login" onClose={props.onClose} testId="enrol-dialog" wide>
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={submit} noValidate ref={firstField}>
         <ProblemAlert problem={form.formProblem} testId="dialog-problem" />
         <EnrolmentInstructions enrolment={props.enrolment} />
         <CodeField label="Authentication code" value={form.code} error={form.error} recovery={false} onInput={form.input} onBlur={form.blur} />
@@ -87,6 +89,7 @@ function RecoveryCodesDialog(props: { codes: readonly string[]; onClose: () => v
 
 /** Turning it off needs a current code (or a recovery code), as the API does. */
 function DisableDialog(props: { onClose: () => void; onDisabled: () => void }) {
+  const firstField = useFirstFieldFocus();
   const form = useCodeForm(true);
   const [busy, setBusy] = useState(false);
 
@@ -105,7 +108,7 @@ function DisableDialog(props: { onClose: () => void; onDisabled: () => void }) {
 
   return (
     <Dialog title="Turn off two-factor login" onClose={props.onClose} testId="disable-2fa-dialog">
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={submit} noValidate ref={firstField}>
         <ProblemAlert problem={form.formProblem} testId="dialog-problem" />
         <p>After this, your password alone logs you in. Your authenticator app’s entry and your recovery codes stop working.</p>
         <CodeField label="Authentication code" value={form.code} error={form.error} recovery onInput={form.input} onBlur={form.blur} />

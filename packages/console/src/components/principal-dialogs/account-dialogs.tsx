@@ -3,6 +3,7 @@ import { api, problemOf, type Principal, type Problem } from '../../api.js';
 import { ConfirmDialog, Dialog } from '../dialog.js';
 import { Field, ProblemAlert, fieldOfProblem } from '../form.js';
 import { focusInvalid, nounOf, pathOf, patchPrincipal, useChecked } from './common.js';
+import { useFirstFieldFocus } from '../first-field.js';
 
 /** The password rule of the server (core/auth.ts passwordRules), checked there too. */
 const password = { min: 12, max: 256 };
@@ -47,6 +48,7 @@ export function StatusDialog(props: { principal: Principal; onClose: () => void;
 
 /** An administrator sets a user's new password; the user's sessions end (the server does that and audits it). */
 export function ResetPasswordDialog(props: { principal: Principal; onClose: () => void; onSaved: (updated: Principal, message: string) => void }) {
+  const firstField = useFirstFieldFocus();
   const p = props.principal;
   const [next, setNext] = useState('');
   const [again, setAgain] = useState('');
@@ -82,7 +84,7 @@ export function ResetPasswordDialog(props: { principal: Principal; onClose: () =
 
   return (
     <Dialog title={`Reset the password of ${p.username}`} onClose={props.onClose} testId="reset-password-dialog">
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={submit} noValidate ref={firstField}>
         <ProblemAlert problem={problem && !at ? problem : undefined} testId="dialog-problem" />
         <p>Every session of {p.username} ends. Tell them the new password another way, and ask them to change it.</p>
         <Field label="New password" error={error('password')} hint={`${password.min} to ${password.max} characters.`}>
@@ -153,6 +155,7 @@ export function ResetSecondFactorDialog(props: { principal: Principal; onClose: 
 
 /** Deleting cannot be undone: the username is typed to confirm. */
 export function DeletePrincipalDialog(props: { principal: Principal; onClose: () => void; onDeleted: () => void }) {
+  const firstField = useFirstFieldFocus();
   const p = props.principal;
   const [typed, setTyped] = useState('');
   const [problem, setProblem] = useState<Problem>();
@@ -177,7 +180,7 @@ export function DeletePrincipalDialog(props: { principal: Principal; onClose: ()
 
   return (
     <Dialog title={`Delete ${nounOf(p.kind)} ${p.username}?`} onClose={props.onClose} testId="delete-principal-dialog">
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={submit} noValidate ref={firstField}>
         <ProblemAlert problem={problem} testId="dialog-problem" />
         <p>
           This cannot be undone. {p.username}’s sessions end and its tokens stop working at once. The audit log keeps what it did.

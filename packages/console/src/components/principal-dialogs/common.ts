@@ -30,3 +30,4 @@ export function focusInvalid(form: EventTarget | null): void {
   if (!(form instanceof HTMLFormElement)) return;
   setTimeout(() => form.querySelector<HTMLElement>('[aria-invalid=true]')?.focus(), 0);
 }
+

@@ -8,6 +8,7 @@ import { OneTimeDialog } from '../one-time-dialog.js';
 import { RolesPicker } from '../roles-picker.js';
 import { useTokenSettings } from '../tokens-panel.js';
 import { focusInvalid, nounOf, pathOf, useChecked, type Kind } from './common.js';
+import { useFirstFieldFocus } from '../first-field.js';
 
 /** The server's limit on token names (the token route's maxLength). */
 const maxTokenName = 100;
@@ -76,6 +77,7 @@ function FirstTokenSection(props: {
  * dialog stays open to fix it and create just the token.
  */
 export function CreatePrincipalDialog(props: { kind: Kind; canCreateToken: boolean; onClose: (created?: Principal) => void }) {
+  const firstField = useFirstFieldFocus();
   const isUser = props.kind === 'user';
   const [form, setForm] = useState({ username: '', display_name: '', email: '', password: '', ips: '', roles: ['member'] as string[] });
   const [token, setToken] = useState<FirstToken>({ on: false, name: '', expires: '', scope: 'all' });
@@ -173,7 +175,7 @@ export function CreatePrincipalDialog(props: { kind: Kind; canCreateToken: boole
   const locked = principal !== undefined;
   return (
     <Dialog title={`Add ${nounOf(props.kind)}`} onClose={() => props.onClose(principal)} testId="create-principal-dialog" wide>
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={submit} noValidate ref={firstField}>
         {problem && !at && <ProblemAlert problem={problem} testId="dialog-problem" />}
         {principal && tokenProblem && (
           <div class="problem" role="alert" data-testid="token-problem">

@@ -5,6 +5,7 @@ import { Dialog } from '../dialog.js';
 import { Field, ProblemAlert, fieldOfProblem } from '../form.js';
 import { RolesPicker } from '../roles-picker.js';
 import { focusInvalid, nounOf, patchPrincipal, useChecked } from './common.js';
+import { useFirstFieldFocus } from '../first-field.js';
 
 interface EditProps {
   principal: Principal;
@@ -54,6 +55,7 @@ function Actions(props: { busy: boolean; onClose: () => void; label?: string }) 
 
 /** Display name and email. */
 export function EditDetailsDialog(props: EditProps) {
+  const firstField = useFirstFieldFocus();
   const p = props.principal;
   const [displayName, setDisplayName] = useState(p.display_name);
   const [email, setEmail] = useState(p.email ?? '');
@@ -88,7 +90,7 @@ export function EditDetailsDialog(props: EditProps) {
 
   return (
     <Dialog title={`Edit ${nounOf(p.kind)} details`} onClose={props.onClose} testId="edit-details-dialog">
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={submit} noValidate ref={firstField}>
         <ProblemAlert problem={save.formProblem} testId="dialog-problem" />
         <Field label="Display name" error={error('display_name')} hint={`At most ${maxDisplayName} characters.`}>
           {(attrs) => (
@@ -126,6 +128,7 @@ export function EditDetailsDialog(props: EditProps) {
 
 /** The principal's roles; the server refuses a role with rights the caller lacks. */
 export function EditRolesDialog(props: EditProps) {
+  const firstField = useFirstFieldFocus();
   const p = props.principal;
   const [roles, setRoles] = useState<string[]>([...p.roles]);
   const save = useSave(props, { '/roles': 'roles' });
@@ -137,7 +140,7 @@ export function EditRolesDialog(props: EditProps) {
 
   return (
     <Dialog title={`Edit roles of ${p.username}`} onClose={props.onClose} testId="edit-roles-dialog">
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={submit} noValidate ref={firstField}>
         <ProblemAlert problem={save.formProblem} testId="dialog-problem" />
         <RolesPicker
           legend="Roles"
@@ -160,6 +163,7 @@ export function EditRolesDialog(props: EditProps) {
  * from, each line an IPv4 or IPv6 address, a CIDR or a range; empty allows any address.
  */
 export function EditIpAllowlistDialog(props: EditProps) {
+  const firstField = useFirstFieldFocus();
   const p = props.principal;
   const [text, setText] = useState(p.ip_allowlist.join('\n'));
   const checked = useChecked();
@@ -176,7 +180,7 @@ export function EditIpAllowlistDialog(props: EditProps) {
 
   return (
     <Dialog title="Edit IP allowlist" onClose={props.onClose} testId="edit-ip-allowlist-dialog" wide>
-      <form onSubmit={submit} noValidate>
+      <form onSubmit={submit} noValidate ref={firstField}>
         <ProblemAlert problem={save.formProblem} testId="dialog-problem" />
         <p>Requests of {p.username}, with any of its tokens, are accepted only from these addresses.</p>
         <Field
