@@ -6,6 +6,7 @@ import QRCode from 'qrcode';
 import { TestClock, adminPassword, startTestServer, type TestServer } from '../support/server.js';
 import { createUser, loginAdmin, userPassword } from '../support/fixtures.js';
 import { totp } from '../support/totp.js';
+import { expectNoA11yViolations } from './a11y.js';
 import { browserUnavailable, ensureConsoleBuilt, launchBrowser, screenshotDir } from './browser.js';
 
 const unavailable = browserUnavailable();
@@ -111,6 +112,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await logIn(page, mona, userPassword, '/console/profile/two-factor');
         await page.getByRole('heading', { name: 'Two-factor login', level: 2 }).waitFor();
         await page.getByTestId('two-factor-status').getByText('off').waitFor();
+        await expectNoA11yViolations(page, `profile two-factor tab, off, ${viewport.name}`);
 
         const opener = page.getByRole('button', { name: 'Set up two-factor login' });
         await opener.click();
@@ -128,6 +130,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         assert.ok(((await qr.getAttribute('alt')) ?? '').includes('QR code'));
         assert.ok((await qr.boundingBox())!.width >= 150, 'large enough to scan');
         await shot(page, `2fa-enrol-${viewport.name}`);
+        await expectNoA11yViolations(page, `enrol dialog, ${viewport.name}`);
 
         const code = dialog.getByRole('textbox', { name: 'Authentication code' });
         await code.fill('12345');
@@ -137,6 +140,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await dialog.getByRole('button', { name: 'Turn on two-factor login' }).click();
         await dialog.getByText(/does not match the pending enrolment/).waitFor();
         await expectFieldError(code, /does not match the pending enrolment/);
+        await expectNoA11yViolations(page, `enrol dialog with a refused code, ${viewport.name}`);
         assert.deepEqual(await secondFactor(monaToken), { enabled: false, pending: true, recovery_codes_left: 0 });
 
         await code.fill(totp(seed, clock.now()));
@@ -149,11 +153,13 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await codes.getByText('Recovery codes copied to the clipboard').waitFor();
         assert.equal(await page.evaluate(() => navigator.clipboard.readText()), recovery.join('\n'), 'the copy is every code, one a line');
         await shot(page, `2fa-recovery-codes-${viewport.name}`);
+        await expectNoA11yViolations(page, `recovery codes dialog, ${viewport.name}`);
         // Escape does not dismiss the codes: they are acknowledged.
         await page.keyboard.press('Escape');
         assert.ok(await codes.isVisible());
         await codes.getByRole('button', { name: /I have saved them/ }).click();
         await page.getByTestId('two-factor-status').getByText('10 of 10 recovery codes left').waitFor();
+        await expectNoA11yViolations(page, `profile two-factor tab, on, ${viewport.name}`);
         await expectFocus(page, { text: /Two-factor login is on/ }, 'focus lands on the confirmation');
         assert.deepEqual(await secondFactor(monaToken), { enabled: true, pending: false, recovery_codes_left: 10 });
         assert.ok(!(await page.content()).includes(recovery[0] as string), 'the codes are gone from the page once acknowledged');
@@ -174,6 +180,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await page.getByText(/authentication code is not valid/).waitFor();
         await expectFieldError(code, /authentication code is not valid/);
         await shot(page, `2fa-login-code-${viewport.name}`);
+        await expectNoA11yViolations(page, `login code step with a refused code, ${viewport.name}`);
 
         clock.advance(30);
         // The desktop run logs in with the app's code, the phone run with a recovery code.
@@ -202,6 +209,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await code.fill('999999');
         await dialog.getByRole('button', { name: 'Turn off' }).click();
         await expectFieldError(code, /not valid or was already used/);
+        await expectNoA11yViolations(page, `turn-off dialog with a refused code, ${viewport.name}`);
         await dialog.getByRole('button', { name: 'Cancel' }).click();
         await expectFocus(page, { text: 'Turn off two-factor login' }, 'focus returns to the opener');
 
@@ -231,6 +239,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await expectFieldError(add.getByLabel('Token name'), /A token name has at most 100 characters; this one has 101/);
         await expectFieldError(add.getByLabel('Token expiry'), /soon/);
         await shot(page, `sa-create-with-token-${viewport.name}`);
+        await expectNoA11yViolations(page, `add service account dialog with a first token and errors, ${viewport.name}`);
         // Nothing was created while the form was refused.
         assert.equal((await ts.request('GET', `/api/v1/service-accounts?q=${sa}`, { token: admin })).body.items.length, 0);
 
@@ -239,6 +248,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await add.getByRole('button', { name: 'Create', exact: true }).click();
         const once = page.getByTestId('one-time-dialog');
         const secret = await once.getByTestId('new-token').inputValue();
+        await expectNoA11yViolations(page, `one-time dialog of the first token, ${viewport.name}`);
         await once.getByText(`Service account ${sa} and token "${sa}_api_token" created`).waitFor();
         await once.getByRole('button', { name: /I have stored it/ }).click();
         await page.getByRole('heading', { name: new RegExp(sa), level: 1 }).waitFor();
@@ -256,6 +266,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await logIn(page, 'admin', adminPassword, `/console/security/service-accounts/${id}/details`);
         await page.getByRole('heading', { name: 'IP allowlist', level: 2 }).waitFor();
         await page.getByTestId('principal-ip-allowlist').getByText('Any address.').waitFor();
+        await expectNoA11yViolations(page, `service account details tab, ${viewport.name}`);
 
         // The seeds: "Go to the IP allowlist section, click Edit. The Edit IP allowlist dialog box appears."
         const edit = page.getByRole('button', { name: 'Edit IP allowlist' });
@@ -268,6 +279,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await field.blur();
         await expectFieldError(field, /300\.1\.1\.1/);
         await shot(page, `sa-edit-ip-allowlist-${viewport.name}`);
+        await expectNoA11yViolations(page, `edit IP allowlist dialog with an error, ${viewport.name}`);
         const seedExamples = ['10.0.0.1', '2001:0db8:85a3:0000:0000:8a2e:0370:7334', '1.1.1.0/24', '2001:0db8:85a3::/64', '1.1.1.0 - 1.1.1.25', '2001:db8::1 - 2001:db8::ffff'];
         await field.fill(seedExamples.join('\n'));
         await ips.getByRole('button', { name: 'Save' }).click();
@@ -284,6 +296,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await details.getByRole('button', { name: 'Save' }).click();
         await expectFieldError(details.getByLabel('Display name'), /at most 200 characters; this one has 201/);
         await expectFieldError(details.getByLabel('Email'), /Email “not-an-address” is not an email address/);
+        await expectNoA11yViolations(page, `edit details dialog with errors, ${viewport.name}`);
         await details.getByLabel('Display name').fill('CI robot');
         await details.getByLabel('Email').fill('ci@example.com');
         await details.getByRole('button', { name: 'Save' }).click();
@@ -291,16 +304,21 @@ describe('web console: two-factor login, users and service accounts', { skip: un
 
         await page.getByRole('button', { name: 'Edit roles' }).click();
         const roles = page.getByRole('dialog', { name: `Edit roles of ${sa}` });
+        await roles.getByLabel('auditor').waitFor();
+        await expectNoA11yViolations(page, `edit roles dialog, ${viewport.name}`);
         await roles.getByLabel('auditor').check();
         await roles.getByRole('button', { name: 'Save' }).click();
         await page.getByText('Roles saved.').waitFor();
         assert.deepEqual([...(await ts.request('GET', `/api/v1/service-accounts/${id}`, { token: admin })).body.roles].sort(), ['auditor', 'member']);
 
         await page.getByRole('button', { name: `Disable ${sa}` }).click();
+        await page.getByRole('dialog', { name: `Disable ${sa}?` }).waitFor();
+        await expectNoA11yViolations(page, `disable confirmation, ${viewport.name}`);
         await page.getByRole('dialog', { name: `Disable ${sa}?` }).getByRole('button', { name: 'Disable' }).click();
         await page.getByText(`${sa} is disabled.`).waitFor();
         assert.equal((await ts.request('GET', `/api/v1/service-accounts/${id}`, { token: admin })).body.status, 'disabled');
         await shot(page, `sa-details-${viewport.name}`);
+        await expectNoA11yViolations(page, `details tab of a disabled service account, ${viewport.name}`);
         await page.getByRole('button', { name: `Enable ${sa}` }).click();
         await page.getByRole('dialog', { name: `Enable ${sa}?` }).getByRole('button', { name: 'Enable' }).click();
         await page.getByText(`${sa} is enabled.`).waitFor();
@@ -320,6 +338,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await reset.getByRole('button', { name: 'Reset password' }).click();
         await expectFieldError(reset.getByLabel('New password', { exact: true }), /12 to 256 characters; this one has 5/);
         await expectFieldError(reset.getByLabel('New password again'), /The two new passwords differ/);
+        await expectNoA11yViolations(page, `reset password dialog with errors, ${viewport.name}`);
         const next = 'a brand new long password';
         await reset.getByLabel('New password', { exact: true }).fill(next);
         await reset.getByLabel('New password again').fill(next);
@@ -333,6 +352,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         const resetFactor = page.getByRole('dialog', { name: /Reset two-factor login of/ });
         await resetFactor.getByRole('button', { name: 'Reset two-factor login' }).click();
         await resetFactor.getByText(/has no second factor to reset/).waitFor();
+        await expectNoA11yViolations(page, `reset two-factor dialog with the refusal, ${viewport.name}`);
         await resetFactor.getByRole('button', { name: 'Cancel' }).click();
 
         await page.getByRole('button', { name: `Delete user ${user.username}` }).click();
@@ -341,6 +361,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await del.getByRole('button', { name: 'Delete user' }).click();
         await expectFieldError(del.getByLabel('Username to confirm'), /“someone-else” is not/);
         await shot(page, `user-delete-${viewport.name}`);
+        await expectNoA11yViolations(page, `delete user dialog with an error, ${viewport.name}`);
         await del.getByLabel('Username to confirm').fill(user.username);
         await del.getByRole('button', { name: 'Delete user' }).click();
         await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
@@ -363,6 +384,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
       const seed = ((await page.getByTestId('totp-secret').textContent()) ?? '').replace(/\s+/g, '');
       await page.getByTestId('totp-qr').waitFor();
       await shot(page, '2fa-login-enrol-phone');
+      await expectNoA11yViolations(page, 'login enrolment step, phone');
       const code = page.getByRole('textbox', { name: 'Authentication code' });
       await code.fill('abcdef');
       await page.getByRole('button', { name: 'Verify and log in' }).click();
@@ -371,6 +393,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
       await page.getByRole('button', { name: 'Verify and log in' }).click();
       await page.getByRole('heading', { name: 'Two-factor login is on' }).waitFor();
       assert.equal(await page.getByTestId('recovery-codes').locator('li').count(), 10);
+      await expectNoA11yViolations(page, 'login recovery codes step, phone');
       await page.getByRole('button', { name: /I have saved them/ }).click();
       await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
       await page.goto(`${ts.url}/console/profile/two-factor`);
