@@ -291,6 +291,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
 
         await page.getByRole('button', { name: 'Edit details' }).click();
         const details = page.getByRole('dialog', { name: 'Edit service account details' });
+        await expectFocus(page, { label: 'Display name' }, 'focus on the first field');
         await details.getByLabel('Display name').fill('n'.repeat(201));
         await details.getByLabel('Email').fill('not-an-address');
         await details.getByRole('button', { name: 'Save' }).click();
@@ -305,6 +306,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await page.getByRole('button', { name: 'Edit roles' }).click();
         const roles = page.getByRole('dialog', { name: `Edit roles of ${sa}` });
         await roles.getByLabel('auditor').waitFor();
+        await expectFocus(page, { tag: 'INPUT' }, 'focus on the first role');
         await expectNoA11yViolations(page, `edit roles dialog, ${viewport.name}`);
         await roles.getByLabel('auditor').check();
         await roles.getByRole('button', { name: 'Save' }).click();
@@ -314,8 +316,10 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         await page.getByRole('button', { name: `Disable ${sa}` }).click();
         await page.getByRole('dialog', { name: `Disable ${sa}?` }).waitFor();
         await expectNoA11yViolations(page, `disable confirmation, ${viewport.name}`);
+        await expectFocus(page, { text: 'Cancel' }, 'a confirmation opens on Cancel');
         await page.getByRole('dialog', { name: `Disable ${sa}?` }).getByRole('button', { name: 'Disable' }).click();
         await page.getByText(`${sa} is disabled.`).waitFor();
+        await expectFocus(page, { text: `Enable ${sa}` }, 'focus returns to the status button');
         assert.equal((await ts.request('GET', `/api/v1/service-accounts/${id}`, { token: admin })).body.status, 'disabled');
         await shot(page, `sa-details-${viewport.name}`);
         await expectNoA11yViolations(page, `details tab of a disabled service account, ${viewport.name}`);
@@ -357,6 +361,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
 
         await page.getByRole('button', { name: `Delete user ${user.username}` }).click();
         const del = page.getByRole('dialog', { name: `Delete user ${user.username}?` });
+        await expectFocus(page, { label: 'Username to confirm' }, 'focus on the first field');
         await del.getByLabel('Username to confirm').fill('someone-else');
         await del.getByRole('button', { name: 'Delete user' }).click();
         await expectFieldError(del.getByLabel('Username to confirm'), /“someone-else” is not/);

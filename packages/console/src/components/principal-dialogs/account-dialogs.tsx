@@ -1,12 +1,56 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, problemOf, type Principal, type Problem } from '../../api.js';
-import { ConfirmDialog, Dialog } from '../dialog.js';
+import { Dialog } from '../dialog.js';
 import { Field, ProblemAlert, fieldOfProblem } from '../form.js';
 import { focusInvalid, nounOf, pathOf, patchPrincipal, useChecked } from './common.js';
 import { useFirstFieldFocus } from '../first-field.js';
 
 /** The password rule of the server (core/auth.ts passwordRules), checked there too. */
 const password = { min: 12, max: 256 };
+
+/**
+ * A confirmation in a dialog: ConfirmDialog's markup, with focus on Cancel when it opens
+ * (useFirstFieldFocus) rather than on the header's ×.
+ */
+function Confirm(props: {
+  title: string;
+  message: ComponentChildren;
+  confirmLabel: string;
+  danger?: boolean;
+  busy: boolean;
+  error: string | undefined;
+  onConfirm: () => void;
+  onClose: () => void;
+}) {
+  const firstField = useFirstFieldFocus();
+  return (
+    <Dialog title={props.title} onClose={props.onClose}>
+      <form
+        ref={firstField}
+        onSubmit={(event) => {
+          event.preventDefault();
+          props.onConfirm();
+        }}
+      >
+        <div class="confirm-message">{props.message}</div>
+        {props.error && (
+          <p class="problem" role="alert">
+            {props.error}
+          </p>
+        )}
+        <div class="actions">
+          <button type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+          <button type="submit" class={props.danger ? 'danger' : 'primary'} disabled={props.busy}>
+            {props.confirmLabel}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
 
 /** Disabling ends the principal's sessions and makes its tokens unusable at once; enabling undoes it. */
 export function StatusDialog(props: { principal: Principal; onClose: () => void; onSaved: (updated: Principal, message: string) => void }) {
@@ -15,7 +59,7 @@ export function StatusDialog(props: { principal: Principal; onClose: () => void;
   const [problem, setProblem] = useState<Problem>();
   const [busy, setBusy] = useState(false);
   return (
-    <ConfirmDialog
+    <Confirm
       title={disabling ? `Disable ${p.username}?` : `Enable ${p.username}?`}
       message={
         disabling ? (
@@ -126,7 +170,7 @@ export function ResetSecondFactorDialog(props: { principal: Principal; onClose: 
   const [problem, setProblem] = useState<Problem>();
   const [busy, setBusy] = useState(false);
   return (
-    <ConfirmDialog
+    <Confirm
       title={`Reset two-factor login of ${p.username}?`}
       message={
         <p>

@@ -3,7 +3,7 @@ import { problemOf, type Principal, type Problem } from '../../api.js';
 import { checkIpAllowlist, linesOf } from '../../validate.js';
 import { Dialog } from '../dialog.js';
 import { Field, ProblemAlert, fieldOfProblem } from '../form.js';
-import { RolesPicker } from '../roles-picker.js';
+import { RoleChecks, useRoles } from '../roles-picker.js';
 import { focusInvalid, nounOf, patchPrincipal, useChecked } from './common.js';
 import { useFirstFieldFocus } from '../first-field.js';
 
@@ -128,7 +128,9 @@ export function EditDetailsDialog(props: EditProps) {
 
 /** The principal's roles; the server refuses a role with rights the caller lacks. */
 export function EditRolesDialog(props: EditProps) {
-  const firstField = useFirstFieldFocus();
+  const available = useRoles();
+  // The checkboxes come with the roles: focus the first once they are there.
+  const firstField = useFirstFieldFocus(available.data !== undefined || available.problem !== undefined);
   const p = props.principal;
   const [roles, setRoles] = useState<string[]>([...p.roles]);
   const save = useSave(props, { '/roles': 'roles' });
@@ -142,14 +144,16 @@ export function EditRolesDialog(props: EditProps) {
     <Dialog title={`Edit roles of ${p.username}`} onClose={props.onClose} testId="edit-roles-dialog">
       <form onSubmit={submit} noValidate ref={firstField}>
         <ProblemAlert problem={save.formProblem} testId="dialog-problem" />
-        <RolesPicker
+        <RoleChecks
           legend="Roles"
+          roles={(available.data ?? []).map((role) => ({ name: role.name, title: role.rights.join(', ') }))}
           chosen={roles}
           onChange={(next) => {
             setRoles(next);
             save.clear();
           }}
           error={save.serverError('roles')}
+          loadError={available.problem?.detail}
         />
         {roles.length === 0 && <p class="hint">With no role, {p.username} holds no right: its tokens can do nothing.</p>}
         <Actions busy={save.busy} onClose={props.onClose} />
