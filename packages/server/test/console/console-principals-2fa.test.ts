@@ -376,6 +376,24 @@ describe('web console: two-factor login, users and service accounts', { skip: un
     });
   }
 
+  it('a user-manager edits roles only within its own rights: the refusal shows in the dialog', async () => {
+    await createUser(ts, admin, 'uma', ['user-manager']);
+    const sa = await ts.request('POST', '/api/v1/service-accounts', { token: admin, body: { username: 'report-bot' } });
+    assert.equal(sa.status, 201, sa.text);
+    const { context, page } = await open(viewports[0]);
+    await logIn(page, 'uma', userPassword, `/console/security/service-accounts/${sa.body.id}/details`);
+    await page.getByRole('button', { name: 'Edit roles' }).click();
+    const roles = page.getByRole('dialog', { name: 'Edit roles of report-bot' });
+    await roles.getByLabel('admin', { exact: true }).check();
+    await roles.getByRole('button', { name: 'Save' }).click();
+    const refusal = roles.getByTestId('dialog-problem');
+    await refusal.waitFor();
+    assert.match((await refusal.textContent()) ?? '', /right/i);
+    await expectNoA11yViolations(page, 'edit roles dialog with the refusal, 1280×800');
+    assert.deepEqual((await ts.request('GET', `/api/v1/service-accounts/${sa.body.id}`, { token: admin })).body.roles, ['member']);
+    await context.close();
+  });
+
   it('walks a user through the enrolment the policy requires at login, then an administrator resets it', async () => {
     const nina = await createUser(ts, admin, 'nina');
     const policy = await ts.request('PUT', '/api/v1/policy', { token: admin, body: { require_second_factor: true } });
