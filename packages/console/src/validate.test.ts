@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { query } from './api.js';
 import { fieldOfProblem } from './problem-field.js';
 import { match } from './router.js';
-import { checkEndpoints, checkExpiry, checkIpAllowlist, linesOf } from './validate.js';
+import { checkEndpoints, checkExpiry, checkIpAllowlist, checkIpAllowlistLines, linesOf } from './validate.js';
 
 describe('console: inline checks', () => {
   it('sends the trimmed, non-blank lines of a textarea', () => {
@@ -13,6 +13,15 @@ describe('console: inline checks', () => {
   it('names a bad IP entry by its position in what is sent, as the server does', () => {
     assert.equal(checkIpAllowlist('10.0.0.0/8\n\n2001:db8::1\n192.168.0.0/16'), undefined);
     assert.match(checkIpAllowlist('10.0.0.0/8\n\n010.0.0.1') ?? '', /^Invalid IP entry "010\.0\.0\.1" at position 2: .*10\.0\.0\.1/);
+  });
+
+  it('names every bad line of an IP allowlist by the line number the person sees', () => {
+    assert.equal(checkIpAllowlistLines('10.0.0.1\n\n1.1.1.0 - 1.1.1.25\n2001:db8::/64'), undefined);
+    assert.equal(
+      checkIpAllowlistLines('10.0.0.1\n300.1.1.1\n\nnot-an-ip'),
+      ['Line 2: Invalid IP entry "300.1.1.1": IPv4 octets are 0 to 255, and 300 is larger', 'Line 4: ' + (checkIpAllowlist('not-an-ip') ?? '').replace(' at position 1', '')].join('; '),
+    );
+    assert.match(checkIpAllowlistLines(Array.from({ length: 101 }, (_, i) => `10.0.0.${i % 250}`).join('\n')) ?? '', /101 entries; the limit is 100/);
   });
 
   it('checks endpoint patterns and expiry with the server\'s rules', () => {

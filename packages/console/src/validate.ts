@@ -1,4 +1,4 @@
-import { isRuleError, parseEndpointPatterns, parseIpAllowlist, resolveExpiry } from '@tessera/rules';
+import { isRuleError, parseEndpointPatterns, parseIpAllowlist, parseIpEntry, resolveExpiry } from '@tessera/rules';
 
 /**
  * Inline checks with @tessera/rules, the code the server runs, so a mistake is named in the
@@ -38,4 +38,19 @@ export function checkExpiry(text: string, now: Date = new Date(), maxSeconds?: n
   const value = text.trim();
   if (value === '') return undefined;
   return messageOf(() => resolveExpiry(value, now, { maxSeconds }));
+}
+
+/**
+ * An IP allowlist textarea, every line checked: each bad line named by its line number as the
+ * person sees it (blank lines count), all of them at once rather than only the first; then the
+ * list as a whole (its length limit), as the server checks it.
+ */
+export function checkIpAllowlistLines(text: string): string | undefined {
+  const bad: string[] = [];
+  text.split(/\r\n|\r|\n/).forEach((line, index) => {
+    if (line.trim() === '') return;
+    const message = messageOf(() => parseIpEntry(line.trim()));
+    if (message) bad.push(`Line ${index + 1}: ${message}`);
+  });
+  return bad.length > 0 ? bad.join('; ') : checkIpAllowlist(text);
 }

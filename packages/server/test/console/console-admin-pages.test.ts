@@ -57,7 +57,7 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
     await add.getByLabel('IP allowlist').fill('10.0.0.0/8\n300.1.1.1');
     // Checked when the field is left, not on each keystroke.
     await add.getByLabel('IP allowlist').blur();
-    await add.getByText(/Invalid IP entry "300\.1\.1\.1" at position 2/).waitFor();
+    await add.getByText(/Line 2: Invalid IP entry "300\.1\.1\.1"/).waitFor();
     await add.getByLabel('IP allowlist').fill('10.0.0.0/8');
     await add.getByRole('button', { name: 'Create' }).click();
     await page.getByRole('heading', { name: /ci-bot/, level: 1 }).waitFor();

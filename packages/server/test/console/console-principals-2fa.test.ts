@@ -274,10 +274,11 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         const ips = page.getByRole('dialog', { name: 'Edit IP allowlist' });
         const field = ips.getByLabel('IP addresses or ranges');
         await expectFocus(page, { tag: 'TEXTAREA' }, 'focus on the first field');
-        await field.fill('10.0.0.1\n300.1.1.1');
+        await field.pressSequentially('10.0.0.1\n300.1.1.1\n\nnot-an-ip');
         assert.equal(await field.getAttribute('aria-invalid'), null, 'no error while typing');
         await field.blur();
-        await expectFieldError(field, /300\.1\.1\.1/);
+        // Every bad line, by the line number the person sees.
+        await expectFieldError(field, /^Line 2: Invalid IP entry "300\.1\.1\.1".*; Line 4: Invalid IP entry "not-an-ip"/);
         await shot(page, `sa-edit-ip-allowlist-${viewport.name}`);
         await expectNoA11yViolations(page, `edit IP allowlist dialog with an error, ${viewport.name}`);
         const seedExamples = ['10.0.0.1', '2001:0db8:85a3:0000:0000:8a2e:0370:7334', '1.1.1.0/24', '2001:0db8:85a3::/64', '1.1.1.0 - 1.1.1.25', '2001:db8::1 - 2001:db8::ffff'];
