@@ -131,7 +131,7 @@ type Open = { kind: 'enrol'; enrolment: SecondFactorEnrolment } | { kind: 'codes
 export function TwoFactorPanel() {
   const [round, setRound] = useState(0);
   const status = useLoad(async () => {
-    const [factor, policy] = await Promise.all([api.get<SecondFactorStatus>('/me/second-factor'), api.get<Policy & { require_second_factor?: boolean }>('/policy')]);
+    const [factor, policy] = await Promise.all([api.get<SecondFactorStatus>('/me/second-factor'), api.get<Policy>('/policy')]);
     return { factor, required: policy.require_second_factor === true };
   }, `second-factor|${round}`);
   const [open, setOpen] = useState<Open>();
