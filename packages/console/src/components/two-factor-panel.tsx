@@ -132,7 +132,7 @@ export function TwoFactorPanel() {
   const [round, setRound] = useState(0);
   const status = useLoad(async () => {
     const [factor, policy] = await Promise.all([api.get<SecondFactorStatus>('/me/second-factor'), api.get<Policy>('/policy')]);
-    return { factor, required: policy.require_second_factor === true };
+    return { factor, required: policy.require_second_factor };
   }, `second-factor|${round}`);
   const [open, setOpen] = useState<Open>();
   const [starting, setStarting] = useState<Problem>();
