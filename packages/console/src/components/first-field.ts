@@ -1,11 +1,10 @@
 import { useEffect, useRef } from 'preact/hooks';
 
 /**
- * Focuses the form's first field (else its first button) when its dialog opens. Dialog
- * (dialog.tsx) focuses the first focusable element, which is the header's × button; this runs
- * after it (a task later) so the person can type at once. Redundant, and harmless, once Dialog
- * itself picks the first field. `ready` is false while the fields are still loading; the focus
- * waits for it.
+ * Focuses the form's first field (else its first button) when its dialog opens, after Dialog's
+ * own choice (a task later). Dialog picks the first field on open; this matters where the fields
+ * come later (the roles dialog's checkboxes arrive with the roles): `ready` is false while they
+ * load, and the focus waits for it.
  */
 export function useFirstFieldFocus(ready = true) {
   const ref = useRef<HTMLFormElement>(null);

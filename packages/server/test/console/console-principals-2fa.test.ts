@@ -278,7 +278,7 @@ describe('web console: two-factor login, users and service accounts', { skip: un
         assert.equal(await field.getAttribute('aria-invalid'), null, 'no error while typing');
         await field.blur();
         // Every bad line, by the line number the person sees.
-        await expectFieldError(field, /^Line 2: Invalid IP entry "300\.1\.1\.1".*; Line 4: Invalid IP entry "not-an-ip"/);
+        await expectFieldError(field, /^line 2: Invalid IP entry "300\.1\.1\.1".*\nline 4: Invalid IP entry "not-an-ip"/);
         await shot(page, `sa-edit-ip-allowlist-${viewport.name}`);
         await expectNoA11yViolations(page, `edit IP allowlist dialog with an error, ${viewport.name}`);
         const seedExamples = ['10.0.0.1', '2001:0db8:85a3:0000:0000:8a2e:0370:7334', '1.1.1.0/24', '2001:0db8:85a3::/64', '1.1.1.0 - 1.1.1.25', '2001:db8::1 - 2001:db8::ffff'];

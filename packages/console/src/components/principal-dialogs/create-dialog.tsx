@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, type CreatedToken, type Principal, type Problem } from '../../api.js';
 import { formatSeconds } from '../../format.js';
-import { checkExpiry, checkIpAllowlistLines, linesOf } from '../../validate.js';
+import { checkExpiry, checkIpAllowlist, linesOf } from '../../validate.js';
 import { Dialog } from '../dialog.js';
 import { Field, ProblemAlert, fieldOfProblem } from '../form.js';
 import { OneTimeDialog } from '../one-time-dialog.js';
@@ -98,7 +98,7 @@ export function CreatePrincipalDialog(props: { kind: Kind; canCreateToken: boole
   const wantToken = props.canCreateToken && !isUser && token.on;
   const tokenName = token.name.trim();
   const inline: Record<string, string | undefined> = {
-    ips: checkIpAllowlistLines(form.ips),
+    ips: checkIpAllowlist(form.ips),
     token_name: wantToken && tokenName.length > maxTokenName ? `A token name has at most ${maxTokenName} characters; this one has ${tokenName.length}` : undefined,
     token_expires: wantToken ? checkExpiry(token.expires) : undefined,
   };

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { problemOf, type Principal, type Problem } from '../../api.js';
-import { checkIpAllowlistLines, linesOf } from '../../validate.js';
+import { checkIpAllowlist, linesOf } from '../../validate.js';
 import { Dialog } from '../dialog.js';
 import { Field, ProblemAlert, fieldOfProblem } from '../form.js';
 import { RoleChecks, useRoles } from '../roles-picker.js';
@@ -172,7 +172,7 @@ export function EditIpAllowlistDialog(props: EditProps) {
   const [text, setText] = useState(p.ip_allowlist.join('\n'));
   const checked = useChecked();
   const save = useSave(props, { '/ip_allowlist': 'ips' });
-  const inline = checkIpAllowlistLines(text);
+  const inline = checkIpAllowlist(text);
   const error = (checked.shown('ips') ? inline : undefined) ?? save.serverError('ips');
 
   function submit(event: Event) {
