@@ -4,7 +4,7 @@
  * `x-tessera-csrf: 1`, without which the server refuses cookie-authenticated changes.
  */
 
-import { TesseraApiError, type Problem } from '@tessera/client';
+import { TesseraApiError, type Problem, type ResponseOf } from '@tessera/client';
 
 // The wire types are @tessera/client's, generated from /openapi.json: the console declares none.
 export type { App, AuditEvent, Me, Policy, Preset, Principal, Problem, Role, SavedSearch, Token, TokenStatus, WebhookDelivery, WebhookEndpoint } from '@tessera/client';
@@ -85,3 +85,8 @@ export interface Page<T> {
 
 /** The events a webhook endpoint may subscribe to (SPEC 9). */
 export const webhookEvents = ['token.created', 'token.updated', 'token.rotated', 'token.revoked', 'token.expiring', 'token.expired', 'token.idle', 'token.leaked'] as const;
+
+/** GET /me/second-factor: whether one's TOTP login factor is on (or an enrolment is pending). */
+export type SecondFactorStatus = ResponseOf<'/api/v1/me/second-factor', 'get'>;
+/** A TOTP enrolment (POST /me/second-factor or /sessions/second-factor): the seed and its otpauth:// URI. */
+export type SecondFactorEnrolment = ResponseOf<'/api/v1/me/second-factor', 'post'>;

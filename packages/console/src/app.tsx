@@ -141,7 +141,9 @@ function Routes(props: { path: string; search: URLSearchParams }) {
   const session = useContext(SessionContext);
   const guard = guarded.find((g) => path === g.path || path.startsWith(`${g.path}/`));
   if (guard && session && !guard.rights.every((any) => any.some((right) => session.has(right)))) return <Refusal title={guard.title} />;
-  if (path === '/' || path === '/profile' || path === '/profile/password') return <ProfilePage tab={path === '/profile/password' ? 'password' : 'tokens'} />;
+  if (path === '/' || path === '/profile') return <ProfilePage tab="tokens" />;
+  if (path === '/profile/password') return <ProfilePage tab="password" />;
+  if (path === '/profile/two-factor') return <ProfilePage tab="two-factor" />;
   if (path === '/security/users') return <PrincipalsPage kind="user" />;
   if (path === '/security/service-accounts') return <PrincipalsPage kind="service_account" />;
   const user = match('/security/users/:id', path) ?? match('/security/users/:id/:tab', path);

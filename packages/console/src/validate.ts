@@ -62,3 +62,4 @@ export function checkExpiry(text: string, now: Date = new Date(), maxSeconds?: n
   if (value === '') return undefined;
   return messageOf(() => resolveExpiry(value, now, { maxSeconds }));
 }
+

@@ -2,7 +2,7 @@ import { useRef, useState } from 'preact/hooks';
 import { Dialog } from './dialog.js';
 
 /** Copies text: the Clipboard API where the browser allows it, else selecting the field and copying. */
-async function copyText(text: string, field: HTMLInputElement | null): Promise<boolean> {
+export async function copyText(text: string, field: HTMLInputElement | null): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text);
     return true;

@@ -1,89 +1,16 @@
 import { useState } from 'preact/hooks';
-import { api, problemOf, query, type Page, type Principal, type Problem } from '../api.js';
-import { Dialog } from '../components/dialog.js';
-import { Field, ProblemAlert, fieldOfProblem } from '../components/form.js';
+import { api, query, type Page, type Principal } from '../api.js';
+import { ProblemAlert } from '../components/form.js';
 import { Pager, useCursorPages } from '../components/pager.js';
-import { RolesPicker } from '../components/roles-picker.js';
+import { nounOf, pathOf, type Kind } from '../components/principal-dialogs/common.js';
+import { CreatePrincipalDialog } from '../components/principal-dialogs/create-dialog.js';
+import { PrincipalDetails } from '../components/principal-dialogs/details.js';
 import { Tabs } from '../components/tabs.js';
 import { TokensPanel } from '../components/tokens-panel.js';
 import { formatDateTime } from '../format.js';
 import { href, navigate, onLinkClick } from '../router.js';
 import { useSession } from '../session.js';
 import { useLoad } from '../use-load.js';
-import { checkIpAllowlist, linesOf } from '../validate.js';
-
-type Kind = 'user' | 'service_account';
-const pathOf = (kind: Kind) => (kind === 'user' ? '/users' : '/service-accounts');
-const nounOf = (kind: Kind) => (kind === 'user' ? 'user' : 'service account');
-
-function CreatePrincipalDialog(props: { kind: Kind; onClose: () => void; onCreated: (principal: Principal) => void }) {
-  const isUser = props.kind === 'user';
-  const [form, setForm] = useState({ username: '', display_name: '', email: '', password: '', ips: '', roles: ['member'] as string[] });
-  const [problem, setProblem] = useState<Problem>();
-  const [busy, setBusy] = useState(false);
-  const set = (patch: Partial<typeof form>) => {
-    setForm((f) => ({ ...f, ...patch }));
-    setProblem(undefined);
-  };
-  const ipError = checkIpAllowlist(form.ips);
-  const at = fieldOfProblem(problem, { '/username': 'username', '/display_name': 'display_name', '/email': 'email', '/password': 'password', '/ip_allowlist': 'ips', '/roles': 'roles' });
-  const err = (name: string) => (at === name ? problem?.detail : undefined);
-
-  async function submit(event: Event) {
-    event.preventDefault();
-    if (ipError) return;
-    setBusy(true);
-    try {
-      const ips = linesOf(form.ips);
-      const created = await api.post<Principal>(pathOf(props.kind), {
-        username: form.username.trim(),
-        ...(form.display_name.trim() && { display_name: form.display_name.trim() }),
-        ...(form.email.trim() && { email: form.email.trim() }),
-        ...(isUser && { password: form.password }),
-        roles: form.roles,
-        ...(ips.length > 0 && { ip_allowlist: ips }),
-      });
-      props.onCreated(created);
-    } catch (error) {
-      setProblem(problemOf(error));
-      setBusy(false);
-    }
-  }
-
-  return (
-    <Dialog title={`Add ${nounOf(props.kind)}`} onClose={props.onClose} wide>
-      <form onSubmit={submit} noValidate>
-        {problem && !at && <ProblemAlert problem={problem} />}
-        <Field label="Username" error={err('username')} hint="Letters, digits and . _ @ -">
-          {(attrs) => <input {...attrs} required value={form.username} onInput={(e) => set({ username: e.currentTarget.value })} />}
-        </Field>
-        <Field label="Display name" error={err('display_name')}>
-          {(attrs) => <input {...attrs} value={form.display_name} onInput={(e) => set({ display_name: e.currentTarget.value })} />}
-        </Field>
-        <Field label="Email" error={err('email')}>
-          {(attrs) => <input {...attrs} type="email" value={form.email} onInput={(e) => set({ email: e.currentTarget.value })} />}
-        </Field>
-        {isUser && (
-          <Field label="Initial password" error={err('password')} hint="12 to 256 characters; tell the person to change it.">
-            {(attrs) => <input {...attrs} type="password" autocomplete="new-password" required value={form.password} onInput={(e) => set({ password: e.currentTarget.value })} />}
-          </Field>
-        )}
-        <RolesPicker legend="Roles" chosen={form.roles} onChange={(roles) => set({ roles })} error={err('roles')} />
-        <Field label="IP allowlist" error={ipError ?? err('ips')} hint="One address, CIDR or range per line; empty: any address.">
-          {(attrs) => <textarea {...attrs} rows={3} value={form.ips} onInput={(e) => set({ ips: e.currentTarget.value })} />}
-        </Field>
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            Create
-          </button>
-        </div>
-      </form>
-    </Dialog>
-  );
-}
 
 /** Security → Users (or Service accounts): search and keyset pages. */
 export function PrincipalsPage(props: { kind: Kind }) {
@@ -159,7 +86,13 @@ export function PrincipalsPage(props: { kind: Kind }) {
         </div>
       )}
       <Pager label={title} page={pages.page} nextCursor={list.data?.next_cursor} onNext={pages.next} onPrevious={pages.previous} />
-      {adding && <CreatePrincipalDialog kind={props.kind} onClose={() => setAdding(false)} onCreated={(p) => navigate(`${base}/${p.id}`)} />}
+      {adding && (
+        <CreatePrincipalDialog
+          kind={props.kind}
+          canCreateToken={session.has('tokens.create_for_others')}
+          onClose={(created) => (created ? navigate(`${base}/${created.id}`) : setAdding(false))}
+        />
+      )}
     </>
   );
 }
@@ -197,24 +130,7 @@ export function PrincipalPage(props: { kind: Kind; id: string; tab: string }) {
         ]}
       />
       {props.tab === 'details' ? (
-        <dl class="details">
-          <dt>Id</dt>
-          <dd>
-            <code>{p.id}</code>
-          </dd>
-          <dt>Roles</dt>
-          <dd>{p.roles.join(', ') || 'none'}</dd>
-          <dt>IP allowlist</dt>
-          <dd>{p.ip_allowlist.join(', ') || 'any address'}</dd>
-          <dt>Created</dt>
-          <dd>{formatDateTime(p.created_at)}</dd>
-          {props.kind === 'user' && (
-            <>
-              <dt>Password changed</dt>
-              <dd>{formatDateTime(p.password_changed_at)}</dd>
-            </>
-          )}
-        </dl>
+        <PrincipalDetails principal={p} self={self} canManage={session.has('users.manage')} onChanged={principal.reload} onDeleted={() => navigate(back.to)} />
       ) : (
         <TokensPanel
           owner={{ id: p.id, username: p.username, roles: p.roles, self }}

@@ -3,6 +3,7 @@ import { api, problemOf, type Problem } from '../api.js';
 import { Field, ProblemAlert, fieldOfProblem } from '../components/form.js';
 import { Tabs } from '../components/tabs.js';
 import { TokensPanel } from '../components/tokens-panel.js';
+import { TwoFactorPanel } from '../components/two-factor-panel.js';
 import { useSession } from '../session.js';
 
 function PasswordForm() {
@@ -61,8 +62,8 @@ function PasswordForm() {
   );
 }
 
-/** Profile: one's own Access tokens and password change. */
-export function ProfilePage(props: { tab: 'tokens' | 'password' }) {
+/** Profile: one's own Access tokens, password change and two-factor login. */
+export function ProfilePage(props: { tab: 'tokens' | 'password' | 'two-factor' }) {
   const session = useSession();
   const { principal } = session.me;
   const isUser = principal.kind === 'user';
@@ -76,11 +77,18 @@ export function ProfilePage(props: { tab: 'tokens' | 'password' }) {
         label="Profile"
         tabs={[
           { to: '/profile', label: 'Access tokens', active: props.tab === 'tokens' },
-          ...(isUser ? [{ to: '/profile/password', label: 'Password', active: props.tab === 'password' }] : []),
+          ...(isUser
+            ? [
+                { to: '/profile/password', label: 'Password', active: props.tab === 'password' },
+                { to: '/profile/two-factor', label: 'Two-factor login', active: props.tab === 'two-factor' },
+              ]
+            : []),
         ]}
       />
       {props.tab === 'password' && isUser ? (
         <PasswordForm />
+      ) : props.tab === 'two-factor' && isUser ? (
+        <TwoFactorPanel />
       ) : (
         <TokensPanel owner={{ id: principal.id, username: principal.username, roles: session.me.effective_roles, self: true }} canCreate={session.has('tokens.own') || session.has('tokens.all')}
           canWrite={session.has('tokens.own') || session.has('tokens.all')}
