@@ -336,12 +336,12 @@ export async function createContainer(config: Config, options: ContainerOptions 
           },
         },
         {
-          // Issue 17: the audit log's daily partitions, three days ahead of the clock, so events
-          // land in their day's partition rather than the default one.
+          // Issue 17: the audit log's monthly partitions, created a week before their month begins,
+          // so events land in their month's partition rather than the default one.
           name: 'audit-partitions',
           everySeconds: hour,
           clusterWide: true,
-          run: async (now) => ({ created: (await store.audit.preparePartitions(now, new Date(now.getTime() + 3 * 86_400_000))).length }),
+          run: async (now) => ({ created: (await store.audit.preparePartitions(now, new Date(now.getTime() + 7 * 86_400_000))).length }),
         },
         {
           name: 'audit-retention',

@@ -8,13 +8,13 @@ import { sql, type Kysely } from 'kysely';
  *   million rows a day). The usage recorder upserts its buffered counts; `usage_writes` holds
  *   the key of each written batch for a day, so a retry of a batch whose commit went through
  *   unanswered does not count it twice. State changes and denials keep one audit row each.
- * - `audit_events` becomes partitioned by `occurred_at` (one partition per UTC day, created
- *   ahead by the `audit-partitions` job), so retention drops whole partitions instead of
- *   deleting rows. A default partition takes what falls outside the created days (a clock far
- *   off, a day not yet created); creating a day moves its rows out of it. An existing log is
- *   kept as one partition `audit_events_before_<day>` for everything before the day after its
- *   newest event (an empty one is dropped), so nothing is copied; attaching it builds the new
- *   indexes on it.
+ * - `audit_events` becomes partitioned by `occurred_at` (one partition per UTC month, created
+ *   ahead by the `audit-partitions` job; see storage/audit-partitions.ts for why months), so
+ *   retention drops whole partitions instead of deleting rows. A default partition takes what
+ *   falls outside the created months (a clock far off, a month not yet created); creating a
+ *   month moves its rows out of it. An existing log is kept as one partition
+ *   `audit_events_before_<yyyymm>` for everything before the month after its newest event (an
+ *   empty one is dropped), so nothing is copied; attaching it builds the new indexes on it.
  * - Indexes lead with the organization and end with the list's order (newest first by time,
  *   then sequence), so each filter of the audit list reads one bounded index range per
  *   partition; the sequence no longer needs an index of its own.
@@ -76,8 +76,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await run(`DROP TABLE audit_events_old`);
     return;
   }
-  const end = new Date(Date.UTC(newest.getUTCFullYear(), newest.getUTCMonth(), newest.getUTCDate() + 1));
-  const name = `audit_events_before_${end.toISOString().slice(0, 10).replaceAll('-', '')}`;
+  const end = new Date(Date.UTC(newest.getUTCFullYear(), newest.getUTCMonth() + 1, 1));
+  const name = `audit_events_before_${end.toISOString().slice(0, 7).replace('-', '')}`;
   // The retention job deletes from this partition by time until all of it has aged out.
   await run(`ALTER INDEX audit_events_old_time RENAME TO ${name}_time`);
   await run(`ALTER TABLE audit_events_old RENAME TO ${name}`);
