@@ -14,6 +14,7 @@ import { TesseraError } from '../core/errors.js';
 import { createJobRunner, type JobRunner } from '../core/jobs.js';
 import { announceExpiring, createWebhookDispatcher } from '../core/webhook-dispatch.js';
 import { createWebhookService, type WebhookService } from '../core/webhooks.js';
+import { otplibTotp } from './totp.js';
 import { createSecondFactorService, type SecondFactorService } from '../core/second-factors.js';
 import { createWebhookSender } from './webhook-sender.js';
 import { createKeyring, type Keyring } from '../core/keyring.js';
@@ -220,7 +221,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const bootstrap = await bootstrapInstance({ store, clock, random }, config.adminPassword);
 
     // The issuer names the account in authenticator apps; it is known once the server listens.
-    const secondFactors = createSecondFactorService({ store, clock, secretKey, issuer: () => issuer.value });
+    const secondFactors = createSecondFactorService({ store, clock, totp: otplibTotp, secretKey, issuer: () => issuer.value });
     const auth = createAuthService({
       store,
       clock,

@@ -5,6 +5,22 @@ export interface Clock {
   now(): Date;
 }
 
+/**
+ * Time-based one-time passwords (RFC 6238), for two-factor login. A port, so core holds the
+ * rules (when a code counts, replay) and the algorithm comes from a well-kept library in app/.
+ */
+export interface Totp {
+  /** A new base32 seed of 160 bits (RFC 4226 §4's recommended length). */
+  newSeed(): string;
+  /** The `otpauth://totp/...` URI authenticator apps scan (as a QR code) or accept typed in. */
+  uri(issuer: string, account: string, seed: string): string;
+  /**
+   * The time step a six-digit code belongs to at `now`, one step of drift either side
+   * (RFC 6238 §5.2), never a step at or before `lastStep` (no replay); undefined when it fails.
+   */
+  check(seed: string, code: string, now: Date, lastStep: number | null): Promise<number | undefined>;
+}
+
 /** Randomness source. Injected so tests can make ids predictable. */
 export interface Random {
   bytes(length: number): Uint8Array;

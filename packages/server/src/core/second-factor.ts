@@ -1,38 +1,11 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { generateSecret, generateURI, verify } from 'otplib';
 
 /**
- * Two-factor login with TOTP (RFC 6238): the pieces that need no storage. The seed is
+ * Two-factor login with TOTP (RFC 6238): the pieces that need no storage (the code algorithm
+ * itself is the Totp port, app/totp.ts). The seed is
  * encrypted at rest under the server's secret key, like signing keys; recovery codes are kept
  * only as keyed hashes and work once.
  */
-
-/** RFC 6238 §4: 30-second steps, six digits, HMAC-SHA1 — what every authenticator app reads. */
-const period = 30;
-
-/** A new base32 TOTP seed (160 bits, RFC 4226 §4's recommended length). */
-export function newTotpSeed(): string {
-  return generateSecret({ length: 20 });
-}
-
-/** The `otpauth://totp/...` URI authenticator apps scan (as a QR code) or accept typed in. */
-export function otpauthUri(issuer: string, account: string, seed: string): string {
-  return generateURI({ issuer, label: account, secret: seed, period });
-}
-
-/**
- * Checks a six-digit code at `now`, accepting one step either side for clock drift
- * (RFC 6238 §5.2), and never a step at or before `lastStep`, so a code seen once cannot be
- * replayed (§5.2: "the verifier MUST NOT accept the second attempt of the same OTP").
- * Returns the time step the code belongs to, to be stored as the new `lastStep`.
- */
-export async function checkTotp(seed: string, code: string, now: Date, lastStep: number | null): Promise<number | undefined> {
-  if (!/^[0-9]{6}$/.test(code)) return undefined;
-  const epoch = Math.floor(now.getTime() / 1000);
-  const result = await verify({ secret: seed, token: code, epoch, period, epochTolerance: period, ...(lastStep !== null && { afterTimeStep: lastStep }) });
-  if (!result.valid) return undefined;
-  return Math.floor(epoch / period) + result.delta;
-}
 
 function subkey(secretKey: Buffer, purpose: string): Buffer {
   // Subkeys of their own, so the key that encrypts seeds never doubles as another key.

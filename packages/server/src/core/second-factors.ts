@@ -2,8 +2,8 @@ import { authorize } from './authorize.js';
 import { auditOf, type ActorContext, type RequestContext } from './context.js';
 import { TesseraError, notFound } from './errors.js';
 import type { Principal } from './model.js';
-import { checkTotp, hashRecoveryCode, matchRecoveryCode, newRecoveryCodes, newTotpSeed, openSeed, otpauthUri, sealSeed } from './second-factor.js';
-import type { Clock } from './ports.js';
+import { hashRecoveryCode, matchRecoveryCode, newRecoveryCodes, openSeed, sealSeed } from './second-factor.js';
+import type { Clock, Totp } from './ports.js';
 import type { Store } from './store.js';
 import { createTargetGuard } from './target-guard.js';
 
@@ -27,8 +27,8 @@ export interface SecondFactorOutcome {
  * token exchange never meets any of this: API tokens are the machine credential, and the
  * OAuth token endpoint never asks for a second factor.
  */
-export function createSecondFactorService(deps: { store: Store; clock: Clock; secretKey: Uint8Array; issuer: () => string }) {
-  const { store, clock } = deps;
+export function createSecondFactorService(deps: { store: Store; clock: Clock; totp: Totp; secretKey: Uint8Array; issuer: () => string }) {
+  const { store, clock, totp } = deps;
   const secretKey = Buffer.from(deps.secretKey);
   const label = (principal: Pick<Principal, 'username'>) => principal.username;
 
@@ -37,13 +37,13 @@ export function createSecondFactorService(deps: { store: Store; clock: Clock; se
     if (existing?.confirmedAt) {
       throw new TesseraError('CONFLICT', 'Two-factor login is already on for this account; turn it off first to enrol a new authenticator', { field: '/otp' });
     }
-    const seed = newTotpSeed();
+    const seed = totp.newSeed();
     const now = clock.now();
     await store.transaction(async (tx) => {
       await tx.secondFactors.begin({ principalId: principal.id, orgId: principal.orgId, seedCipher: sealSeed(secretKey, seed), createdAt: now });
       await tx.audit.append(auditOf(ctx, now, { orgId: principal.orgId, action: 'second_factor.enrolment_started', outcome: 'success', targetType: 'principal', targetId: principal.id }));
     });
-    return { secret: seed, otpauthUri: otpauthUri(`Tessera ${new URL(deps.issuer()).host}`, label(principal), seed) };
+    return { secret: seed, otpauthUri: totp.uri(`Tessera ${new URL(deps.issuer()).host}`, label(principal), seed) };
   }
 
   /** Confirms a pending enrolment with its first code; returns the recovery codes (shown once). */
@@ -51,7 +51,7 @@ export function createSecondFactorService(deps: { store: Store; clock: Clock; se
     const factor = await store.secondFactors.get(principal.id);
     if (!factor || factor.confirmedAt) return undefined;
     const now = clock.now();
-    const step = await checkTotp(openSeed(secretKey, factor.seedCipher), code.trim(), now, null);
+    const step = await totp.check(openSeed(secretKey, factor.seedCipher), code.trim(), now, null);
     if (step === undefined) return undefined;
     const codes = newRecoveryCodes();
     await store.transaction(async (tx) => {
@@ -67,7 +67,7 @@ export function createSecondFactorService(deps: { store: Store; clock: Clock; se
     if (!factor?.confirmedAt) return undefined;
     const trimmed = code.trim();
     if (/^[0-9]{6}$/.test(trimmed)) {
-      const step = await checkTotp(openSeed(secretKey, factor.seedCipher), trimmed, clock.now(), factor.lastStep);
+      const step = await totp.check(openSeed(secretKey, factor.seedCipher), trimmed, clock.now(), factor.lastStep);
       // The compare-and-set refuses a code two concurrent logins presented at once.
       return step !== undefined && (await store.secondFactors.useStep(principalId, step)) ? 'otp' : undefined;
     }

@@ -1,6 +1,7 @@
 /** Small SQL helpers shared by the Store's repositories. */
 
 import { TesseraError } from '../core/errors.js';
+import { encodeCursor } from './cursor.js';
 
 /** JSON columns are written as text and cast by PostgreSQL (pg would send arrays as PG arrays). */
 export const json = (value: unknown): string => JSON.stringify(value);
@@ -24,4 +25,12 @@ export async function mapUniqueViolation<T>(write: Promise<T>, field: string, me
     if ((error as { code?: unknown }).code === uniqueViolation) throw new TesseraError('CONFLICT', message, { field });
     throw error;
   }
+}
+
+/** Splits one extra row off a `limit + 1` query into the next cursor. */
+export function page<R, T>(rows: R[], limit: number, map: (row: R) => T, key: (row: R) => (string | number)[]) {
+  const more = rows.length > limit;
+  const items = (more ? rows.slice(0, limit) : rows).map(map);
+  const last = rows[limit - 1];
+  return { items, nextCursor: more && last !== undefined ? encodeCursor(key(last)) : null };
 }

@@ -41,6 +41,20 @@ describe('the dependency rule', () => {
     assert.match(result.output, /core-is-pure/);
   });
 
+  it('fails when core imports a package, even one shipped as dist/ (tests may use test libraries)', () => {
+    const fakePackage = {
+      'package.json': JSON.stringify({ name: 'app', dependencies: { 'some-lib': '1.0.0' } }),
+      'node_modules/some-lib/package.json': JSON.stringify({ name: 'some-lib', type: 'module', main: './dist/index.js', types: './dist/index.d.ts', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } } }),
+      'node_modules/some-lib/dist/index.js': 'export const lib = 1;\n',
+      'node_modules/some-lib/dist/index.d.ts': 'export declare const lib: number;\n',
+    };
+    const inSource = cruise({ ...fakePackage, 'packages/server/src/core/totp.ts': "import { lib } from 'some-lib';\nexport const x = lib;\n" });
+    assert.notEqual(inSource.status, 0, inSource.output);
+    assert.match(inSource.output, /core-uses-no-packages/);
+    const inTest = cruise({ ...fakePackage, 'packages/server/src/core/totp.test.ts': "import { lib } from 'some-lib';\nexport const x = lib;\n" });
+    assert.equal(inTest.status, 0, inTest.output);
+  });
+
   it('fails when http reaches storage directly', () => {
     const result = cruise({
       'packages/server/src/storage/sql.ts': 'export const sql = 1;\n',

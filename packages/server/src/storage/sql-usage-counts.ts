@@ -5,7 +5,7 @@ import type { Database } from './schema.js';
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** `token_usage` and `usage_writes` (migration 0013): the exchange rollups. */
-export function createUsageRepository(db: Db): Store['usage'] {
+export function createUsageCountRepository(db: Db): Store['usage'] {
   return {
     async add(writeKey, counts) {
       if (counts.length === 0) return true;
