@@ -81,7 +81,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // The retention job deletes from this partition by time until all of it has aged out.
   await run(`ALTER INDEX audit_events_old_time RENAME TO ${name}_time`);
   await run(`ALTER TABLE audit_events_old RENAME TO ${name}`);
-  await run(`ALTER TABLE audit_events ATTACH PARTITION ${name} FOR VALUES FROM (MINVALUE) TO ('${end.toISOString()}')`);
+  // Its own key and indexes give way to the partitioned table's, built on it by the attach.
   for (const index of ['org', 'action', 'actor', 'target', 'write_key']) await run(`DROP INDEX audit_events_old_${index}`);
   await run(`ALTER TABLE ${name} DROP CONSTRAINT audit_events_old_pkey`);
+  await run(`ALTER TABLE audit_events ATTACH PARTITION ${name} FOR VALUES FROM (MINVALUE) TO ('${end.toISOString()}')`);
 }
