@@ -32,7 +32,8 @@ export function createTokenUsageService(deps: { store: Store; clock: Clock; toke
       if (until.getTime() - since.getTime() > maxWindowMs) {
         throw new TesseraError('VALIDATION_FAILED', 'The window is at most 7 days: narrow since and until', { field: 'until' });
       }
-      const minutes = await deps.store.usage.list(ctx.actor.orgId, id, since, until);
+      // The minute `since` falls in counts whole: counts are per minute.
+      const minutes = await deps.store.usage.list(ctx.actor.orgId, id, new Date(Math.floor(since.getTime() / 60_000) * 60_000), until);
       const totals = { success: 0, denied: 0 };
       for (const m of minutes) totals[m.outcome] += m.count;
       return { tokenId: id, since, until, totals, minutes };
