@@ -106,7 +106,7 @@ try {
     FROM generate_series(1, ${principalCount}) AS i`);
   await db.query(`
     INSERT INTO api_tokens (id, org_id, owner_id, owner_username, created_by, name, mode, scope_kind, endpoints, roles, ip_allowlist,
-                            secret_hash, expires_at, last_used_at, last_used_ip, revoked_at, revoked_by, created_at, updated_at)
+                            secret_hash, expires_at, last_used_at, last_used_ip, revoked_at, revoked_by, created_at, updated_at, lapsed_at, lapse_reason)
     SELECT 'b' || lpad(i::text, 11, '0'), 'org_default', p.id, p.username, 'usr_bench00001',
            (ARRAY['ci', 'deploy', 'backup', 'monitoring', 'terraform', 'grafana', 'scim', 'recovery', 'reporting', 'sync'])[i % 10 + 1] || '-' || i,
            CASE WHEN i % 20 = 0 THEN 'direct' ELSE 'refreshable' END,
@@ -119,7 +119,11 @@ try {
            CASE WHEN i % 4 = 0 THEN NULL ELSE '10.0.' || (i % 250) || '.' || (i % 200) END,
            CASE WHEN i % 11 = 0 THEN created + interval '30 days' END,
            CASE WHEN i % 11 = 0 THEN 'usr_bench00001' END,
-           created, created
+           created, created,
+           -- Expired tokens as the lapse sweep leaves them (audited once, long ago), so the
+           -- server's sweep does not spend the run auditing 700,000 expiries.
+           CASE WHEN i % 7 <> 0 AND i % 11 <> 0 AND created + interval '90 days' <= now() THEN created + interval '90 days' END,
+           CASE WHEN i % 7 <> 0 AND i % 11 <> 0 AND created + interval '90 days' <= now() THEN 'expired' END
     FROM (SELECT i, date_trunc('milliseconds', now() - (i % 400) * interval '1 day' - (i % 86400) * interval '1 second') AS created
           FROM generate_series(1, ${tokenCount}) AS i) AS s
     JOIN principals AS p ON p.id = 'usr_bench' || lpad((i % ${principalCount} + 1)::text, 5, '0')`);
