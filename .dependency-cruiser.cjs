@@ -1,7 +1,7 @@
 /**
  * The dependency rule (STYLE.md, docs/architecture.md), checked by `npm run lint` in CI:
  *   rules → nothing · core → rules · storage → core · app → core, storage, config
- *   http, cli → app, core, rules · verify, console → rules, nothing of server
+ *   http, cli → app, core, rules, client · verify, console, client → rules, client, nothing of server
  *   examples → @tessera/verify and @tessera/rules only
  */
 const server = '^packages/server/src';
@@ -55,8 +55,9 @@ module.exports = {
     },
     {
       name: 'verify-and-console-know-nothing-of-server',
+      comment: "The client's src too: its tests and generator start a real server, its library never imports one.",
       severity: 'error',
-      from: { path: '^packages/(verify|console)' },
+      from: { path: '^packages/(verify|console|client/src)' },
       to: { path: '^packages/server' },
     },
     {

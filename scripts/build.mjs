@@ -9,7 +9,7 @@
 // into a temporary directory and swapped in by rename, so a server already running from this
 // checkout never sees an empty or half-written packages/console/dist.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,10 +18,25 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const stateDir = join(root, '.tessera-build');
 const stampFile = join(stateDir, 'stamp.json');
 const lockDir = join(stateDir, 'lock');
+/**
+ * @tessera/client, which the CLI's dist imports, found where its workspace link points: a test's
+ * scratch copy of the sources links to this checkout's client instead of copying it.
+ */
+const clientDir = (() => {
+  try {
+    return relative(root, realpathSync(join(root, 'node_modules/@tessera/client')));
+  } catch {
+    return 'packages/client';
+  }
+})();
 
 /** What the build reads: a change to any of them (an added or deleted file too) makes it stale. */
 const inputs = [
   'packages/rules/src',
+  `${clientDir}/src`,
+  `${clientDir}/generated`,
+  `${clientDir}/package.json`,
+  `${clientDir}/tsconfig.json`,
   'packages/server/src',
   'packages/verify/src',
   'packages/console/src',
@@ -35,7 +50,7 @@ const inputs = [
   'examples/protected-api/tsconfig.json',
 ];
 /** What the build writes that `tessera serve` needs; one missing makes the build stale. */
-const outputs = ['packages/rules/dist/index.js', 'packages/server/dist/cli/main.js', 'packages/verify/dist/index.js', 'packages/console/dist/index.html'];
+const outputs = ['packages/rules/dist/index.js', `${clientDir}/dist/index.js`, 'packages/server/dist/cli/main.js', 'packages/verify/dist/index.js', 'packages/console/dist/index.html'];
 
 /** The newest modification time (ms) among the inputs; directories count, so a deletion does. */
 function newestInput() {
@@ -82,6 +97,9 @@ function build() {
   const seen = newestInput();
   // tsc -b trusts its .tsbuildinfo files: with an output deleted it would build nothing.
   const force = outputs.some((output) => !existsSync(join(root, output))) ? ['--force'] : [];
+  // The CLI's dist imports @tessera/client's, so the client is built first (a project of its
+  // own, not a reference in the server's tsconfig, since a scratch copy may not hold it).
+  run('tsc', ['-b', ...force, clientDir]);
   run('tsc', ['-b', ...force, 'packages/server', 'packages/verify', 'examples/protected-api']);
 
   const consoleDir = join(root, 'packages/console');

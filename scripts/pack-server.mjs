@@ -5,13 +5,14 @@
 //             not installed beside the server
 //   postpack  remove that copy, so the checkout serves packages/console/dist again
 //
-// @tessera/rules, a workspace package that is not published, travels as a bundled dependency
-// (bundleDependencies in packages/server/package.json), so `npm install -g <tarball>` finds it
-// without a registry. npm bundles only what is in the package's own node_modules, and the
-// workspace link lives in the root one, so prepack copies the built package there (postpack
-// removes it). Its sources are copied too, though its `files` keeps them out of the tarball:
-// meanwhile the checkout's tests, which resolve it by the development condition to src/, see
-// the same code.
+// @tessera/rules and @tessera/client (the CLI's way to the API), workspace packages that are not
+// published, travel as bundled dependencies (bundleDependencies in packages/server/package.json),
+// so `npm install -g <tarball>` finds them without a registry. npm bundles only what is in the
+// package's own node_modules, and the workspace links live in the root one, so prepack copies
+// the built packages there (postpack removes them). Their sources are copied too, though their
+// `files` keep them out of the tarball: meanwhile the checkout's tests, which resolve them by the
+// development condition to src/, see the same code. openapi-fetch, which the client calls at
+// run time, is a dependency of the server too, so the install fetches it beside the bundle.
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +20,9 @@ import { ensureBuilt } from './build.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const packaged = join(root, 'packages/server/console');
-const bundledRules = join(root, 'packages/server/node_modules/@tessera/rules');
+const bundled = join(root, 'packages/server/node_modules/@tessera');
+/** Each bundled package and what of it is copied; its own `files` decides what is packed. */
+const bundles = { rules: ['package.json', 'src', 'dist'], client: ['package.json', 'src', 'dist', 'generated'] };
 const noMaps = (source) => !source.endsWith('.map');
 
 const step = process.argv[2];
@@ -28,11 +31,13 @@ if (step === 'prepack') {
   rmSync(packaged, { recursive: true, force: true });
   cpSync(join(root, 'packages/console/dist'), packaged, { recursive: true, filter: noMaps });
   if (!existsSync(join(packaged, 'index.html'))) throw new Error('the console build has no index.html');
-  rmSync(bundledRules, { recursive: true, force: true });
-  for (const part of ['package.json', 'src', 'dist']) cpSync(join(root, 'packages/rules', part), join(bundledRules, part), { recursive: true, filter: noMaps });
+  for (const [name, parts] of Object.entries(bundles)) {
+    rmSync(join(bundled, name), { recursive: true, force: true });
+    for (const part of parts) cpSync(join(root, 'packages', name, part), join(bundled, name, part), { recursive: true, filter: noMaps });
+  }
 } else if (step === 'postpack') {
   rmSync(packaged, { recursive: true, force: true });
-  rmSync(dirname(bundledRules), { recursive: true, force: true });
+  rmSync(bundled, { recursive: true, force: true });
 } else {
   throw new Error(`usage: pack-server.mjs prepack|postpack (got ${step})`);
 }

@@ -3,3 +3,4 @@ export { createTesseraClient, type TesseraClient, type TesseraClientOptions } fr
 export { TesseraApiError, TesseraConnectionError, problemOf, type Problem } from './errors.js';
 export { paginate, type Page } from './paginate.js';
 export type { paths, components, operations } from '../generated/openapi.js';
+export type * from './types.js';

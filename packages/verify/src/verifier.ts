@@ -1,9 +1,13 @@
-import { isIpAllowed, matchesEndpoint, parseEndpointPatterns, parseIpAllowlist, parseToken, resolveClientAddress, type EndpointPattern, type IpRange } from '@tessera/rules';
-import { KeyObject, verify as verifySignature } from 'node:crypto';
-import { createRemoteJWKSet, customFetch, errors as joseErrors, type JWTPayload } from 'jose';
+import { parseIpAllowlist, parseToken } from '@tessera/rules';
+import { KeyObject } from 'node:crypto';
+import { claimReader, claimsHold, decodeJson, headerDecoder, type Checked, type Claims } from './claims.js';
+import { decision } from './decision.js';
+import { createKeyring, signatureIsValid, supportedAlgorithms, type SignatureAlgorithm } from './keys.js';
 import type { RequestLike } from './request.js';
 import { RevocationFeed } from './revocation-feed.js';
-import { refuse, type Auth, type Verdict } from './verdict.js';
+import { refuse, type Verdict } from './verdict.js';
+
+export type { SignatureAlgorithm } from './keys.js';
 
 /**
  * Options of {@link createVerifier}. Only `issuer` and `audience` are required; follow the
@@ -106,26 +110,7 @@ export interface Verifier {
   close(): void;
 }
 
-interface Checked {
-  readonly auth: Auth;
-  /** Scope decisions already taken for this token, by method, then url. */
-  readonly decisions: Map<string, Map<string, boolean>>;
-  /** What the revocation feed is asked, built once so a cached request allocates nothing. */
-  readonly revocationClaims: { readonly jti: string | undefined; readonly tid: string | null; readonly sub: string; readonly iat: number | undefined; readonly org: string };
-  /** The success verdict, built once. */
-  readonly success: Verdict;
-  readonly endpoints: readonly EndpointPattern[] | null;
-  readonly allowlist: readonly IpRange[];
-  readonly expiresAtMs: number;
-  readonly jti: string | undefined;
-  readonly iat: number | undefined;
-}
-
 const maxCacheEntries = 10_000;
-
-/** The asymmetric algorithms Tessera signs access tokens with (SPEC 5.2). */
-export type SignatureAlgorithm = 'ES256' | 'RS256' | 'EdDSA';
-const supportedAlgorithms: readonly SignatureAlgorithm[] = ['ES256', 'RS256', 'EdDSA'];
 
 /** RFC 6749 §2.3.1: id and secret are form-encoded, joined by a colon, then base64-encoded. */
 export function basicAuthorization(clientId: string, clientSecret: string): string {
@@ -163,14 +148,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const skew = options.clockSkewSeconds ?? 5;
   const prefix = options.tokenPrefix ?? 'tsr';
   const fetchFn = options.fetch ?? fetch;
-  const trustedProxies = parseIpAllowlist(options.trustedProxies ?? []);
-  const audiences = [options.audience].flat() as string[];
-  const jwksCooldownMs = (options.jwksCooldownSeconds ?? 30) * 1000;
-  const jwksMaxAgeMs = (options.jwksMaxAgeSeconds ?? 600) * 1000;
-  const jwks = createRemoteJWKSet(new URL(options.jwksUri ?? `${issuer}/.well-known/jwks.json`), {
-    cooldownDuration: jwksCooldownMs,
-    cacheMaxAge: jwksMaxAgeMs,
-    [customFetch]: (url, init) => fetchFn(url, init),
+  const claimRules = { issuer, audiences: [options.audience].flat() as string[], skewSeconds: skew };
+  const keyFor = createKeyring({
+    jwksUri: options.jwksUri ?? `${issuer}/.well-known/jwks.json`,
+    cooldownMs: (options.jwksCooldownSeconds ?? 30) * 1000,
+    maxAgeMs: (options.jwksMaxAgeSeconds ?? 600) * 1000,
+    fetch: fetchFn,
+    now,
   });
   const algorithms: readonly string[] = (options.algorithms ?? supportedAlgorithms).filter((alg) => supportedAlgorithms.includes(alg));
 
@@ -196,77 +180,24 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const invalid = (description: string) => refuse(realm, 401, 'invalid_token', description);
   // RFC 6750 §3.1 / RFC 7662 §2.2: a revoked, expired or unknown token gets one answer.
   const notValid = () => invalid('The access token is not valid');
+  const unreachable = (): Verdict => refuse(realm, 503, 'temporarily_unavailable', 'The token service could not be reached; try again shortly');
 
-  // Tokens minted from one API token carry the same endpoint and allowlist claims: parse each
-  // distinct list once (bounded), not once per token.
-  const parsedEndpoints = new Map<string, readonly EndpointPattern[]>();
-  const parsedAllowlists = new Map<string, readonly IpRange[]>();
-  function parsedOnce<T>(memo: Map<string, T>, list: readonly string[], parse: (list: string[]) => T): T {
-    const key = list.join('\n');
-    let parsed = memo.get(key);
-    if (parsed === undefined) {
-      parsed = parse([...list]);
-      if (memo.size >= 1000) memo.delete(memo.keys().next().value as string);
-      memo.set(key, parsed);
-    }
-    return parsed;
-  }
-
-  function fromClaims(payload: JWTPayload & Record<string, unknown>): Checked {
-    const endpointsClaim = Array.isArray(payload['endpoints']) ? (payload['endpoints'] as string[]) : [];
-    const allowlistClaim = Array.isArray(payload['ip_allowlist']) ? (payload['ip_allowlist'] as string[]) : [];
-    const kind = typeof payload['scope'] === 'string' ? payload['scope'] : 'all';
-    const auth: Auth = {
-      sub: String(payload.sub),
-      org: String(payload['org'] ?? ''),
-      roles: Array.isArray(payload['roles']) ? (payload['roles'] as string[]) : [],
-      tokenId: typeof payload['tid'] === 'string' ? payload['tid'] : null,
-      scope: { kind, endpoints: kind === 'all' ? [] : endpointsClaim },
-      amr: Array.isArray(payload['amr']) ? (payload['amr'] as string[]) : [],
-      expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
-    };
-    const jti = typeof payload.jti === 'string' ? payload.jti : undefined;
-    const iat = typeof payload.iat === 'number' ? payload.iat : undefined;
-    return {
-      decisions: new Map(),
-      auth,
-      success: { ok: true, auth },
-      endpoints: kind === 'all' ? null : parsedOnce(parsedEndpoints, endpointsClaim, parseEndpointPatterns),
-      allowlist: allowlistClaim.length === 0 ? [] : parsedOnce(parsedAllowlists, allowlistClaim, parseIpAllowlist),
-      expiresAtMs: typeof payload.exp === 'number' ? payload.exp * 1000 : Number.POSITIVE_INFINITY,
-      jti,
-      iat,
-      revocationClaims: { jti, tid: auth.tokenId, sub: auth.sub, iat, org: auth.org },
-    };
-  }
-
-  // Public keys by kid, as node:crypto KeyObjects: jose fetches and caches the JWKS (cooldown
-  // on unknown kids, never a URL from the token); the signature is checked synchronously with
-  // node:crypto, which is markedly faster here than an async WebCrypto verify per token.
-  const keyObjects = new Map<string, { readonly key: KeyObject; readonly checkedAt: number }>();
-  const decodeJson = (part: string): Record<string, unknown> | undefined => {
-    try {
-      const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-      return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-
-  // Every token of one issuer and key shares its header segment: decode each distinct one once.
-  const headers = new Map<string, Record<string, unknown> | undefined>();
-  const decodeHeader = (part: string): Record<string, unknown> | undefined => {
-    if (headers.has(part)) return headers.get(part);
-    const header = decodeJson(part);
-    if (headers.size >= 64) headers.delete(headers.keys().next().value as string);
-    headers.set(part, header);
-    return header;
-  };
+  const fromClaims = claimReader();
+  const decodeHeader = headerDecoder();
+  const authorize = decision({
+    realm,
+    feed,
+    trustedProxies: parseIpAllowlist(options.trustedProxies ?? []),
+    enforceScope: options.enforceScope !== false,
+    caseInsensitivePaths: options.caseInsensitivePaths ?? false,
+    notValid,
+    forget: (cacheKey) => cache.delete(cacheKey),
+  });
 
   async function checkJwt(token: string): Promise<Checked | Verdict> {
     const [encodedHeader, encodedPayload, encodedSignature] = token.split('.') as [string, string, string];
     const header = decodeHeader(encodedHeader);
-    const payload = decodeJson(encodedPayload) as (JWTPayload & Record<string, unknown>) | undefined;
+    const payload = decodeJson(encodedPayload) as Claims | undefined;
     if (!header || !payload) return notValid();
     // RFC 8725 §3.1: only the configured algorithms; `none` and HMAC can never pass.
     if (typeof header['alg'] !== 'string' || !algorithms.includes(header['alg'])) return notValid();
@@ -274,73 +205,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
     // RFC 9068 §4: the type must be at+jwt (application/at+jwt).
     if (header['typ'] !== 'at+jwt' && header['typ'] !== 'application/at+jwt') return notValid();
     if (typeof header['kid'] !== 'string' || header['kid'].length > 200) return notValid();
-    const kid = header['kid'];
-    // Keys are remembered by kid and algorithm: a token naming another algorithm for a known
-    // kid goes back to the JWKS, which has no such key.
-    const keyId = `${alg} ${kid}`;
-    let known = keyObjects.get(keyId);
-    // A key is trusted for jwksMaxAgeSeconds, then looked up again: one the issuer has retired
-    // from its JWKS (every token it signed has expired) stops verifying anything new.
-    if (!known || now() - known.checkedAt > jwksMaxAgeMs) {
-      try {
-        // jose picks the JWKS key by kid and, RFC 7517 §4.4, only one whose `alg` is the
-        // token's (and whose key type fits it): the published algorithm decides.
-        known = { key: KeyObject.from((await jwks({ alg, kid }, undefined as never)) as CryptoKey), checkedAt: now() };
-        keyObjects.set(keyId, known);
-      } catch (error) {
-        // No such key in the issuer's JWKS (or asked again within the cooldown): a forged or
-        // foreign token, or a retired key. Anything else (JWKS unreachable, timed out,
-        // unreadable) is our outage, not the caller's fault: a key already known keeps working
-        // until the JWKS answers again; an unknown one is a 503, so clients retry.
-        if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys || error instanceof joseErrors.JOSENotSupported) {
-          keyObjects.delete(keyId);
-          return notValid();
-        }
-        if (!known) return unreachable();
-        // Ask again after the cooldown, not on every request while the outage lasts.
-        known = { key: known.key, checkedAt: now() - jwksMaxAgeMs + jwksCooldownMs };
-        keyObjects.set(keyId, known);
-      }
-    }
-    const key = known.key;
-    const signature = Buffer.from(encodedSignature, 'base64url');
+    const found = keyFor(alg, header['kid']);
+    const key = found instanceof KeyObject ? found : await found;
+    if (key === 'unreachable') return unreachable();
+    if (key === 'unknown') return notValid();
     const data = Buffer.from(`${encodedHeader}.${encodedPayload}`);
-    if (!keyFits(alg, key)) return notValid();
-    let signatureOk: boolean;
-    try {
-      signatureOk =
-        alg === 'EdDSA'
-          ? verifySignature(null, data, key, signature)
-          : alg === 'ES256'
-            ? // RFC 7518 §3.4: JWS carries R || S, not DER.
-              verifySignature('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature)
-            : verifySignature('sha256', data, key, signature);
-    } catch {
-      signatureOk = false;
-    }
-    if (!signatureOk) return notValid();
-    const nowSeconds = now() / 1000;
-    if (payload.iss !== issuer) return notValid();
-    const aud = [payload.aud].flat();
-    if (!aud.some((value) => typeof value === 'string' && audiences.includes(value))) return notValid();
-    if (typeof payload.exp !== 'number' || payload.exp + skew <= nowSeconds) return notValid();
-    if (typeof payload.nbf === 'number' && payload.nbf - skew > nowSeconds) return notValid();
-    if (typeof payload.iat !== 'number' || payload.iat - skew > nowSeconds) return notValid();
-    if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string') return notValid();
+    if (!signatureIsValid(alg, key, data, Buffer.from(encodedSignature, 'base64url'))) return notValid();
+    if (!claimsHold(payload, claimRules, now() / 1000)) return notValid();
     try {
       return fromClaims(payload);
     } catch {
       // Unparseable endpoint or allowlist claims: refuse rather than guess.
       return notValid();
     }
-  }
-
-  /** Belt and braces: the key's type must be the one the algorithm is defined for. */
-  function keyFits(alg: SignatureAlgorithm, key: KeyObject): boolean {
-    const type = key.asymmetricKeyType;
-    if (alg === 'EdDSA') return type === 'ed25519';
-    if (alg === 'ES256') return type === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
-    return type === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
   }
 
   async function checkDirect(token: string): Promise<Checked | Verdict> {
@@ -355,7 +232,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       body: new URLSearchParams({ token, token_type_hint: 'api_token' }).toString(),
     });
     if (!response.ok) return unreachable();
-    const body = (await response.json()) as Record<string, unknown> & JWTPayload;
+    const body = (await response.json()) as Claims;
     if (body['active'] !== true) return notValid();
     const checked = fromClaims(body);
     const ttl = (introspection.cacheSeconds ?? 10) * 1000;
@@ -364,32 +241,6 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   const bearer = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
-  const unreachable = (): Verdict => refuse(realm, 503, 'temporarily_unavailable', 'The token service could not be reached; try again shortly');
-
-  /** Revocation, client address and scope: everything after the credential itself is known good. */
-  function authorize(request: RequestLike, cacheKey: string, checked: Checked): Verdict {
-    if (feed?.isRevoked(checked.revocationClaims)) {
-      cache.delete(cacheKey);
-      return notValid();
-    }
-    // The client address is resolved only when an allowlist needs it.
-    if (checked.allowlist.length > 0) {
-      const clientIp = resolveClientAddress(request.remoteAddress ?? '', request.header('x-forwarded-for'), trustedProxies);
-      if (!isIpAllowed(checked.allowlist, clientIp)) return notValid();
-    }
-    if (options.enforceScope !== false && checked.endpoints !== null) {
-      let byUrl = checked.decisions.get(request.method);
-      if (byUrl === undefined) checked.decisions.set(request.method, (byUrl = new Map()));
-      let allowed = byUrl.get(request.url);
-      if (allowed === undefined) {
-        allowed = matchesEndpoint(checked.endpoints, request.method, request.url, { caseInsensitive: options.caseInsensitivePaths ?? false });
-        // Bounded: a client walking many distinct URLs with one token must not grow memory.
-        if (byUrl.size < 256 && checked.decisions.size < 16) byUrl.set(request.url, allowed);
-      }
-      if (!allowed) return refuse(realm, 403, 'insufficient_scope', `The token's scope does not include ${request.method} ${request.url.split('?')[0]}`);
-    }
-    return checked.success;
-  }
 
   function verifySync(request: RequestLike): Verdict | undefined {
     const authorization = request.header('authorization');

@@ -1,5 +1,5 @@
 import { auditOf } from './context.js';
-import { createOwner } from './directory.js';
+import { createOwner } from './directory/index.js';
 import { randomBase62, type Clock, type Random } from './ports.js';
 import { builtinRoles } from './rights.js';
 import { hashPassword } from './secrets.js';

@@ -3,7 +3,7 @@ import { auditOf, type RequestContext } from './context.js';
 import { TesseraError, invalid } from './errors.js';
 import type { Clock } from './ports.js';
 import type { Store } from './store.js';
-import { findTokenByValue } from './tokens-identify.js';
+import { findTokenByValue } from './tokens/identify.js';
 
 /** One reported match, as GitHub's secret scanning partner program sends it. */
 export interface SecretReport {

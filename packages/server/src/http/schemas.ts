@@ -2,7 +2,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { ENDPOINT_PATTERN_LIMITS, ENDPOINT_PATTERN_SHAPE, IP_ALLOWLIST_LIMITS, IP_ENTRY_SHAPE, RELATIVE_DURATION_PATTERN } from '@tessera/rules';
 import { passwordRules } from '../core/auth.js';
 import type { Group, Org, Role } from '../core/model.js';
-import type { GroupView, PrincipalView } from '../core/directory.js';
+import type { GroupView, PrincipalView } from '../core/directory/index.js';
 import { allRights } from '../core/rights.js';
 
 /** Schemas shared by several routes. Each route's own schemas live beside it. */

@@ -8,7 +8,7 @@ import { toView, type TokenRow } from './sql-token-rows.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** The computed status in SQL, the same rules as core/tokens.ts `tokenStatus` (for the status sort). */
+/** The computed status in SQL, the same rules as core/tokens/status.ts `tokenStatus` (for the status sort). */
 function statusSql(now: Date, idleSeconds: number | null) {
   const idleBefore = idleSeconds === null ? null : new Date(now.getTime() - idleSeconds * 1000);
   return sql<string>`CASE

@@ -15,10 +15,7 @@ describe('tessera user, service-account, group, role, org and app, against a rea
   let world: CliWorld;
   before(async () => {
     world = await startCliWorld();
-    ts = world.ts;
-    cli = world.cli;
-    member = world.member;
-    aliceId = world.aliceId;
+    ({ ts, cli, member, aliceId } = world);
   });
   after(async () => world.close());
 

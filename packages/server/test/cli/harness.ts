@@ -74,60 +74,56 @@ export function cliFor(ts: TestServer | undefined, prefix = 'tessera-cli-'): Cli
   const configDir = mkdtempSync(join(tmpdir(), prefix));
   const transcripts: { args: readonly string[]; stdout: string; stderr: string }[] = [];
 
-  function run(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+  /** Spawns the CLI; `closed` resolves with its exit code once its output is recorded. */
+  function launch(args: readonly string[], options: RunOptions) {
     const child = spawn(cliCommand[0] as string, [...cliCommand.slice(1), ...args], {
       env: cleanEnv({ TESSERA_CONFIG_DIR: configDir, ...options.env }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const output = { stdout: '', stderr: '' };
+    child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
-    return new Promise((resolve, reject) => {
+    const closed = new Promise<number | null>((resolve, reject) => {
       child.once('error', reject);
       child.once('close', (code) => {
-        transcripts.push({ args, stdout, stderr });
-        resolve({
-          code,
-          stdout,
-          stderr,
-          json() {
-            try {
-              return JSON.parse(stdout);
-            } catch {
-              throw new Error(`stdout of tessera ${args.join(' ')} is not one JSON document:\n${stdout}\nstderr:\n${stderr}`);
-            }
-          },
-        });
+        transcripts.push({ args, ...output });
+        resolve(code);
       });
     });
+    return { child, output, closed };
+  }
+
+  async function run(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+    const { output, closed } = launch(args, options);
+    const code = await closed;
+    const { stdout, stderr } = output;
+    return {
+      code,
+      stdout,
+      stderr,
+      json() {
+        try {
+          return JSON.parse(stdout);
+        } catch {
+          throw new Error(`stdout of tessera ${args.join(' ')} is not one JSON document:\n${stdout}\nstderr:\n${stderr}`);
+        }
+      },
+    };
   }
 
   function start(args: readonly string[], options: RunOptions = {}): RunningCli {
-    const child = spawn(cliCommand[0] as string, [...cliCommand.slice(1), ...args], {
-      env: cleanEnv({ TESSERA_CONFIG_DIR: configDir, ...options.env }),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdin.end(options.input ?? '');
-    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => {
-      transcripts.push({ args, stdout, stderr });
-      resolve(code);
-    }));
+    const { child, output, closed: exited } = launch(args, options);
     return {
-      stdout: () => stdout,
-      stderr: () => stderr,
+      stdout: () => output.stdout,
+      stderr: () => output.stderr,
       waitFor(pattern, ms = 20_000) {
         return new Promise((resolve, reject) => {
           const started = Date.now();
           const check = () => {
-            if (pattern.test(stdout)) resolve();
-            else if (child.exitCode !== null || Date.now() - started > ms) reject(new Error(`no ${pattern} in stdout:\n${stdout}\nstderr:\n${stderr}`));
+            if (pattern.test(output.stdout)) resolve();
+            else if (child.exitCode !== null || Date.now() - started > ms) reject(new Error(`no ${pattern} in stdout:\n${output.stdout}\nstderr:\n${output.stderr}`));
             else setTimeout(check, 50);
           };
           check();

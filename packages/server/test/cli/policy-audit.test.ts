@@ -14,11 +14,7 @@ describe('tessera policy and audit, against a real server', () => {
   let world: CliWorld;
   before(async () => {
     world = await startCliWorld();
-    ts = world.ts;
-    cli = world.cli;
-    member = world.member;
-    admin = world.admin;
-    aliceId = world.aliceId;
+    ({ ts, cli, member, admin, aliceId } = world);
   });
   after(async () => world.close());
 

@@ -18,8 +18,7 @@ describe('tessera token create: the seed\'s defaults and its line', () => {
 
   before(async () => {
     world = await startCliWorld();
-    ts = world.ts;
-    cli = world.cli;
+    ({ ts, cli } = world);
   });
   after(async () => world.close());
 

@@ -1,49 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { startServe, stopServe, type ServeProcess } from '../support/serve.js';
 
-const main = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.ts');
-
-interface Served {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly url: string;
-  readonly output: () => string;
-}
-
-/** Runs `tessera serve` as a process, as `npm start` does, and waits for its banner. */
-async function serve(env: Record<string, string>): Promise<Served> {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', main, 'serve'], {
-    env: { ...process.env, TESSERA_PORT: '0', TESSERA_LOG_LEVEL: 'warn', ...env },
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 60_000);
-    const check = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    };
-    child.stdout.on('data', check);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
-  });
-  return { child, url, output: () => output };
-}
-
-function stop(served: Served): Promise<number | null> {
-  return new Promise((resolve) => {
-    served.child.once('exit', (code) => resolve(code));
-    served.child.kill('SIGTERM');
-  });
-}
+const serve = startServe;
+const stop = (served: ServeProcess) => stopServe(served);
 
 async function json(url: string, init: { method?: string; token?: string; body?: unknown } = {}) {
   const response = await fetch(url, {
@@ -90,25 +54,11 @@ describe('tessera serve on the embedded database', () => {
   });
 
   it('refuses a bad configuration at boot, naming the variable', async () => {
-    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', main, 'serve'], {
-      env: { ...process.env, TESSERA_PORT: 'eighty' },
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    assert.equal(code, 2);
-    assert.match(stderr, /TESSERA_PORT: expected a whole number from 0 to 65535, got "eighty"/);
+    await assert.rejects(serve({ TESSERA_PORT: 'eighty' }), /exited with 2 before listening:[\s\S]*TESSERA_PORT: expected a whole number from 0 to 65535, got "eighty"/);
   });
 
   it('requires a secret key with PostgreSQL', async () => {
-    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', main, 'serve'], {
-      env: { ...process.env, TESSERA_DATABASE_URL: 'postgres://127.0.0.1:1/none', TESSERA_SECRET_KEY: '' },
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    assert.equal(code, 2);
-    assert.match(stderr, /TESSERA_SECRET_KEY: required with TESSERA_DATABASE_URL/);
+    await assert.rejects(serve({ TESSERA_DATABASE_URL: 'postgres://127.0.0.1:1/none', TESSERA_SECRET_KEY: '' }), /exited with 2 before listening:[\s\S]*TESSERA_SECRET_KEY: required with TESSERA_DATABASE_URL/);
   });
 });
 
@@ -149,7 +99,6 @@ describe('tessera serve drains on SIGTERM', () => {
     const before = await get(`${served.url}/healthz`);
     assert.equal(before.connection, 'keep-alive');
 
-    const exited = new Promise<number | null>((resolve) => served.child.once('exit', resolve));
     const signalled = Date.now();
     served.child.kill('SIGTERM');
     // Readiness flips before anything else (the signal handler runs on the next turn of the loop).
@@ -166,7 +115,7 @@ describe('tessera serve drains on SIGTERM', () => {
     await reading;
     assert.match(stream, /retry: \d+\nevent: reconnect\n/, 'the feed follower got a reconnect hint before the stream ended');
 
-    assert.equal(await exited, 0, served.output());
+    assert.equal(await served.exited, 0, served.output());
     const stoppedMs = Date.now() - signalled;
     console.log(`# drain: /readyz 503 after ${flippedMs} ms, exit after ${stoppedMs} ms (drain 2 s)`);
     assert.ok(stoppedMs >= 2000 && stoppedMs < 6000, `stopped after ${stoppedMs} ms`);

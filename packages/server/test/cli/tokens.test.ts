@@ -18,10 +18,7 @@ describe('tessera token, against a real server', () => {
   let world: CliWorld;
   before(async () => {
     world = await startCliWorld();
-    ts = world.ts;
-    cli = world.cli;
-    member = world.member;
-    admin = world.admin;
+    ({ ts, cli, member, admin } = world);
   });
   after(async () => world.close());
 

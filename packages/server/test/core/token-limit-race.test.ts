@@ -4,12 +4,12 @@ import pg from 'pg';
 import { buildActor } from '../../src/core/auth.js';
 import { bootstrapInstance } from '../../src/core/bootstrap.js';
 import type { ActorContext } from '../../src/core/context.js';
-import { createDirectoryService } from '../../src/core/directory.js';
+import { createDirectoryService } from '../../src/core/directory/index.js';
 import { TesseraError } from '../../src/core/errors.js';
 import type { Principal } from '../../src/core/model.js';
 import { systemClock, systemRandom } from '../../src/core/ports.js';
 import type { Store } from '../../src/core/store.js';
-import { createTokenService } from '../../src/core/tokens.js';
+import { createTokenService } from '../../src/core/tokens/index.js';
 import { createUsageRecorder } from '../../src/core/usage.js';
 import { databaseTargets, type TestDatabase } from '../support/databases.js';
 

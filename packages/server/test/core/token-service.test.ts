@@ -6,14 +6,14 @@ import { formatToken, generateSecret, generateTokenId, matchesEndpoint, parseEnd
 import { buildActor } from '../../src/core/auth.js';
 import { bootstrapInstance } from '../../src/core/bootstrap.js';
 import type { ActorContext } from '../../src/core/context.js';
-import { createDirectoryService } from '../../src/core/directory.js';
+import { createDirectoryService } from '../../src/core/directory/index.js';
 import { TesseraError } from '../../src/core/errors.js';
 import type { Preset, Principal } from '../../src/core/model.js';
 import { defaultPolicy, type Policy } from '../../src/core/policy.js';
 import { systemRandom } from '../../src/core/ports.js';
 import type { AuthMethod } from '../../src/core/rights.js';
 import type { Store } from '../../src/core/store.js';
-import { createTokenService, type TokenInput } from '../../src/core/tokens.js';
+import { createTokenService, type TokenInput } from '../../src/core/tokens/index.js';
 import { createUsageRecorder } from '../../src/core/usage.js';
 import { databaseTargets, type TestDatabase } from '../support/databases.js';
 import { TestClock } from '../support/server.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { clusterUnavailable, createCluster, type Cluster } from './cluster.js';
 import { checkInvariants, printReport } from './invariants.js';
-import { call, isReady, prepareWorld, secretKey, sleep, startInstance, startLoad, stopInstance, until, type Instance, type World } from './support.js';
+import { call, isReady, prepareWorld, secretKey, sleep, startFleet, startInstance, startLoad, stopFleet, until, type Instance, type World } from './support.js';
 
 const skip = clusterUnavailable();
 
@@ -20,12 +20,11 @@ describe('three instances: replay, SIGKILL, rolling restart', { skip, timeout: 6
     cluster = await createCluster();
     await cluster.query('CREATE DATABASE three');
     env = { TESSERA_DATABASE_URL: cluster.urlOf('three'), TESSERA_SECRET_KEY: secretKey, TESSERA_SHUTDOWN_DRAIN_SECONDS: '2' };
-    instances.push(await startInstance(env));
-    instances.push(...(await Promise.all([1, 2].map(() => startInstance(env)))));
+    instances.push(...(await startFleet(env)));
     world = await prepareWorld((instances[0] as Instance).url);
   });
   after(async () => {
-    for (const instance of instances) await stopInstance(instance, 'SIGKILL');
+    await stopFleet(instances);
     cluster?.destroy();
   });
   const urls = () => instances.map((instance) => instance.url);

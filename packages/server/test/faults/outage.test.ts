@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { clusterUnavailable, createCluster, type Cluster } from './cluster.js';
 import { checkInvariants, printReport } from './invariants.js';
-import { basic, call, isOutageAnswer, isReady, prepareWorld, secretKey, sleep, startInstance, startLoad, stopInstance, until, type Instance, type World } from './support.js';
+import { basic, call, isOutageAnswer, isReady, prepareWorld, secretKey, sleep, startFleet, startLoad, stopFleet, until, type Instance, type World } from './support.js';
 
 const skip = clusterUnavailable();
 
@@ -25,12 +25,11 @@ describe('database outages', { skip, timeout: 300_000 }, () => {
       TESSERA_DATABASE_CONNECT_TIMEOUT_MS: '1000',
       TESSERA_DATABASE_STATEMENT_TIMEOUT_MS: '1000',
     };
-    instances.push(await startInstance(env));
-    instances.push(...(await Promise.all([1, 2].map(() => startInstance(env)))));
+    instances.push(...(await startFleet(env)));
     world = await prepareWorld((instances[0] as Instance).url);
   });
   after(async () => {
-    for (const instance of instances) await stopInstance(instance, 'SIGKILL');
+    await stopFleet(instances);
     cluster?.destroy();
   });
   const urls = () => instances.map((instance) => instance.url);

@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const main = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.ts');
+import { startServe, stopServe, type ServeProcess } from '../support/serve.js';
 
 export const adminPassword = 'fault suite admin password';
 export const userPassword = 'fault suite user password';
@@ -13,61 +9,33 @@ export const issuer = 'http://tessera.faults.test';
 export const secretKey = randomBytes(32).toString('base64');
 
 /** A `tessera serve` process, as an operator runs it. */
-export interface Instance {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly url: string;
-  /** Resolves with the exit code (or the signal's name) when the process ends. */
-  readonly exited: Promise<number | string>;
-  readonly output: () => string;
-  readonly alive: () => boolean;
+export type Instance = ServeProcess;
+
+/** Starts `tessera serve` with `env` over the fault suite's defaults and waits for its banner. */
+export function startInstance(env: Record<string, string>): Promise<Instance> {
+  return startServe({
+    TESSERA_ISSUER: issuer,
+    TESSERA_ADMIN_PASSWORD: adminPassword,
+    // The load comes from one address; the per-address limit is not what is under test.
+    TESSERA_TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000',
+    TESSERA_TOKEN_RATE_LIMIT_PER_TOKEN: '1000000',
+    ...env,
+  });
 }
 
-/** Starts `tessera serve` with `env` and waits for its banner. */
-export async function startInstance(env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', main, 'serve'], {
-    env: {
-      ...process.env,
-      TESSERA_PORT: '0',
-      TESSERA_LOG_LEVEL: 'warn',
-      TESSERA_ISSUER: issuer,
-      TESSERA_ADMIN_PASSWORD: adminPassword,
-      // The load comes from one address; the per-address limit is not what is under test.
-      TESSERA_TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000',
-      TESSERA_TOKEN_RATE_LIMIT_PER_TOKEN: '1000000',
-      ...env,
-    },
-  });
-  let output = '';
-  let alive = true;
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => {
-      alive = false;
-      resolve(code ?? signal ?? 'unknown');
-    }),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`instance did not start:\n${output}`)), 90_000);
-    const check = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    };
-    child.stdout.on('data', check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`instance exited with ${code} before listening:\n${output}`));
-    });
-  });
-  return { child, url, exited, output: () => output, alive: () => alive };
+export const stopInstance = stopServe;
+
+/**
+ * Three instances on one database, as behind a load balancer: the first starts alone (it runs
+ * the migrations), the other two together.
+ */
+export async function startFleet(env: Record<string, string>): Promise<Instance[]> {
+  const first = await startInstance(env);
+  return [first, ...(await Promise.all([1, 2].map(() => startInstance(env))))];
 }
 
-export async function stopInstance(instance: Instance, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
-  if (instance.alive()) instance.child.kill(signal);
-  return instance.exited;
+export async function stopFleet(instances: readonly Instance[], signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  for (const instance of instances) await stopInstance(instance, signal);
 }
 
 export interface Answer {

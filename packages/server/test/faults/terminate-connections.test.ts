@@ -4,7 +4,7 @@ import { TesseraError } from '../../src/core/errors.js';
 import { openStorage, type Storage } from '../../src/storage/database.js';
 import { clusterUnavailable, createCluster, type Cluster } from './cluster.js';
 import { checkInvariants, printReport } from './invariants.js';
-import { isReady, prepareWorld, secretKey, sleep, startInstance, startLoad, stopInstance, until, type Instance } from './support.js';
+import { isReady, prepareWorld, secretKey, sleep, startFleet, startLoad, stopFleet, until, type Instance } from './support.js';
 
 const skip = clusterUnavailable();
 
@@ -94,11 +94,10 @@ describe('terminated database connections', { skip, timeout: 300_000 }, () => {
     before(async () => {
       await cluster.query('CREATE DATABASE served');
       const env = { TESSERA_DATABASE_URL: cluster.urlOf('served'), TESSERA_SECRET_KEY: secretKey };
-      instances.push(await startInstance(env));
-      instances.push(...(await Promise.all([1, 2].map(() => startInstance(env)))));
+      instances.push(...(await startFleet(env)));
     });
     after(async () => {
-      for (const instance of instances) await stopInstance(instance, 'SIGKILL');
+      await stopFleet(instances);
     });
 
     it(`every connection terminated ${rounds} times: no process exits, every failed answer is a 503 with Retry-After, nothing acknowledged is lost`, async () => {

@@ -5,7 +5,7 @@ import { TesseraError } from '../../src/core/errors.js';
 import type { ApiToken, TokenStatus } from '../../src/core/model.js';
 import { defaultPolicy } from '../../src/core/policy.js';
 import { tokenSortColumns, type Store, type TokenListQuery, type TokenView } from '../../src/core/store.js';
-import { tokenStatus } from '../../src/core/tokens.js';
+import { tokenStatus } from '../../src/core/tokens/index.js';
 import { databaseTargets, type TestDatabase } from '../support/databases.js';
 
 const day = 86_400_000;

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { allRights } from '../../core/rights.js';
+import { allRights, type Right } from '../../core/rights.js';
 import type { Role } from '../client.js';
 import type { Context, ContextOf } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -62,7 +62,7 @@ export function registerRoleCommands(program: Command, contextOf: ContextOf): vo
     .addOption(rightOption('a right the role carries; repeatable').makeOptionMandatory())
     .option('--description <text>', 'what the role is for')
     .addHelpText('after', `\nRights: ${allRights.join(', ')}\n${examples('tessera role create token-auditor --right audit.read --right tokens.all --description "Reads tokens and the audit log"')}`)
-    .action(async (name: string, options: { right: string[]; description?: string }, cmd: Command) => {
+    .action(async (name: string, options: { right: Right[]; description?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       const created = await (await ctx.client()).roles.create({ name, rights: options.right, ...(options.description !== undefined && { description: options.description }) });
       ctx.out.result(created, () => {
@@ -78,7 +78,7 @@ export function registerRoleCommands(program: Command, contextOf: ContextOf): vo
     .addOption(rightOption('a right the role carries; repeatable'))
     .option('--description <text>', 'what the role is for')
     .addHelpText('after', examples('tessera role edit token-auditor --right audit.read'))
-    .action(async (ref: string, options: { right?: string[]; description?: string }, cmd: Command) => {
+    .action(async (ref: string, options: { right?: Right[]; description?: string }, cmd: Command) => {
       const ctx = contextOf(cmd);
       if (options.right === undefined && options.description === undefined) throw new UsageError('Nothing to change: give --right or --description');
       const client = await ctx.client();

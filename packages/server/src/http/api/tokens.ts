@@ -1,7 +1,7 @@
 import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Container } from '../../app/container.js';
 import { tokenSortColumns, type TokenSortColumn } from '../../core/store.js';
-import type { TokenDetails } from '../../core/tokens.js';
+import type { TokenDetails } from '../../core/tokens/index.js';
 import { actorContext } from '../request-context.js';
 import { EXPIRY_INPUT_PATTERN } from '@tessera/rules';
 import {

@@ -1,12 +1,12 @@
 import { parseToken } from '@tessera/rules';
-import { authorize } from './authorize.js';
-import { auditOf, type ActorContext } from './context.js';
-import { TesseraError } from './errors.js';
-import type { ApiToken } from './model.js';
-import type { Clock } from './ports.js';
-import { hashSecret, hashesEqual } from './secrets.js';
-import type { Store } from './store.js';
-import type { TokenDetails, TokenService } from './tokens.js';
+import { authorize } from '../authorize.js';
+import { auditOf, type ActorContext } from '../context.js';
+import { TesseraError } from '../errors.js';
+import type { ApiToken } from '../model.js';
+import type { Clock } from '../ports.js';
+import { hashSecret, hashesEqual } from '../secrets.js';
+import type { Store } from '../store.js';
+import type { TokenDetails, TokenService } from './index.js';
 
 /** Why a presented value is or is not one of ours; `malformed` is decided without storage. */
 export type ValueVerdict =

@@ -1,8 +1,8 @@
-import { TesseraError } from './errors.js';
-import type { ActorContext } from './context.js';
-import type { Clock } from './ports.js';
-import type { Store, UsageCount } from './store.js';
-import type { TokenService } from './tokens.js';
+import { TesseraError } from '../errors.js';
+import type { ActorContext } from '../context.js';
+import type { Clock } from '../ports.js';
+import type { Store, UsageCount } from '../store.js';
+import type { TokenService } from './index.js';
 
 /** One token's exchanges and denials per minute over a window (issue 17). */
 export interface TokenUsage {

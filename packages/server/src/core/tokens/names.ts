@@ -1,5 +1,5 @@
-import { TesseraError } from './errors.js';
-import type { Store } from './store.js';
+import { TesseraError } from '../errors.js';
+import type { Store } from '../store.js';
 
 /** The seeds' default name: `<owner>_api_token` (the `apitoken create` seed). */
 export function defaultTokenName(username: string): string {
