@@ -11,9 +11,10 @@
 // package's own node_modules, and the workspace links live in the root one, so prepack copies
 // the built packages there (postpack removes them). Their sources are copied too, though their
 // `files` keep them out of the tarball: meanwhile the checkout's tests, which resolve them by the
-// development condition to src/, see the same code. openapi-fetch, which the client calls at
-// run time, is a dependency of the server too, so the install fetches it beside the bundle.
-import { cpSync, existsSync, rmSync } from 'node:fs';
+// development condition to src/, see the same code. npm installs nothing for a bundled package:
+// what the client needs at run time (openapi-fetch and its helpers) is bundled beside it, its
+// built files only.
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from './build.mjs';
@@ -24,6 +25,21 @@ const bundled = join(root, 'packages/server/node_modules/@tessera');
 /** Each bundled package and what of it is copied; its own `files` decides what is packed. */
 const bundles = { rules: ['package.json', 'src', 'dist'], client: ['package.json', 'src', 'dist', 'generated'] };
 const noMaps = (source) => !source.endsWith('.map');
+const serverModules = join(root, 'packages/server/node_modules');
+
+/** The registry packages the bundled ones depend on, transitively, as installed in the root node_modules. */
+function runtimeDependencies() {
+  const found = new Set();
+  const visit = (manifest) => {
+    for (const name of Object.keys(JSON.parse(readFileSync(manifest, 'utf8')).dependencies ?? {})) {
+      if (name.startsWith('@tessera/') || found.has(name)) continue;
+      found.add(name);
+      visit(join(root, 'node_modules', name, 'package.json'));
+    }
+  };
+  for (const name of Object.keys(bundles)) visit(join(root, 'packages', name, 'package.json'));
+  return [...found];
+}
 
 const step = process.argv[2];
 if (step === 'prepack') {
@@ -35,9 +51,17 @@ if (step === 'prepack') {
     rmSync(join(bundled, name), { recursive: true, force: true });
     for (const part of parts) cpSync(join(root, 'packages', name, part), join(bundled, name, part), { recursive: true, filter: noMaps });
   }
+  for (const name of runtimeDependencies()) {
+    rmSync(join(serverModules, name), { recursive: true, force: true });
+    for (const part of ['package.json', 'dist', 'LICENSE']) {
+      const from = join(root, 'node_modules', name, part);
+      if (existsSync(from)) cpSync(from, join(serverModules, name, part), { recursive: true, filter: noMaps });
+    }
+  }
 } else if (step === 'postpack') {
   rmSync(packaged, { recursive: true, force: true });
   rmSync(bundled, { recursive: true, force: true });
+  for (const name of runtimeDependencies()) rmSync(join(serverModules, name), { recursive: true, force: true });
 } else {
   throw new Error(`usage: pack-server.mjs prepack|postpack (got ${step})`);
 }

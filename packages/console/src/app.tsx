@@ -1,7 +1,9 @@
 import type { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useContext, useEffect, useMemo, useState } from 'preact/hooks';
 import { api, problemOf, setUnauthenticatedHandler, type Me, type Problem } from './api.js';
+import { LiveRegion } from './components/announce.js';
 import { ProblemAlert } from './components/form.js';
+import { PrincipalRedirect } from './components/principal-link.js';
 import { ApiTokensPage } from './pages/api-tokens.js';
 import { AppsPage } from './pages/apps.js';
 import { WebhooksPage } from './pages/webhooks.js';
@@ -82,6 +84,7 @@ function Layout(props: { session: Session; path: string; children: ComponentChil
       </nav>
       <main id="main" tabIndex={-1}>
         {props.children}
+        <LiveRegion />
       </main>
     </div>
   );
@@ -102,8 +105,42 @@ function NotFound(props: { path: string }) {
   );
 }
 
+/**
+ * What a member who opens an admin page by its address sees: a plain refusal, without the
+ * page's filters and without the names of internal rights (the server still refuses the data).
+ */
+function Refusal(props: { title: string }) {
+  return (
+    <>
+      <h1>{props.title}</h1>
+      <div class="problem" role="alert" data-testid="refusal">
+        <strong>You do not have access to this page.</strong>
+        <p>It is for administrators of your organization. Ask one of them if you need it, or go back to{' '}
+          <a href={href('/profile')} onClick={(e) => onLinkClick(e, '/profile')}>
+            your profile
+          </a>
+          .
+        </p>
+      </div>
+    </>
+  );
+}
+
+/** Admin pages and the rights (any one of them) their navigation entry needs. */
+const guarded: { path: string; title: string; rights: readonly (readonly string[])[] }[] = [
+  { path: '/security/users', title: 'Users', rights: [navRights.users] },
+  { path: '/security/service-accounts', title: 'Service accounts', rights: [navRights.users] },
+  { path: '/security/api-tokens', title: 'API tokens', rights: [navRights.apiTokens] },
+  { path: '/security/apps', title: 'Apps', rights: [navRights.apps] },
+  { path: '/security/webhooks', title: 'Webhooks', rights: [navRights.apps, navRights.apiTokens] },
+  { path: '/security/audit', title: 'Audit log', rights: [navRights.audit] },
+];
+
 function Routes(props: { path: string; search: URLSearchParams }) {
   const { path } = props;
+  const session = useContext(SessionContext);
+  const guard = guarded.find((g) => path === g.path || path.startsWith(`${g.path}/`));
+  if (guard && session && !guard.rights.every((any) => any.some((right) => session.has(right)))) return <Refusal title={guard.title} />;
   if (path === '/' || path === '/profile' || path === '/profile/password') return <ProfilePage tab={path === '/profile/password' ? 'password' : 'tokens'} />;
   if (path === '/security/users') return <PrincipalsPage kind="user" />;
   if (path === '/security/service-accounts') return <PrincipalsPage kind="service_account" />;
@@ -111,6 +148,8 @@ function Routes(props: { path: string; search: URLSearchParams }) {
   if (user) return <PrincipalPage kind="user" id={user['id'] as string} tab={user['tab'] ?? 'tokens'} />;
   const sa = match('/security/service-accounts/:id', path) ?? match('/security/service-accounts/:id/:tab', path);
   if (sa) return <PrincipalPage kind="service_account" id={sa['id'] as string} tab={sa['tab'] ?? 'tokens'} />;
+  const principal = match('/security/principals/:id', path);
+  if (principal) return <PrincipalRedirect id={principal['id'] as string} />;
   if (path === '/security/api-tokens') return <ApiTokensPage search={props.search} />;
   if (path === '/security/apps') return <AppsPage />;
   if (path === '/security/webhooks') return <WebhooksPage />;

@@ -23,14 +23,37 @@ function messageOf(check: () => unknown): string | undefined {
   }
 }
 
+/**
+ * Checks each line of a textarea on its own and names every bad one by the line the person
+ * sees ("line 2: …", blank lines counted), so one pass fixes them all; when every line is fine
+ * the whole list is checked for its own limits (how many entries). `strip` removes the rules'
+ * "at position 1" of a one-entry list.
+ */
+function checkLines(text: string, check: (lines: string[]) => unknown, strip: RegExp): string | undefined {
+  const bad: string[] = [];
+  text.split(/\r\n|\r|\n/).forEach((line, index) => {
+    if (line.trim() === '') return;
+    const message = messageOf(() => check([line.trim()]));
+    if (message) bad.push(`line ${index + 1}: ${message.replace(strip, '')}`);
+  });
+  if (bad.length) return bad.join('\n');
+  return messageOf(() => check(linesOf(text)));
+}
+
 /** An IP allowlist, one entry per line: IPv4, IPv6, CIDR or a range a - b. */
 export function checkIpAllowlist(text: string): string | undefined {
-  return messageOf(() => parseIpAllowlist(linesOf(text)));
+  return checkLines(text, parseIpAllowlist, / at position 1(?=:)/);
 }
 
 /** Allowed endpoints, one pattern per line: /plans/*, GET /clients, GET,POST /reports. */
 export function checkEndpoints(text: string): string | undefined {
-  return messageOf(() => parseEndpointPatterns(linesOf(text)));
+  return checkLines(text, parseEndpointPatterns, / at position 1(?=,)/);
+}
+
+/** A name's length against the server's limit: refused visibly, never cut short. */
+export function checkLength(text: string, max: number, what = 'A name'): string | undefined {
+  const length = text.trim().length;
+  return length > max ? `${what} has at most ${max} characters; this one has ${length}. Shorten it by ${length - max}.` : undefined;
 }
 
 /** An expiry as typed: relative (180D, 12h) or a date (2027-01-31); empty means the default. */

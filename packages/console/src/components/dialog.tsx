@@ -25,11 +25,19 @@ export function Dialog(props: {
     if (!dialog) return;
     opener.current = document.activeElement;
     if (!dialog.open) dialog.showModal();
-    // First focusable field, else the first button; autofocus attributes win.
-    const first = dialog.querySelector<HTMLElement>('[autofocus], input:not([type=hidden]):not([readonly]), select, textarea, button');
+    // Focus the first field of the body, not the header's ×: an autofocus attribute, else the
+    // first editable field, else the body's first button (a confirmation), else ×.
+    const body = dialog.querySelector('.dialog-body');
+    const pick = (selector: string) => body?.querySelector<HTMLElement>(selector) ?? null;
+    const first =
+      pick('[autofocus]') ??
+      pick('input:not([type=hidden]):not([readonly]):not([disabled]), select:not([disabled]), textarea:not([disabled])') ??
+      pick('input, button:not([disabled])') ??
+      dialog.querySelector<HTMLElement>('button');
     first?.focus();
     return () => {
       if (dialog.open) dialog.close();
+      // Back to the opener (a row's ⋯ stays in the row even once the token is revoked).
       if (opener.current instanceof HTMLElement && opener.current.isConnected) opener.current.focus();
     };
   }, []);

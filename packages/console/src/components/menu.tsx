@@ -3,13 +3,15 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 /**
  * A row's action menu (WAI-ARIA menu button): Enter/Space/ArrowDown open it on the first item,
  * arrows move, Escape closes and returns focus to the button, a click elsewhere closes it.
+ * Items that do not apply (Edit of a revoked token) stay listed as disabled, so the button
+ * stays in its row and a dialog closing after a revoke can give focus back to it.
  */
 export function ActionMenu(props: { label: string; items: { label: string; onSelect: () => void; danger?: boolean; disabled?: boolean }[] }) {
   const [open, setOpen] = useState(false);
   const id = useId();
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLUListElement>(null);
-  const items = props.items.filter((item) => !item.disabled);
+  const items = props.items;
 
   useEffect(() => {
     if (!open) return;
@@ -72,7 +74,9 @@ export function ActionMenu(props: { label: string; items: { label: string; onSel
                 role="menuitem"
                 tabIndex={-1}
                 class={item.danger ? 'danger-text' : ''}
+                aria-disabled={item.disabled ? 'true' : undefined}
                 onClick={() => {
+                  if (item.disabled) return;
                   setOpen(false);
                   // The dialog the item opens returns focus to whatever had it: the menu button.
                   button.current?.focus();

@@ -3,11 +3,10 @@ import { api, query, type Page, type Policy, type Preset, type Token } from '../
 import { formatDateTime, scopeLabel } from '../format.js';
 import { useLoad } from '../use-load.js';
 import { ProblemAlert } from './form.js';
-import { ActionMenu } from './menu.js';
-import { ExpiryCell, LastUsedCell, TokenNameCell, TokenStatusCell } from './token-cells.js';
+import { ExpiryCell, LastUsedCell, TokenActionsCell, TokenNameCell, TokenStatusCell, tokenRowClass } from './token-cells.js';
 import { Pager, useCursorPages } from './pager.js';
 import { RevokeAllDialog } from './revoke-all-dialog.js';
-import { AddTokenDialog, EditTokenDialog, RevokeTokenDialog, RotateTokenDialog, type TokenOwner } from './token-dialogs.js';
+import { AddTokenDialog, EditTokenDialog, RevokeTokenDialog, RotateTokenDialog, type TokenOwner } from './token-dialogs/index.js';
 
 export function StatusBadge(props: { status: Token['status'] }) {
   return <span class={`badge status-${props.status}`}>{props.status}</span>;
@@ -24,7 +23,7 @@ export function useTokenSettings() {
 type Open = { kind: 'add' | 'revoke-all' } | { kind: 'edit' | 'rotate' | 'revoke'; token: Token } | undefined;
 
 /**
- * The Access tokens tab of a person: their tokens (never a secret) with Add, Edit, Rotate and
+ * The API tokens of a person: their tokens (never a secret) with Add, Edit, Rotate and
  * Revoke. Own tokens come from GET /tokens, another principal's from GET /tokens?all=true&owner=.
  */
 export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canWrite: boolean }) {
@@ -47,7 +46,7 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
   return (
     <section aria-labelledby="tokens-heading">
       <div class="section-header">
-        <h2 id="tokens-heading">Access tokens</h2>
+        <h2 id="tokens-heading">API tokens</h2>
         <div class="section-actions">
           {props.canWrite && !owner.self && list.data && list.data.items.some((t) => t.status !== 'revoked') && (
             <button type="button" class="danger" onClick={() => setOpen({ kind: 'revoke-all' })}>
@@ -70,8 +69,8 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
       )}
       {list.data && list.data.items.length > 0 && (
         <div class="table-wrap">
-          <table data-testid="tokens-table">
-            <caption class="visually-hidden">Access tokens of {owner.username}</caption>
+          <table class="stack" data-testid="tokens-table">
+            <caption class="visually-hidden">API tokens of {owner.username}</caption>
             <thead>
               <tr>
                 <th scope="col">Name</th>
@@ -87,28 +86,17 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
             </thead>
             <tbody>
               {list.data.items.map((token) => (
-                <tr key={token.id} data-token-id={token.id}>
+                <tr key={token.id} data-token-id={token.id} class={tokenRowClass(token)}>
                   <TokenNameCell token={token} />
-                  <td>
+                  <td data-label="Scope">
                     {scopeLabel(token)}
                     {token.ip_allowlist.length > 0 && <div class="muted">IP: {token.ip_allowlist.join(', ')}</div>}
                   </td>
-                  <td>{formatDateTime(token.created_at)}</td>
+                  <td data-label="Created">{formatDateTime(token.created_at)}</td>
                   <ExpiryCell token={token} />
                   <LastUsedCell token={token} />
                   <TokenStatusCell token={token} />
-                  <td>
-                    {props.canWrite && (
-                      <ActionMenu
-                        label={`Actions for ${token.name}`}
-                        items={[
-                          { label: 'Edit', onSelect: () => setOpen({ kind: 'edit', token }), disabled: token.status === 'revoked' },
-                          { label: 'Rotate', onSelect: () => setOpen({ kind: 'rotate', token }), disabled: token.status === 'revoked' },
-                          { label: 'Revoke', onSelect: () => setOpen({ kind: 'revoke', token }), danger: true, disabled: token.status === 'revoked' },
-                        ]}
-                      />
-                    )}
-                  </td>
+                  <TokenActionsCell token={token} canWrite={props.canWrite} rotate onOpen={(kind, t) => setOpen({ kind, token: t })} />
                 </tr>
               ))}
             </tbody>

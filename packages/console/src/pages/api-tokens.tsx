@@ -1,16 +1,18 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, query, type Page, type Problem, type SavedSearch, type Token } from '../api.js';
+import { announce } from '../components/announce.js';
 import { Dialog } from '../components/dialog.js';
-import { Field, ProblemAlert } from '../components/form.js';
-import { ActionMenu } from '../components/menu.js';
+import { Field, ProblemAlert, useBlurChecks } from '../components/form.js';
 import { Pager, useCursorPages } from '../components/pager.js';
-import { ExpiryCell, LastUsedCell, TokenNameCell, TokenStatusCell } from '../components/token-cells.js';
-import { EditTokenDialog, RevokeTokenDialog } from '../components/token-dialogs.js';
+import { PrincipalLink } from '../components/principal-link.js';
+import { ExpiryCell, LastUsedCell, TokenActionsCell, TokenNameCell, TokenStatusCell, tokenRowClass } from '../components/token-cells.js';
+import { AddTokenDialog, ChooseOwnerDialog, EditTokenDialog, RevokeTokenDialog, type TokenOwner } from '../components/token-dialogs/index.js';
 import { useTokenSettings } from '../components/tokens-panel.js';
 import { formatDateTime, scopeLabel } from '../format.js';
 import { navigate } from '../router.js';
 import { useSession } from '../session.js';
 import { useLoad } from '../use-load.js';
+import { checkLength } from '../validate.js';
 
 /** The list parameters this page keeps in its address (so reload, back and links keep them). */
 const filterKeys = ['q', 'status', 'owner', 'kind', 'usage', 'unused_days', 'sort'] as const;
@@ -42,11 +44,13 @@ function SaveSearchDialog(props: { filters: Filters; onClose: () => void; onSave
   const [name, setName] = useState('');
   const [shared, setShared] = useState(false);
   const [problem, setProblem] = useState<Problem>();
+  const checks = useBlurChecks({ name: checkLength(name, 100) });
   return (
     <Dialog title="Save this search" onClose={props.onClose} testId="save-search-dialog">
       <form
         onSubmit={async (event) => {
           event.preventDefault();
+          if (!checks.submit()) return;
           try {
             await api.post<SavedSearch>('/saved-searches', { name: name.trim(), query: { all: 'true', ...props.filters }, shared });
             props.onSaved();
@@ -56,8 +60,8 @@ function SaveSearchDialog(props: { filters: Filters; onClose: () => void; onSave
         }}
       >
         <p class="muted">Filters: {Object.entries(props.filters).map(([k, v]) => `${k}=${v}`).join(', ') || 'none (every token)'}</p>
-        <Field label="Name" error={problem?.field === '/name' ? problem.detail : undefined}>
-          {(attrs) => <input {...attrs} required maxLength={100} value={name} onInput={(e) => setName(e.currentTarget.value)} />}
+        <Field label="Name" error={checks.errors.name ?? (problem?.field === '/name' ? problem.detail : undefined)} count={{ length: name.trim().length, max: 100 }}>
+          {(attrs) => <input {...attrs} required value={name} onInput={(e) => setName(e.currentTarget.value)} onBlur={(e) => checks.blur('name', e)} />}
         </Field>
         <label class="check">
           <input type="checkbox" checked={shared} onChange={(e) => setShared(e.currentTarget.checked)} /> Share with everyone in the organization
@@ -141,7 +145,7 @@ export function ApiTokensPage(props: { search: URLSearchParams }) {
   const values = draft.key === filterKey ? draft.values : filters;
   if (draft.key !== filterKey) setDraft({ key: filterKey, values: filters });
   const setValue = (patch: Filters) => setDraft({ key: filterKey, values: { ...values, ...patch } });
-  const [open, setOpen] = useState<{ kind: 'revoke' | 'edit'; token: Token } | { kind: 'save' }>();
+  const [open, setOpen] = useState<{ kind: 'revoke' | 'edit'; token: Token } | { kind: 'save' | 'owner' } | { kind: 'add'; owner: TokenOwner }>();
   const [savedRound, setSavedRound] = useState(0);
   const settings = useTokenSettings();
   const list = useLoad(
@@ -152,6 +156,9 @@ export function ApiTokensPage(props: { search: URLSearchParams }) {
   const sortColumn = sort.replace(/^-/, '');
   const descending = sort.startsWith('-');
   const canWrite = session.has('tokens.all');
+  const canCreate = session.has('tokens.create_for_others');
+  const filtered = Object.keys(filters).some((k) => k !== 'sort');
+  const count = list.data?.items.length ?? 0;
   const presets = settings.data?.presets ?? [];
 
   const apply = (event: Event) => {
@@ -172,9 +179,16 @@ export function ApiTokensPage(props: { search: URLSearchParams }) {
     <>
       <div class="section-header">
         <h1>API tokens</h1>
-        <button type="button" onClick={() => setOpen({ kind: 'save' })}>
-          Save search
-        </button>
+        <div class="section-actions">
+          <button type="button" onClick={() => setOpen({ kind: 'save' })}>
+            Save search
+          </button>
+          {canCreate && (
+            <button type="button" class="primary" onClick={() => setOpen({ kind: 'owner' })}>
+              Add token
+            </button>
+          )}
+        </div>
       </div>
       <SavedSearches reloadKey={savedRound} />
       <form class="toolbar" role="search" aria-label="Filter tokens" onSubmit={apply}>
@@ -239,14 +253,34 @@ export function ApiTokensPage(props: { search: URLSearchParams }) {
         )}
       </form>
       <ProblemAlert problem={list.problem} />
+      {list.data && (
+        <p class="result-count" role="status" data-testid="result-count">
+          {count === 0 ? 'No tokens' : `${count}${list.data.next_cursor ? '+' : ''} token${count === 1 ? '' : 's'}`}
+          {filtered ? ' match these filters' : ''}
+          {pages.page > 1 || list.data.next_cursor ? ` (page ${pages.page})` : ''}
+        </p>
+      )}
       {list.data && list.data.items.length === 0 && (
-        <div class="empty">
-          <p>{Object.keys(filters).some((k) => k !== 'sort') ? 'No token matches these filters. Clear or widen them.' : 'Nobody in the organization has an API token yet.'}</p>
+        <div class="empty" data-testid="empty-state">
+          {filtered ? (
+            <>
+              <p>No API token matches these filters.</p>
+              <p>
+                Widen them, or{' '}
+                <button type="button" class="link" onClick={() => go({})}>
+                  clear the filters
+                </button>{' '}
+                to see every token.
+              </p>
+            </>
+          ) : (
+            <p>Nobody in the organization has an API token yet.{canCreate ? ' Use “Add token” to create one for a user or service account.' : ''}</p>
+          )}
         </div>
       )}
       {list.data && list.data.items.length > 0 && (
         <div class="table-wrap">
-          <table data-testid="api-tokens-table">
+          <table class="stack" data-testid="api-tokens-table">
             <caption class="visually-hidden">Every API token of the organization; column headers sort</caption>
             <thead>
               <tr>
@@ -273,25 +307,17 @@ export function ApiTokensPage(props: { search: URLSearchParams }) {
             </thead>
             <tbody>
               {list.data.items.map((token) => (
-                <tr key={token.id} data-token-id={token.id}>
+                <tr key={token.id} data-token-id={token.id} class={tokenRowClass(token)}>
                   <TokenNameCell token={token} />
-                  <td>{token.owner}</td>
+                  <td data-label="Owner">
+                    <PrincipalLink id={token.owner_id}>{token.owner}</PrincipalLink>
+                  </td>
                   <TokenStatusCell token={token} />
-                  <td>{formatDateTime(token.created_at)}</td>
+                  <td data-label="Created">{formatDateTime(token.created_at)}</td>
                   <ExpiryCell token={token} />
                   <LastUsedCell token={token} />
-                  <td>{scopeLabel(token)}</td>
-                  <td>
-                    {canWrite && (
-                      <ActionMenu
-                        label={`Actions for ${token.name}`}
-                        items={[
-                          { label: 'Edit', onSelect: () => setOpen({ kind: 'edit', token }), disabled: token.status === 'revoked' },
-                          { label: 'Revoke', onSelect: () => setOpen({ kind: 'revoke', token }), danger: true, disabled: token.status === 'revoked' },
-                        ]}
-                      />
-                    )}
-                  </td>
+                  <td data-label="Scope">{scopeLabel(token)}</td>
+                  <TokenActionsCell token={token} canWrite={canWrite} onOpen={(kind, t) => kind !== 'rotate' && setOpen({ kind, token: t })} />
                 </tr>
               ))}
             </tbody>
@@ -306,6 +332,20 @@ export function ApiTokensPage(props: { search: URLSearchParams }) {
           onSaved={() => {
             setOpen(undefined);
             setSavedRound((r) => r + 1);
+            announce('Search saved');
+          }}
+        />
+      )}
+      {open?.kind === 'owner' && <ChooseOwnerDialog onClose={() => setOpen(undefined)} onChosen={(owner) => setOpen({ kind: 'add', owner })} />}
+      {open?.kind === 'add' && (
+        <AddTokenDialog
+          owner={open.owner}
+          presets={presets}
+          policy={settings.data?.policy}
+          onClose={() => setOpen(undefined)}
+          onCreated={() => {
+            setOpen(undefined);
+            setRound((r) => r + 1);
           }}
         />
       )}

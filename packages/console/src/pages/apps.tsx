@@ -1,15 +1,21 @@
 import { useState } from 'preact/hooks';
-import { api, problemOf, query, type App, type Page, type Problem } from '../api.js';
-import { ConfirmDialog, Dialog } from '../components/dialog.js';
-import { Field, ProblemAlert, fieldOfProblem } from '../components/form.js';
+import { api, problemOf, type App, type Problem } from '../api.js';
+import { ActionConfirm } from '../components/action-confirm.js';
+import { Dialog } from '../components/dialog.js';
+import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../components/form.js';
 import { ActionMenu } from '../components/menu.js';
 import { OneTimeDialog } from '../components/one-time-dialog.js';
-import { Pager, useCursorPages } from '../components/pager.js';
+import { Pager } from '../components/pager.js';
+import { saveResource, useListPage } from '../components/use-list-page.js';
 import { RolesPicker } from '../components/roles-picker.js';
 import { formatDateTime, formatSeconds } from '../format.js';
-import { useLoad } from '../use-load.js';
+import { checkLength } from '../validate.js';
 
 type AppWithSecret = App & { client_secret: string };
+
+/** The server's limits (the route schema's maxLength). */
+const maxName = 100;
+const maxDescription = 1000;
 
 /** Create or edit an app: name, description, roles, access-token TTL, introspection. */
 function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: AppWithSecret) => void }) {
@@ -28,6 +34,7 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
   };
   const ttlNumber = form.ttl.trim() === '' ? null : Number(form.ttl);
   const ttlError = ttlNumber !== null && (!Number.isInteger(ttlNumber) || ttlNumber < 60 || ttlNumber > 2592000) ? 'The access-token lifetime is a whole number of seconds from 60 to 2592000 (30 days); leave it empty to use the policy' : undefined;
+  const checks = useBlurChecks({ name: checkLength(form.name, maxName), description: checkLength(form.description, maxDescription, 'A description'), ttl: ttlError });
   const at = fieldOfProblem(problem, { '/name': 'name', '/description': 'description', '/roles': 'roles', '/access_token_ttl_seconds': 'ttl' });
   return (
     <Dialog title={editing ? `Edit app ${editing.name}` : 'Add app'} onClose={props.onClose} wide>
@@ -35,30 +42,28 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
         noValidate
         onSubmit={async (event) => {
           event.preventDefault();
-          if (ttlError) return;
+          if (!checks.submit()) {
+            focusFirstInvalid(event.currentTarget as HTMLFormElement);
+            return;
+          }
           const body = { name: form.name.trim(), description: form.description, roles: form.roles, access_token_ttl_seconds: ttlNumber, can_introspect: form.can_introspect };
           try {
-            if (editing) {
-              await api.patch<App>(`/apps/${encodeURIComponent(editing.id)}`, body);
-              props.onSaved();
-            } else {
-              props.onSaved(await api.post<AppWithSecret>('/apps', body));
-            }
+            props.onSaved(await saveResource<AppWithSecret>('/apps', editing?.id, body));
           } catch (error) {
             setProblem(problemOf(error));
           }
         }}
       >
         {problem && !at && <ProblemAlert problem={problem} />}
-        <Field label="Name" error={at === 'name' ? problem?.detail : undefined}>
-          {(attrs) => <input {...attrs} required maxLength={100} value={form.name} onInput={(e) => set({ name: e.currentTarget.value })} />}
+        <Field label="Name" error={checks.errors.name ?? (at === 'name' ? problem?.detail : undefined)} count={{ length: form.name.trim().length, max: maxName }}>
+          {(attrs) => <input {...attrs} required value={form.name} onInput={(e) => set({ name: e.currentTarget.value })} onBlur={(e) => checks.blur('name', e)} />}
         </Field>
-        <Field label="Description" error={at === 'description' ? problem?.detail : undefined}>
-          {(attrs) => <textarea {...attrs} rows={2} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} />}
+        <Field label="Description" error={checks.errors.description ?? (at === 'description' ? problem?.detail : undefined)} count={{ length: form.description.trim().length, max: maxDescription }}>
+          {(attrs) => <textarea {...attrs} rows={2} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} onBlur={(e) => checks.blur('description', e)} />}
         </Field>
         <RolesPicker legend="Roles (what its access tokens may do)" chosen={form.roles} onChange={(roles) => set({ roles })} error={at === 'roles' ? problem?.detail : undefined} />
-        <Field label="Access-token lifetime (seconds)" error={ttlError ?? (at === 'ttl' ? problem?.detail : undefined)} hint="60 to 2592000 (30 days); empty: the organization policy.">
-          {(attrs) => <input {...attrs} inputMode="numeric" value={form.ttl} onInput={(e) => set({ ttl: e.currentTarget.value })} />}
+        <Field label="Access-token lifetime (seconds)" error={checks.errors.ttl ?? (at === 'ttl' ? problem?.detail : undefined)} hint="60 to 2592000 (30 days); empty: the organization policy.">
+          {(attrs) => <input {...attrs} inputMode="numeric" value={form.ttl} onInput={(e) => set({ ttl: e.currentTarget.value })} onBlur={(e) => checks.blur('ttl', e)} />}
         </Field>
         <label class="check">
           <input type="checkbox" checked={form.can_introspect} onChange={(e) => set({ can_introspect: e.currentTarget.checked })} /> May call token introspection (RFC 7662)
@@ -78,15 +83,7 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
 
 /** Security → Apps: OAuth clients for client_credentials; secrets are shown once. */
 export function AppsPage() {
-  const pages = useCursorPages('apps');
-  const [round, setRound] = useState(0);
-  const list = useLoad(() => api.get<Page<App>>(`/apps${query({ cursor: pages.cursor, limit: 50 })}`), `${pages.cursor ?? ''}|${round}`);
-  const [open, setOpen] = useState<{ kind: 'add' } | { kind: 'edit' | 'regenerate' | 'delete'; app: App } | { kind: 'secret'; app: AppWithSecret }>();
-  const [problem, setProblem] = useState<Problem>();
-  const done = () => {
-    setOpen(undefined);
-    setRound((r) => r + 1);
-  };
+  const { pages, list, open, setOpen, done } = useListPage<App, { kind: 'add' } | { kind: 'edit' | 'regenerate' | 'delete'; app: App } | { kind: 'secret'; app: AppWithSecret }>('/apps');
   return (
     <>
       <div class="section-header">
@@ -148,7 +145,7 @@ export function AppsPage() {
       )}
       <Pager label="Apps" page={pages.page} nextCursor={list.data?.next_cursor} onNext={pages.next} onPrevious={pages.previous} />
       {open?.kind === 'add' && <AppDialog onClose={() => setOpen(undefined)} onSaved={(created) => (created ? setOpen({ kind: 'secret', app: created }) : done())} />}
-      {open?.kind === 'edit' && <AppDialog app={open.app} onClose={() => setOpen(undefined)} onSaved={done} />}
+      {open?.kind === 'edit' && <AppDialog app={open.app} onClose={() => setOpen(undefined)} onSaved={() => done('App saved')} />}
       {open?.kind === 'secret' && (
         <OneTimeDialog
           title={`Client secret of ${open.app.name}`}
@@ -156,41 +153,27 @@ export function AppsPage() {
             { label: 'Client id', value: open.app.client_id, testId: 'client-id' },
             { label: 'Client secret', value: open.app.client_secret, testId: 'client-secret' },
           ]}
-          onClose={done}
+          onClose={() => done('Client secret stored')}
         />
       )}
       {open?.kind === 'regenerate' && (
-        <ConfirmDialog
+        <ActionConfirm
           title={`Regenerate the secret of ${open.app.name}?`}
           message="The current secret stops working at once; the app needs the new one."
           confirmLabel="Regenerate secret"
-          danger
-          error={problem?.detail}
           onClose={() => setOpen(undefined)}
-          onConfirm={async () => {
-            try {
-              setOpen({ kind: 'secret', app: await api.post<AppWithSecret>(`/apps/${encodeURIComponent(open.app.id)}/secret`) });
-            } catch (error) {
-              setProblem(problemOf(error));
-            }
-          }}
+          action={async () => setOpen({ kind: 'secret', app: await api.post<AppWithSecret>(`/apps/${encodeURIComponent(open.app.id)}/secret`) })}
         />
       )}
       {open?.kind === 'delete' && (
-        <ConfirmDialog
+        <ActionConfirm
           title={`Delete ${open.app.name}?`}
           message="Its access tokens stop working when they expire, and it cannot get new ones."
           confirmLabel="Delete app"
-          danger
-          error={problem?.detail}
           onClose={() => setOpen(undefined)}
-          onConfirm={async () => {
-            try {
-              await api.delete(`/apps/${encodeURIComponent(open.app.id)}`);
-              done();
-            } catch (error) {
-              setProblem(problemOf(error));
-            }
+          action={async () => {
+            await api.delete(`/apps/${encodeURIComponent(open.app.id)}`);
+            done('App deleted');
           }}
         />
       )}

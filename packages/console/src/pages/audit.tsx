@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, query, type AuditEvent, type Page } from '../api.js';
+import { DetailsSummary, PrincipalName, TokenName, useAuditNames } from '../components/audit-names.js';
 import { ProblemAlert } from '../components/form.js';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { formatDateTime } from '../format.js';
@@ -33,6 +34,7 @@ export function AuditPage(props: { search: URLSearchParams }) {
   if (draft.key !== filterKey) setDraft({ key: filterKey, values: filters });
   const setValue = (patch: Filters) => setDraft({ key: filterKey, values: { ...values, ...patch } });
   const list = useLoad(() => api.get<Page<AuditEvent>>(`/audit-events${query({ ...filters, cursor: pages.cursor, limit: 50 })}`), `${filterKey}|${pages.cursor ?? ''}`);
+  const names = useAuditNames(list.data?.items);
 
   return (
     <>
@@ -89,7 +91,8 @@ export function AuditPage(props: { search: URLSearchParams }) {
         </div>
       )}
       {list.data && list.data.items.length > 0 && (
-        <div class="table-wrap">
+        // Wider than a phone: the region scrolls sideways, so it takes focus for keyboard users.
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Audit events">
           <table data-testid="audit-table">
             <thead>
               <tr>
@@ -111,13 +114,31 @@ export function AuditPage(props: { search: URLSearchParams }) {
                   </td>
                   <td>{event.outcome}</td>
                   <td>
-                    {event.actor_principal_id ?? '—'}
-                    {event.actor_token_id && <div class="muted">via token {event.actor_token_id}</div>}
+                    {event.actor_principal_id ? <PrincipalName id={event.actor_principal_id} names={names} /> : '—'}
+                    {event.actor_token_id && (
+                      <div class="muted">
+                        via <TokenName id={event.actor_token_id} names={names} />
+                      </div>
+                    )}
                   </td>
-                  <td>{event.target_type ? `${event.target_type} ${event.target_id ?? ''}` : '—'}</td>
+                  <td>
+                    {!event.target_type ? (
+                      '—'
+                    ) : event.target_id && event.target_type === 'principal' ? (
+                      <PrincipalName id={event.target_id} names={names} />
+                    ) : event.target_id && event.target_type === 'token' ? (
+                      <>
+                        <span class="muted">token</span> <TokenName id={event.target_id} names={names} />
+                      </>
+                    ) : (
+                      <>
+                        <span class="muted">{event.target_type.replace(/_/g, ' ')}</span> {event.target_id && <code>{event.target_id}</code>}
+                      </>
+                    )}
+                  </td>
                   <td>{event.client_ip ?? '—'}</td>
                   <td>
-                    <code class="details-json">{Object.keys(event.details).length ? JSON.stringify(event.details) : ''}</code>
+                    <DetailsSummary details={event.details} />
                   </td>
                 </tr>
               ))}

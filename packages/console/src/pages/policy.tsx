@@ -1,7 +1,8 @@
 import { isRuleError, parseRelativeExpiry } from '@tessera/rules';
 import { useState } from 'preact/hooks';
 import { api, problemOf, type Policy, type Problem } from '../api.js';
-import { Field, ProblemAlert, fieldOfProblem } from '../components/form.js';
+import { announce } from '../components/announce.js';
+import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../components/form.js';
 import { formatSeconds } from '../format.js';
 import { useSession } from '../session.js';
 import { useLoad } from '../use-load.js';
@@ -49,14 +50,22 @@ function PolicyForm(props: { policy: Policy; canEdit: boolean; onSaved: (policy:
     '/ip_allowlist': 'ips',
   });
   const serverError = (name: string) => (at === name ? problem?.detail : undefined);
-  const invalid = durations.some((d) => read[d.key].error) || intError(limits.user) || intError(limits.sa) || ipError;
+  const checks = useBlurChecks<DurationKey | 'user' | 'sa' | 'ips'>({
+    ...Object.fromEntries(durations.map((d) => [d.key, read[d.key].error])),
+    user: intError(limits.user),
+    sa: intError(limits.sa),
+    ips: ipError,
+  });
 
   return (
     <form
       noValidate
       onSubmit={async (event) => {
         event.preventDefault();
-        if (invalid) return;
+        if (!checks.submit()) {
+          focusFirstInvalid(event.currentTarget as HTMLFormElement);
+          return;
+        }
         setSaved(false);
         try {
           const body = {
@@ -69,6 +78,7 @@ function PolicyForm(props: { policy: Policy; canEdit: boolean; onSaved: (policy:
           props.onSaved(await api.put<Policy>('/policy', body));
           setProblem(undefined);
           setSaved(true);
+          announce('Policy saved');
         } catch (error) {
           setProblem(problemOf(error));
         }
@@ -83,7 +93,7 @@ function PolicyForm(props: { policy: Policy; canEdit: boolean; onSaved: (policy:
         )}
         <div class="grid-2">
           {durations.map((d) => (
-            <Field key={d.key} label={d.label} hint={`${d.hint} Relative: 30m, 12h, 90D, 1Y.`} error={read[d.key].error ?? serverError(d.key)}>
+            <Field key={d.key} label={d.label} hint={`${d.hint} Relative: 30m, 12h, 90D, 1Y.`} error={checks.errors[d.key] ?? serverError(d.key)}>
               {(attrs) => (
                 <input
                   {...attrs}
@@ -92,15 +102,16 @@ function PolicyForm(props: { policy: Policy; canEdit: boolean; onSaved: (policy:
                     setText({ ...text, [d.key]: e.currentTarget.value });
                     setProblem(undefined);
                   }}
+                  onBlur={(e) => checks.blur(d.key, e)}
                 />
               )}
             </Field>
           ))}
-          <Field label="Token limit per user" error={intError(limits.user) ?? serverError('user')}>
-            {(attrs) => <input {...attrs} inputMode="numeric" value={limits.user} onInput={(e) => setLimits({ ...limits, user: e.currentTarget.value })} data-testid="max-tokens-per-user" />}
+          <Field label="Token limit per user" error={checks.errors.user ?? serverError('user')}>
+            {(attrs) => <input {...attrs} inputMode="numeric" value={limits.user} onInput={(e) => setLimits({ ...limits, user: e.currentTarget.value })} onBlur={(e) => checks.blur('user', e)} data-testid="max-tokens-per-user" />}
           </Field>
-          <Field label="Token limit per service account" error={intError(limits.sa) ?? serverError('sa')}>
-            {(attrs) => <input {...attrs} inputMode="numeric" value={limits.sa} onInput={(e) => setLimits({ ...limits, sa: e.currentTarget.value })} />}
+          <Field label="Token limit per service account" error={checks.errors.sa ?? serverError('sa')}>
+            {(attrs) => <input {...attrs} inputMode="numeric" value={limits.sa} onInput={(e) => setLimits({ ...limits, sa: e.currentTarget.value })} onBlur={(e) => checks.blur('sa', e)} />}
           </Field>
         </div>
         <label class="check">
@@ -112,8 +123,8 @@ function PolicyForm(props: { policy: Policy; canEdit: boolean; onSaved: (policy:
         <label class="check">
           <input type="checkbox" checked={flags.refresh_token_rotation} onChange={(e) => setFlags({ ...flags, refresh_token_rotation: e.currentTarget.checked })} /> Rotate the API token secret at each refresh
         </label>
-        <Field label="Organization IP allowlist" error={ipError ?? serverError('ips')} hint="Applies to every token of the organization. One address, CIDR or range per line; empty: any address.">
-          {(attrs) => <textarea {...attrs} rows={3} value={ips} onInput={(e) => setIps(e.currentTarget.value)} />}
+        <Field label="Organization IP allowlist" error={checks.errors.ips ?? serverError('ips')} hint="Applies to every token of the organization. One address, CIDR or range per line; empty: any address.">
+          {(attrs) => <textarea {...attrs} rows={3} value={ips} onInput={(e) => setIps(e.currentTarget.value)} onBlur={(e) => checks.blur('ips', e)} />}
         </Field>
         {props.canEdit && (
           <div class="actions">

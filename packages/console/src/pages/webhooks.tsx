@@ -1,12 +1,15 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, query, webhookEvents, type Page, type Problem, type WebhookDelivery, type WebhookEndpoint } from '../api.js';
-import { ConfirmDialog, Dialog } from '../components/dialog.js';
-import { Field, ProblemAlert, fieldOfProblem } from '../components/form.js';
+import { ActionConfirm } from '../components/action-confirm.js';
+import { Dialog } from '../components/dialog.js';
+import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../components/form.js';
 import { ActionMenu } from '../components/menu.js';
 import { OneTimeDialog } from '../components/one-time-dialog.js';
-import { Pager, useCursorPages } from '../components/pager.js';
+import { Pager } from '../components/pager.js';
+import { saveResource, useListPage } from '../components/use-list-page.js';
 import { formatDateTime } from '../format.js';
 import { useLoad } from '../use-load.js';
+import { checkLength } from '../validate.js';
 
 type CreatedEndpoint = WebhookEndpoint & { secret: string };
 
@@ -20,28 +23,28 @@ function EndpointDialog(props: { endpoint?: WebhookEndpoint; onClose: () => void
     setProblem(undefined);
   };
   const at = fieldOfProblem(problem, { '/url': 'url', '/description': 'description', '/events': 'events' });
+  const checks = useBlurChecks({ url: checkLength(form.url, 2000, 'A URL'), description: checkLength(form.description, 1000, 'A description') });
   return (
     <Dialog title={editing ? 'Edit webhook endpoint' : 'Add webhook endpoint'} onClose={props.onClose} wide>
       <form
         noValidate
         onSubmit={async (event) => {
           event.preventDefault();
+          if (!checks.submit()) {
+            focusFirstInvalid(event.currentTarget as HTMLFormElement);
+            return;
+          }
           const body = { url: form.url.trim(), description: form.description, events: form.events };
           try {
-            if (editing) {
-              await api.patch<WebhookEndpoint>(`/webhooks/${encodeURIComponent(editing.id)}`, body);
-              props.onSaved();
-            } else {
-              props.onSaved(await api.post<CreatedEndpoint>('/webhooks', body));
-            }
+            props.onSaved(await saveResource<CreatedEndpoint>('/webhooks', editing?.id, body));
           } catch (error) {
             setProblem(problemOf(error));
           }
         }}
       >
         {problem && !at && <ProblemAlert problem={problem} />}
-        <Field label="URL" error={at === 'url' ? problem?.detail : undefined} hint="Where Tessera POSTs signed events (Standard Webhooks), e.g. https://hooks.example.com/tessera.">
-          {(attrs) => <input {...attrs} required type="url" maxLength={2000} value={form.url} onInput={(e) => set({ url: e.currentTarget.value })} />}
+        <Field label="URL" error={checks.errors.url ?? (at === 'url' ? problem?.detail : undefined)} hint="Where Tessera POSTs signed events (Standard Webhooks), e.g. https://hooks.example.com/tessera.">
+          {(attrs) => <input {...attrs} required type="url" value={form.url} onInput={(e) => set({ url: e.currentTarget.value })} onBlur={(e) => checks.blur('url', e)} />}
         </Field>
         <fieldset class="field">
           <legend>Events</legend>
@@ -61,8 +64,8 @@ function EndpointDialog(props: { endpoint?: WebhookEndpoint; onClose: () => void
             </p>
           )}
         </fieldset>
-        <Field label="Description" error={at === 'description' ? problem?.detail : undefined}>
-          {(attrs) => <textarea {...attrs} rows={2} maxLength={1000} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} />}
+        <Field label="Description" error={checks.errors.description ?? (at === 'description' ? problem?.detail : undefined)} count={{ length: form.description.trim().length, max: 1000 }}>
+          {(attrs) => <textarea {...attrs} rows={2} value={form.description} onInput={(e) => set({ description: e.currentTarget.value })} onBlur={(e) => checks.blur('description', e)} />}
         </Field>
         <div class="actions">
           <button type="button" onClick={props.onClose}>
@@ -159,19 +162,12 @@ function DeliveriesDialog(props: { endpoint: WebhookEndpoint; onClose: () => voi
 
 /** Security → Webhooks: endpoints receiving signed token events; secrets are shown once. */
 export function WebhooksPage() {
-  const pages = useCursorPages('webhooks');
-  const [round, setRound] = useState(0);
-  const list = useLoad(() => api.get<Page<WebhookEndpoint>>(`/webhooks${query({ cursor: pages.cursor, limit: 50 })}`), `${pages.cursor ?? ''}|${round}`);
-  const [open, setOpen] = useState<{ kind: 'add' } | { kind: 'edit' | 'delete' | 'deliveries'; endpoint: WebhookEndpoint } | { kind: 'secret'; endpoint: CreatedEndpoint }>();
+  const { pages, list, open, setOpen, done } = useListPage<WebhookEndpoint, { kind: 'add' } | { kind: 'edit' | 'delete' | 'deliveries'; endpoint: WebhookEndpoint } | { kind: 'secret'; endpoint: CreatedEndpoint }>('/webhooks');
   const [problem, setProblem] = useState<Problem>();
-  const done = () => {
-    setOpen(undefined);
-    setRound((r) => r + 1);
-  };
   const toggle = async (endpoint: WebhookEndpoint) => {
     try {
       await api.patch(`/webhooks/${encodeURIComponent(endpoint.id)}`, { enabled: !endpoint.enabled });
-      done();
+      done(endpoint.enabled ? 'Webhook endpoint paused' : 'Webhook endpoint resumed');
     } catch (error) {
       setProblem(problemOf(error));
     }
@@ -236,26 +232,20 @@ export function WebhooksPage() {
       )}
       <Pager label="Webhook endpoints" page={pages.page} nextCursor={list.data?.next_cursor} onNext={pages.next} onPrevious={pages.previous} />
       {open?.kind === 'add' && <EndpointDialog onClose={() => setOpen(undefined)} onSaved={(created) => (created ? setOpen({ kind: 'secret', endpoint: created }) : done())} />}
-      {open?.kind === 'edit' && <EndpointDialog endpoint={open.endpoint} onClose={() => setOpen(undefined)} onSaved={done} />}
+      {open?.kind === 'edit' && <EndpointDialog endpoint={open.endpoint} onClose={() => setOpen(undefined)} onSaved={() => done('Webhook endpoint saved')} />}
       {open?.kind === 'deliveries' && <DeliveriesDialog endpoint={open.endpoint} onClose={() => setOpen(undefined)} />}
       {open?.kind === 'secret' && (
-        <OneTimeDialog title="Signing secret of the new endpoint" secrets={[{ label: 'Signing secret', value: open.endpoint.secret, testId: 'webhook-secret' }]} onClose={done} />
+        <OneTimeDialog title="Signing secret of the new endpoint" secrets={[{ label: 'Signing secret', value: open.endpoint.secret, testId: 'webhook-secret' }]} onClose={() => done('Webhook endpoint added')} />
       )}
       {open?.kind === 'delete' && (
-        <ConfirmDialog
+        <ActionConfirm
           title={`Delete the endpoint ${open.endpoint.url}?`}
           message="It receives nothing more; deliveries not yet made are cancelled."
           confirmLabel="Delete endpoint"
-          danger
-          error={problem?.detail}
           onClose={() => setOpen(undefined)}
-          onConfirm={async () => {
-            try {
-              await api.delete(`/webhooks/${encodeURIComponent(open.endpoint.id)}`);
-              done();
-            } catch (error) {
-              setProblem(problemOf(error));
-            }
+          action={async () => {
+            await api.delete(`/webhooks/${encodeURIComponent(open.endpoint.id)}`);
+            done('Webhook endpoint deleted');
           }}
         />
       )}

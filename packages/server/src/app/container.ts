@@ -19,7 +19,7 @@ import { createSecondFactorService, type SecondFactorService } from '../core/sec
 import { createWebhookSender } from './webhook-sender.js';
 import { createKeyring, type Keyring } from '../core/keyring.js';
 import { maxAccessTokenTtlSeconds } from '../core/policy.js';
-import { createOAuthService, type OAuthService } from '../core/oauth.js';
+import { createOAuthService, type OAuthService } from '../core/oauth/index.js';
 import { createRateLimiter, type RateLimiter } from '../core/rate-limiter.js';
 import { createRevocationHub, type RevocationHub } from '../core/revocation-hub.js';
 import { createTokenService, type TokenService } from '../core/tokens/index.js';

@@ -55,7 +55,7 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
     const add = page.getByRole('dialog', { name: 'Add service account' });
     await add.getByLabel('Username').fill('ci-bot');
     await add.getByLabel('IP allowlist').fill('10.0.0.0/8\n300.1.1.1');
-    await add.getByText(/Invalid IP entry "300\.1\.1\.1" at position 2/).waitFor();
+    await add.getByText(/line 2: Invalid IP entry "300\.1\.1\.1"/).waitFor();
     await add.getByLabel('IP allowlist').fill('10.0.0.0/8');
     await add.getByRole('button', { name: 'Create' }).click();
     await page.getByRole('heading', { name: /ci-bot/, level: 1 }).waitFor();
@@ -99,6 +99,7 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
     const add = page.getByRole('dialog', { name: 'Add app' });
     await add.getByLabel('Name').fill('billing');
     await add.getByLabel('Access-token lifetime (seconds)').fill('30');
+    await add.getByLabel('Access-token lifetime (seconds)').blur();
     await add.getByText(/from 60 to 2592000/).waitFor();
     await add.getByLabel('Access-token lifetime (seconds)').fill('600');
     await add.getByRole('button', { name: 'Create app' }).click();
@@ -121,6 +122,7 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
     await page.getByRole('link', { name: 'Policy' }).click();
     const idle = page.getByLabel('Idle timeout');
     await idle.fill('soon');
+    await idle.blur();
     await page.getByText(/^Invalid duration "soon"/).waitFor();
     await idle.fill('30D');
     // A value the rules accept but the server refuses: its detail appears beside the field.
@@ -162,9 +164,9 @@ describe('web console admin pages in a browser', { skip: unavailable, timeout: 3
     // A name over the limit is refused visibly, not cut short.
     await dialog.getByLabel('Name').fill('n'.repeat(500));
     assert.equal((await dialog.getByLabel('Name').inputValue()).length, 500, 'nothing is cut');
-    await dialog.getByText('At most 100 characters.', { exact: false }).waitFor();
+    await dialog.getByText('500 / 100 characters').waitFor();
     await dialog.getByRole('button', { name: 'Create token' }).click();
-    await dialog.getByText('A name has at most 100 characters; this one has 500').waitFor();
+    await dialog.getByText('A name has at most 100 characters; this one has 500. Shorten it by 400.').waitFor();
     assert.equal(await dialog.getByLabel('Name').getAttribute('aria-invalid'), 'true');
     await dialog.getByLabel('Name').fill('no-expiry-default');
     await dialog.getByRole('button', { name: 'Create token' }).click();

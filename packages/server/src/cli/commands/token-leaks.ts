@@ -46,7 +46,7 @@ export async function revokeByValue(ctx: Context, id: string | undefined, option
 export function registerTokenLeakCommands(token: Command, contextOf: ContextOf, printToken: (ctx: Context, token: Token) => void): void {
   token
     .command('identify')
-    .description('Which token is this? Reads the whole token from standard input and shows its details (needs tokens.all)')
+    .description('Which API token is this? Reads the whole token from standard input and shows its details (needs tokens.all)')
     .addHelpText('after', `
 The token is read from standard input (asked for without echo on a terminal), never taken as
 an argument, so it stays out of shell history and process lists.
@@ -60,7 +60,7 @@ ${examples('tessera token identify < leaked.txt', 'pbpaste | tessera token ident
 
   token
     .command('revoke-all')
-    .description('Revoke every token issued before a cutoff, of one user or service account or of the whole organization')
+    .description('Revoke every API token issued before a cutoff, of one user or service account or of the whole organization')
     .option('--owner <owner>', 'username or id (default: every principal of the organization; needs tokens.all)')
     .option('--issued-before <when>', 'cutoff: a date, a date-time with a zone, or a duration meaning that long ago (default: now)')
     .option('--reason <text>', 'why, for the audit log (default: cutoff)')

@@ -81,12 +81,12 @@ ${examples(
 
   token
     .command('list')
-    .description('List your tokens, or with --all the organization\'s')
-    .option('--all', 'every token of the organization (needs tokens.all)')
-    .option('--owner <owner>', 'only this owner\'s tokens (username or id)')
+    .description('List your API tokens, or with --all the organization\'s')
+    .option('--all', 'every API token of the organization (needs tokens.all)')
+    .option('--owner <owner>', 'only this owner\'s API tokens (username or id)')
     .addOption(new Option('--status <status>', 'only tokens in this status').choices(statuses))
     .option('--kind <kind>', 'only this scope kind: all, custom or a preset name')
-    .option('--search <text>', 'search in token names and owner usernames')
+    .option('--search <text>', 'search in API token names and owner usernames')
     .addOption(new Option('--sort <column>', 'sort column; a leading - sorts descending').choices(sorts).default('-created_at'))
     .option('--limit <n>', 'show at most this many', positiveInteger, 50)
     .addHelpText(
@@ -110,8 +110,8 @@ ${examples(
 
   token
     .command('show')
-    .description('Show a token\'s details (never its secret)')
-    .argument('<id>', 'token id')
+    .description('Show an API token\'s details (never its secret)')
+    .argument('<id>', 'API token id')
     .addHelpText('after', examples('tessera token show 3kT9sQ2mXw1B', 'tessera token show 3kT9sQ2mXw1B --json'))
     .action(async (id: string, _options: object, command: Command) => {
       const ctx = contextOf(command);
@@ -119,7 +119,7 @@ ${examples(
       ctx.out.result(shown, () => printToken(ctx, shown));
     });
 
-  addTokenInputOptions(token.command('edit').description('Change a token\'s name, expiry, scope, IP allowlist or roles').argument('<id>', 'token id'))
+  addTokenInputOptions(token.command('edit').description('Change an API token\'s name, expiry, scope, IP allowlist or roles').argument('<id>', 'API token id'))
     .addHelpText(
       'after',
       `
@@ -142,8 +142,8 @@ ${examples('tessera token edit 3kT9sQ2mXw1B --name deploy --expiry-date 90D', 't
 
   token
     .command('rotate')
-    .description('Give a token a new secret, printed once; the old one stops working (after --grace)')
-    .argument('<id>', 'token id')
+    .description('Give an API token a new secret, printed once; the old one stops working (after --grace)')
+    .argument('<id>', 'API token id')
     .option('--grace <duration>', 'keep the old secret working this long (e.g. 1h; at most 7D)')
     .addHelpText(
       'after',
@@ -162,9 +162,9 @@ ${examples('tessera token rotate 3kT9sQ2mXw1B', 'tessera token rotate 3kT9sQ2mXw
 
   token
     .command('revoke')
-    .description('Revoke a token (irreversible); access tokens minted from it stop working too')
+    .description('Revoke an API token (irreversible); access tokens minted from it stop working too')
     .argument('[id]', 'token id (or --value-stdin)')
-    .option('--value-stdin', 'revoke the token whose whole value is read from standard input (needs tokens.all)')
+    .option('--value-stdin', 'revoke the API token whose whole value is read from standard input (needs tokens.all)')
     .option('--yes', 'do not ask for confirmation (required when there is no terminal)')
     .option('--reason <text>', 'why, for the audit log')
     .addHelpText('after', examples('tessera token revoke 3kT9sQ2mXw1B', 'tessera token revoke 3kT9sQ2mXw1B --yes --reason "leaked in a CI log"', 'tessera token revoke --value-stdin --yes < leaked.txt'))
@@ -187,7 +187,7 @@ ${examples('tessera token rotate 3kT9sQ2mXw1B', 'tessera token rotate 3kT9sQ2mXw
 /** The options create and edit share, checked with @tessera/rules before anything is sent. */
 function addTokenInputOptions(command: Command): Command {
   return command
-    .option('--name <name>', 'token name (default on create: <owner>_api_token)')
+    .option('--name <name>', 'API token name (default on create: <owner>_api_token)')
     .option('--expiry-date <when>', 'relative (180D, 12h, 2M = 60 days, 30m) or ISO 8601 (2027-01-31); never = no expiry where the policy allows')
     .option('--scope <scope>', 'all, custom, or a preset name (default: all, or custom with --endpoint)')
     .option('--endpoint <pattern>', 'an endpoint of a custom scope, e.g. /plans, "GET /clients", /reports/*; repeatable', collect)

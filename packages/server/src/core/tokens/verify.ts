@@ -1,7 +1,7 @@
 import { isIpAllowed, parseIpAllowlist, parseToken } from '@tessera/rules';
 import { intersectAllowlists } from '../allowlist.js';
 import type { ApiToken, TokenSecrets } from '../model.js';
-import type { ExchangeableToken, GateVerdict } from '../oauth.js';
+import type { ExchangeableToken, GateVerdict } from '../oauth/index.js';
 import { hashSecret, hashesEqual } from '../secrets.js';
 import type { TokenContext } from './context.js';
 import { tokenStatus } from './status.js';

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppService } from '../../core/apps.js';
 import type { App } from '../../core/model.js';
-import type { ClientAuth } from '../../core/oauth.js';
+import type { ClientAuth } from '../../core/oauth/index.js';
 import { OAuthError } from '../../core/oauth-errors.js';
 
 const invalidClient = (description: string) => new OAuthError('invalid_client', description);
