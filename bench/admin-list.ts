@@ -1,20 +1,28 @@
 /**
- * npm run bench:admin — the admin token list at scale (issue 3): 100,000 API tokens across
- * 1,000 principals of one organization, in a PostgreSQL database of its own (created from
+ * npm run bench:admin — the admin token list and the audit log at scale (issues 3 and 17):
+ * BENCH_TOKENS API tokens (default 1,000,000) across 1,000 principals of one organization and
+ * BENCH_AUDIT_ROWS audit events (default 100,000,000) over the last 90 days, generated with
+ * `generate_series` in a PostgreSQL database of its own (created from
  * TESSERA_BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres, and dropped
- * at the end). Median and p95 latency of the first page, a deep keyset page (page 500), a
- * search and a filtered sort, through the Store and through HTTP, each next to a baseline
- * measured in the same run (`select 1` through the Store, GET /healthz over HTTP).
+ * at the end). Median and p95 latency of the token list's first page, a deep keyset page
+ * (page 500), a search and a filtered sort, and of the audit list's queries (first page,
+ * filtered by action, target and actor, a time window, a deep page), through the Store and
+ * through HTTP, each next to a baseline measured in the same run (`select 1` through the
+ * Store, GET /healthz over HTTP). BENCH_KEEP=1 leaves the database for inspection.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, startServer } from '@tessera/server';
-import type { TokenListQuery } from '../packages/server/src/core/store.js';
+import type { AuditQuery, Store, TokenListQuery } from '../packages/server/src/core/store.js';
 import { printTable, ratio } from './lib/load.js';
 
 const adminUrl = process.env['TESSERA_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const runs = Number(process.env['BENCH_RUNS'] ?? 200);
-const tokenCount = 100_000;
+const tokenCount = Number(process.env['BENCH_TOKENS'] ?? 1_000_000);
+const auditRows = Number(process.env['BENCH_AUDIT_ROWS'] ?? 100_000_000);
+/** Audit rows per INSERT statement, so progress shows and a statement stays bounded. */
+const auditChunk = 2_000_000;
+const auditDays = 90;
 const principalCount = 1_000;
 const pageSize = 50;
 const deepPage = 500;
@@ -25,6 +33,57 @@ await admin.connect();
 await admin.query(`CREATE DATABASE ${name}`);
 const url = new URL(adminUrl);
 url.pathname = `/${name}`;
+
+const log = (line: string) => console.error(`[${new Date().toISOString()}] ${line}`);
+
+/**
+ * The audit log: `auditRows` events evenly over the last `auditDays` days, oldest first (so
+ * sequence numbers follow time), with the mix a busy instance writes: mostly token-endpoint
+ * events (exchanges, then denials), then sessions and state changes by the bench principals.
+ * The secondary indexes are dropped for the load and built afterwards (much faster than
+ * maintaining them row by row), from their own definitions, so whatever the migrations
+ * define is what is measured.
+ */
+async function seedAudit(db: pg.Client, audit: Store['audit']): Promise<void> {
+  if (auditRows <= 0) return;
+  // Partitioned by month (migration 0013): the months ahead are the jobs runner's, the past ones the bench's.
+  const partitioned = audit as Partial<Pick<Store['audit'], 'preparePartitions'>>;
+  if (partitioned.preparePartitions) {
+    const created = await partitioned.preparePartitions(new Date(Date.now() - (auditDays + 1) * 86_400_000), new Date(Date.now() + 3 * 86_400_000));
+    log(`created ${created.length} monthly partitions`);
+  }
+  await db.query(`SET maintenance_work_mem = '1GB'`);
+  await db.query('SET synchronous_commit = off');
+  const { rows: indexes } = await db.query<{ indexname: string; indexdef: string }>(
+    `SELECT i.indexname, i.indexdef FROM pg_indexes AS i
+     WHERE i.tablename = 'audit_events' AND NOT EXISTS (SELECT 1 FROM pg_constraint AS c WHERE c.conname = i.indexname)`,
+  );
+  for (const index of indexes) await db.query(`DROP INDEX ${index.indexname}`);
+  const span = `interval '${auditDays} days'`;
+  for (let from = 1; from <= auditRows; from += auditChunk) {
+    const to = Math.min(auditRows, from + auditChunk - 1);
+    // One row per i; the action from i % 100 (88 % exchanges, 7 % denials, then sessions and
+    // state changes by the principals), 1 in 100,000 a rare principal.deleted.
+    await db.query(`
+      INSERT INTO audit_events (org_id, occurred_at, action, outcome, actor_principal_id, actor_token_id, target_type, target_id, client_ip, user_agent, request_id, details)
+      SELECT 'org_default', date_trunc('milliseconds', now() - ${span} + (i::float8 / ${auditRows}) * ${span}),
+             CASE WHEN r < 88 THEN 'token.exchanged' WHEN r < 95 THEN 'token.denied' WHEN r < 97 THEN 'session.created' WHEN r = 97 THEN 'token.created'
+                  WHEN r = 98 THEN 'token.updated' WHEN i % 100000 = 99 THEN 'principal.deleted' ELSE 'token.revoked' END,
+             CASE WHEN r BETWEEN 88 AND 94 THEN 'denied' ELSE 'success' END,
+             CASE WHEN r >= 95 THEN 'usr_bench' || lpad((i / 100 % ${principalCount} + 1)::text, 5, '0') END,
+             NULL, 'token', 'b' || lpad((i % ${tokenCount} + 1)::text, 11, '0'),
+             '10.0.' || (i % 250) || '.' || (i % 200), 'bench/1.0', NULL,
+             CASE WHEN r < 88 THEN '{"grant":"refresh_token","rotated":false,"scope":"all"}'::jsonb
+                  WHEN r < 95 THEN '{"grant":"refresh_token","reason":"expired"}'::jsonb ELSE '{}'::jsonb END
+      FROM (SELECT i, (i % 100)::int AS r FROM generate_series(${from}, ${to}) AS i) AS g`);
+    log(`audit rows: ${to.toLocaleString('en')} of ${auditRows.toLocaleString('en')}`);
+  }
+  for (const index of indexes) {
+    // A partitioned table's index reads `ON ONLY` (the parent alone): built here on every partition.
+    await db.query(index.indexdef.replace(' ON ONLY ', ' ON '));
+    log(`built ${index.indexname}`);
+  }
+}
 
 const adminPassword = 'bench admin password';
 const server = await startServer(
@@ -47,7 +106,7 @@ try {
     FROM generate_series(1, ${principalCount}) AS i`);
   await db.query(`
     INSERT INTO api_tokens (id, org_id, owner_id, owner_username, created_by, name, mode, scope_kind, endpoints, roles, ip_allowlist,
-                            secret_hash, expires_at, last_used_at, last_used_ip, revoked_at, revoked_by, created_at, updated_at)
+                            secret_hash, expires_at, last_used_at, last_used_ip, revoked_at, revoked_by, created_at, updated_at, lapsed_at, lapse_reason)
     SELECT 'b' || lpad(i::text, 11, '0'), 'org_default', p.id, p.username, 'usr_bench00001',
            (ARRAY['ci', 'deploy', 'backup', 'monitoring', 'terraform', 'grafana', 'scim', 'recovery', 'reporting', 'sync'])[i % 10 + 1] || '-' || i,
            CASE WHEN i % 20 = 0 THEN 'direct' ELSE 'refreshable' END,
@@ -60,10 +119,18 @@ try {
            CASE WHEN i % 4 = 0 THEN NULL ELSE '10.0.' || (i % 250) || '.' || (i % 200) END,
            CASE WHEN i % 11 = 0 THEN created + interval '30 days' END,
            CASE WHEN i % 11 = 0 THEN 'usr_bench00001' END,
-           created, created
+           created, created,
+           -- Expired tokens as the lapse sweep leaves them (audited once, long ago), so the
+           -- server's sweep does not spend the run auditing 700,000 expiries.
+           CASE WHEN i % 7 <> 0 AND i % 11 <> 0 AND created + interval '90 days' <= now() THEN created + interval '90 days' END,
+           CASE WHEN i % 7 <> 0 AND i % 11 <> 0 AND created + interval '90 days' <= now() THEN 'expired' END
     FROM (SELECT i, date_trunc('milliseconds', now() - (i % 400) * interval '1 day' - (i % 86400) * interval '1 second') AS created
           FROM generate_series(1, ${tokenCount}) AS i) AS s
     JOIN principals AS p ON p.id = 'usr_bench' || lpad((i % ${principalCount} + 1)::text, 5, '0')`);
+  const tokenSeedMs = performance.now() - seeding;
+  const auditSeeding = performance.now();
+  await seedAudit(db, store.audit);
+  const auditSeedMs = performance.now() - auditSeeding;
   await db.query('ANALYZE');
   await db.end();
   const seedMs = performance.now() - seeding;
@@ -136,10 +203,51 @@ try {
       'HTTP ×': ratio(h.median, httpBaseline.median).replace(/0$/, ''),
     });
   }
-  console.log(`Seeded ${tokenCount.toLocaleString('en')} tokens across ${principalCount.toLocaleString('en')} principals in ${(seedMs / 1000).toFixed(1)} s; walked ${deepPage - 1} keyset pages in ${(walkMs / 1000).toFixed(1)} s (${(walkMs / (deepPage - 1)).toFixed(2)} ms a page).`);
+  const auditRowsOut: Record<string, string | number>[] = [rows[0] as Record<string, string | number>];
+  if (auditRows > 0) {
+    const auditBase: AuditQuery = { orgId: 'org_default', limit: pageSize };
+    const day = 86_400_000;
+    const windowFrom = new Date(now.getTime() - 60 * day);
+    const windowTo = new Date(windowFrom.getTime() + 3_600_000);
+    // The cursor of a page in the middle of the log, whatever the cursor's format.
+    const middle = (await store.audit.list({ ...auditBase, limit: 1, until: new Date(now.getTime() - (auditDays / 2) * day) })).nextCursor ?? '';
+    const target = 'b' + String(Math.floor(tokenCount / 3)).padStart(11, '0');
+    const auditQueries: { what: string; store: AuditQuery; http: string }[] = [
+      { what: 'first page', store: auditBase, http: '' },
+      { what: `deep keyset page (${auditDays / 2} days back)`, store: { ...auditBase, cursor: middle }, http: `cursor=${middle}` },
+      { what: 'action=token.revoked', store: { ...auditBase, action: 'token.revoked' }, http: 'action=token.revoked' },
+      { what: 'action=token.* (family)', store: { ...auditBase, action: 'token.*' }, http: 'action=token.*' },
+      { what: 'action=principal.deleted (rare)', store: { ...auditBase, action: 'principal.deleted' }, http: 'action=principal.deleted' },
+      { what: `target=${target}`, store: { ...auditBase, targetId: target }, http: `target=${target}` },
+      { what: 'actor=usr_bench00042', store: { ...auditBase, actorPrincipalId: 'usr_bench00042' }, http: 'actor=usr_bench00042' },
+      { what: 'actor + action=token.revoked', store: { ...auditBase, actorPrincipalId: 'usr_bench00042', action: 'token.revoked' }, http: 'actor=usr_bench00042&action=token.revoked' },
+      { what: 'one hour, 60 days ago', store: { ...auditBase, since: windowFrom, until: windowTo }, http: `since=${windowFrom.toISOString()}&until=${windowTo.toISOString()}` },
+      { what: 'one hour, 60 days ago, action=token.revoked', store: { ...auditBase, since: windowFrom, until: windowTo, action: 'token.revoked' }, http: `since=${windowFrom.toISOString()}&until=${windowTo.toISOString()}&action=token.revoked` },
+    ];
+    for (const query of auditQueries) {
+      const found = (await store.audit.list(query.store)).items.length;
+      const viaHttp = (await get(`/api/v1/audit-events?limit=${pageSize}${query.http ? `&${query.http}` : ''}`)).items?.length;
+      if (found !== viaHttp) throw new Error(`${query.what}: the store found ${found} rows, HTTP ${viaHttp}`);
+      const s = await measure(() => store.audit.list(query.store));
+      const h = await measure(() => get(`/api/v1/audit-events?limit=${pageSize}${query.http ? `&${query.http}` : ''}`));
+      auditRowsOut.push({
+        query: query.what,
+        rows: found,
+        'store median ms': s.median.toFixed(2),
+        'store p95 ms': s.p95.toFixed(2),
+        'store ×': ratio(s.median, storeBaseline.median).replace(/0$/, ''),
+        'HTTP median ms': h.median.toFixed(2),
+        'HTTP p95 ms': h.p95.toFixed(2),
+        'HTTP ×': ratio(h.median, httpBaseline.median).replace(/0$/, ''),
+      });
+    }
+  }
+  console.log(`Seeded ${tokenCount.toLocaleString('en')} tokens across ${principalCount.toLocaleString('en')} principals in ${(tokenSeedMs / 1000).toFixed(1)} s and ${auditRows.toLocaleString('en')} audit events in ${(auditSeedMs / 1000).toFixed(1)} s (${(seedMs / 1000).toFixed(1)} s in all); walked ${deepPage - 1} keyset pages in ${(walkMs / 1000).toFixed(1)} s (${(walkMs / (deepPage - 1)).toFixed(2)} ms a page).`);
   printTable(`Admin token list, ${pageSize} a page, ${runs} runs each (× = median over the baseline's median)`, rows);
+  if (auditRows > 0) printTable(`Audit list, ${pageSize} a page, ${runs} runs each (× = median over the baseline's median)`, auditRowsOut);
 } finally {
   await server.close();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  if (process.env['BENCH_KEEP'] === '1') console.error(`kept database ${name}`);
+  else await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.end();
 }

@@ -24,6 +24,7 @@ import { createRateLimiter, type RateLimiter } from '../core/rate-limiter.js';
 import { createRevocationHub, type RevocationHub } from '../core/revocation-hub.js';
 import { createTokenService, type TokenService } from '../core/tokens/index.js';
 import { createTokenIdentifyService, type TokenIdentifyService } from '../core/tokens/identify.js';
+import { createTokenUsageService, type TokenUsageService } from '../core/tokens/usage.js';
 import { createRevokeAllService, type RevokeAllService } from '../core/revoke-all.js';
 import { createSecretScanningService, type SecretScanningService } from '../core/secret-scanning.js';
 import { createUsageRecorder, type UsageRecorder } from '../core/usage.js';
@@ -56,6 +57,8 @@ export interface Container {
   readonly directory: DirectoryService;
   readonly apps: AppService;
   readonly tokens: TokenService;
+  /** Per-minute exchange and denial counts of a token (issue 17). */
+  readonly tokenUsage: TokenUsageService;
   /** Leaked and expiring tokens (SPEC 9): revoke by value, revoke before a cutoff. */
   readonly leaks: TokenIdentifyService & RevokeAllService;
   readonly secretScanning: SecretScanningService;
@@ -334,11 +337,24 @@ export async function createContainer(config: Config, options: ContainerOptions 
           },
         },
         {
+          // Issue 17: the audit log's monthly partitions, created a week before their month begins,
+          // so events land in their month's partition rather than the default one.
+          name: 'audit-partitions',
+          everySeconds: hour,
+          clusterWide: true,
+          run: async (now) => ({ created: (await store.audit.preparePartitions(now, new Date(now.getTime() + 7 * 86_400_000))).length }),
+        },
+        {
           name: 'audit-retention',
           everySeconds: hour,
           clusterWide: true,
-          run: async (now) =>
-            config.auditRetentionSeconds === 0 ? { deleted: 0 } : { deleted: await store.audit.pruneBefore(new Date(now.getTime() - config.auditRetentionSeconds * 1000)) },
+          run: async (now) => {
+            const before = config.auditRetentionSeconds === 0 ? null : new Date(now.getTime() - config.auditRetentionSeconds * 1000);
+            // Usage counts follow the audit log's retention; the keys of written count batches
+            // only guard retries, which end with the process that made them: a day is plenty.
+            const counts = await store.usage.pruneBefore(before, new Date(now.getTime() - 86_400_000));
+            return { deleted: before === null ? 0 : await store.audit.pruneBefore(before), usageCountsDeleted: counts };
+          },
         },
       ],
     });
@@ -359,6 +375,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       secondFactors,
       apps,
       tokens,
+      tokenUsage: createTokenUsageService({ store, clock, tokens }),
       leaks,
       secretScanning: createSecretScanningService({ store, clock, secretKey, tokenPrefix: config.tokenPrefix, keys: config.secretScanningKeys }),
       backup: createBackupService({ store, clock, dump: storage.driver === 'pglite' ? () => storage.dump('gzip') : undefined }),

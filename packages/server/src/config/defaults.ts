@@ -166,7 +166,7 @@ export const optionDocs = {
     env: 'TESSERA_AUDIT_RETENTION_DAYS',
     default: '0',
     description:
-      'Audit events older than this many days are deleted by an hourly job that runs once across all instances. 0 keeps them forever.',
+      'Audit events older than this many days are removed by an hourly job that runs once across all instances, a calendar month (UTC) at a time: the log is partitioned by month and a month goes once all of it is older, so an event may stay up to a month longer. Per-minute token usage counts follow the same retention. 0 keeps them forever.',
   },
   tokenRateLimitPerAddress: {
     env: 'TESSERA_TOKEN_RATE_LIMIT_PER_ADDRESS',

@@ -38,6 +38,16 @@ export interface AuditQuery extends ListQuery {
   readonly until?: Date | undefined;
 }
 
+/** Token-endpoint use of one API token in one minute with one outcome (issue 17: a rollup, not an audit row per exchange). */
+export interface UsageCount {
+  readonly orgId: string;
+  readonly tokenId: string;
+  /** The start of the minute (UTC). */
+  readonly minute: Date;
+  readonly outcome: 'success' | 'denied';
+  readonly count: number;
+}
+
 /** A login-failure counter keyed by account or client address. */
 export interface ThrottleState {
   readonly failures: number;
@@ -273,8 +283,26 @@ export interface Store {
      */
     appendMany(events: readonly KeyedAuditEvent[]): Promise<void>;
     list(query: AuditQuery): Promise<Page<AuditEvent>>;
-    /** Retention: deletes events older than `before`; returns how many. */
+    /**
+     * Retention: removes events older than `before`; returns how many. Whole time partitions
+     * go at once, so events may outlive `before` by up to one partition's span (a day).
+     */
     pruneBefore(before: Date): Promise<number>;
+    /** Creates the time partitions that will hold events of `[from, until)` ahead of need; returns the names created. */
+    preparePartitions(from: Date, until: Date): Promise<string[]>;
+  };
+
+  /** Per-token, per-minute counts of token-endpoint exchanges and denials (issue 17). */
+  usage: {
+    /**
+     * Adds a batch of counts, keyed so a retry of a batch whose commit went through unanswered
+     * adds nothing: false when `writeKey` was written before. Keys are kept for a day.
+     */
+    add(writeKey: string, counts: readonly UsageCount[]): Promise<boolean>;
+    /** One token's counts in `[since, until)`, oldest minute first. */
+    list(orgId: string, tokenId: string, since: Date, until: Date): Promise<UsageCount[]>;
+    /** Deletes counts of minutes before `before`, and batch keys written before `keysBefore`; returns the counts deleted. */
+    pruneBefore(before: Date | null, keysBefore: Date): Promise<number>;
   };
 
   jobs: {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NewAuditEvent } from './model.js';
-import type { Store } from './store.js';
+import type { Store, UsageCount } from './store.js';
 import { createUsageRecorder } from './usage.js';
 
 /**
@@ -11,17 +11,18 @@ import { createUsageRecorder } from './usage.js';
  */
 function fakeStore() {
   type Use = { id: string; at: Date; ip: string; recentIps?: readonly { ip: string; at: Date }[] };
-  const batches: { uses: Use[]; events: NewAuditEvent[] }[] = [];
+  const batches: { uses: Use[]; events: NewAuditEvent[]; counts: { key: string; counts: readonly UsageCount[] }[] }[] = [];
   let failing = 0;
   let lostAnswers = 0;
   let attempts = 0;
   const store = {
     async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
       attempts++;
-      const batch = { uses: [] as Use[], events: [] as NewAuditEvent[] };
+      const batch = { uses: [] as Use[], events: [] as NewAuditEvent[], counts: [] as { key: string; counts: readonly UsageCount[] }[] };
       const tx = {
         tokens: { recordUsage: async (entries: Use[]) => void batch.uses.push(...entries) },
         audit: { appendMany: async (events: readonly NewAuditEvent[]) => void batch.events.push(...events) },
+        usage: { add: async (key: string, counts: readonly UsageCount[]) => void batch.counts.push({ key, counts }) },
       } as unknown as Store;
       const result = await work(tx);
       if (failing > 0) {
@@ -47,6 +48,46 @@ const event = (n: number): NewAuditEvent => ({
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('usage recorder (SPEC 8: no synchronous write per request)', () => {
+  it('counts exchanges and denials per token, minute and outcome: an increment each, one row per counter (issue 17)', async () => {
+    const { store, batches } = fakeStore();
+    const usage = createUsageRecorder({ store, flushMs: 10_000, onError: (error) => assert.fail(String(error)) });
+    for (let i = 0; i < 1000; i++) usage.count('org', `tok${i % 2}`, 'success', new Date(60_000 * (i < 500 ? 5 : 6) + (i % 60) * 1000));
+    usage.count('org', 'tok0', 'denied', new Date(60_000 * 5));
+    assert.equal(usage.stats().waiting.usageCounts, 5, 'two tokens over two minutes, and one denial counter');
+    await usage.flush();
+    const counts = batches.flatMap((b) => b.counts.flatMap((c) => c.counts));
+    const summary = counts.map((c) => `${c.tokenId} ${c.minute.toISOString()} ${c.outcome} ${c.count}`).sort();
+    assert.deepEqual(summary, [
+      'tok0 1970-01-01T00:05:00.000Z denied 1',
+      'tok0 1970-01-01T00:05:00.000Z success 250',
+      'tok0 1970-01-01T00:06:00.000Z success 250',
+      'tok1 1970-01-01T00:05:00.000Z success 250',
+      'tok1 1970-01-01T00:06:00.000Z success 250',
+    ]);
+    assert.equal(batches[0]?.events.length, 0, 'no audit row for an exchange');
+    assert.equal(usage.stats().waiting.usageCounts, 0);
+  });
+
+  it('retries a batch of counts as it was, under its own key, and never merges it into newer counts', async () => {
+    const { store, batches, loseAnswers } = fakeStore();
+    const usage = createUsageRecorder({ store, flushMs: 10_000, retryMinMs: 5, retryMaxMs: 5, onError: () => {} });
+    usage.count('org', 'tok', 'success', new Date(0));
+    usage.count('org', 'tok', 'success', new Date(1));
+    // The commit goes through, its answer is lost: the recorder must retry with the same key.
+    loseAnswers(1);
+    await usage.flush();
+    usage.count('org', 'tok', 'success', new Date(2));
+    await usage.flush();
+    assert.equal(batches.length, 2);
+    const [first, second] = batches;
+    assert.deepEqual(first?.counts.map((c) => [c.key, c.counts.map((n) => n.count)]), [[first?.counts[0]?.key, [2]]]);
+    assert.equal(second?.counts.length, 2, 'the old batch again and the new one, apart');
+    assert.equal(second?.counts[0]?.key, first?.counts[0]?.key, 'the retry carries the same key (the store skips keys it holds)');
+    assert.deepEqual(second?.counts.map((c) => c.counts.map((n) => n.count)), [[2], [1]]);
+    assert.notEqual(second?.counts[1]?.key, second?.counts[0]?.key);
+    await usage.close();
+  });
+
   it('buffers uses and writes them in one batch within the delay, keeping the latest use per token', async () => {
     const { store, batches } = fakeStore();
     const usage = createUsageRecorder({ store, flushMs: 30, onError: (error) => assert.fail(String(error)) });
@@ -102,7 +143,7 @@ describe('usage recorder (SPEC 8: no synchronous write per request)', () => {
     assert.equal(uses.length, 1);
     assert.deepEqual([uses[0]?.ip, uses[0]?.at.getTime()], ['10.0.0.2', 20], 'the latest use wins across the retry');
     assert.deepEqual(uses[0]?.recentIps?.map((r) => r.ip).sort(), ['10.0.0.0', '10.0.0.1', '10.0.0.2']);
-    assert.deepEqual(usage.stats(), { waiting: { auditEvents: 0, lastUses: 0 }, dropped: { auditEvents: 0, lastUses: 0 }, failures: 0 });
+    assert.deepEqual(usage.stats(), { waiting: { auditEvents: 0, lastUses: 0, usageCounts: 0 }, dropped: { auditEvents: 0, lastUses: 0, usageCounts: 0 }, failures: 0 });
   });
 
   it('retries a batch with the same write keys, so a commit whose answer was lost is not written twice', async () => {
@@ -144,8 +185,8 @@ describe('usage recorder (SPEC 8: no synchronous write per request)', () => {
     usage.audit(event(99));
     usage.recordUse('b', '::1', new Date(2));
     usage.recordUse('a', '::1', new Date(3)); // a token already waiting takes no room
-    assert.deepEqual(usage.stats().dropped, { auditEvents: 1, lastUses: 1 });
-    assert.deepEqual(usage.stats().waiting, { auditEvents: 4, lastUses: 1 });
+    assert.deepEqual(usage.stats().dropped, { auditEvents: 1, lastUses: 1, usageCounts: 0 });
+    assert.deepEqual(usage.stats().waiting, { auditEvents: 4, lastUses: 1, usageCounts: 0 });
     await usage.close();
     assert.deepEqual(batches.flatMap((b) => b.events.map((e) => e.targetId)), ['t0', 't1', 't2', 't3']);
     assert.deepEqual(batches.flatMap((b) => b.uses.map((u) => [u.id, u.at.getTime()])), [['a', 3]]);
@@ -172,7 +213,7 @@ describe('usage recorder (SPEC 8: no synchronous write per request)', () => {
     await usage.close({ deadlineMs: 100 });
     assert.ok(Date.now() - start < 1000);
     assert.equal(batches.length, 0);
-    assert.deepEqual(usage.stats().dropped, { auditEvents: 1, lastUses: 1 });
-    assert.match(errors.at(-1) ?? '', /1 audit events and 1 last uses unwritten/);
+    assert.deepEqual(usage.stats().dropped, { auditEvents: 1, lastUses: 1, usageCounts: 0 });
+    assert.match(errors.at(-1) ?? '', /1 audit events, 1 last uses and 0 usage counts unwritten/);
   });
 });

@@ -58,22 +58,23 @@ export function registerMetrics(app: FastifyInstance, container: Container): voi
       this.set({ cache: 'verified_access_tokens' }, container.oauth.verifiedCount());
     },
   });
-  // Issue 13: exchange and denial audit events and last uses wait in memory until written;
+  // Issue 13: denial audit events, exchange counts (issue 17) and last uses wait in memory until written;
   // `dropped` counts only what a long outage pushed beyond the buffer's cap (or a failed shutdown).
   new Gauge({
     name: 'tessera_buffered_events_waiting',
-    help: 'Audit events (token exchanges and denials) and token last uses buffered in memory, not yet written to the database.',
+    help: 'Audit events (token-endpoint denials), token last uses and per-minute exchange counters buffered in memory, not yet written to the database.',
     labelNames: ['kind'] as const,
     registers: [registry],
     collect() {
       const { waiting } = container.usage.stats();
       this.set({ kind: 'audit_event' }, waiting.auditEvents);
       this.set({ kind: 'last_use' }, waiting.lastUses);
+      this.set({ kind: 'usage_count' }, waiting.usageCounts);
     },
   });
   new Counter({
     name: 'tessera_buffered_events_dropped_total',
-    help: 'Audit events and token last uses dropped unwritten: beyond the buffer cap during an outage, or left when shutdown gave up.',
+    help: 'Audit events, token last uses and exchange counters dropped unwritten: beyond the buffer cap during an outage, or left when shutdown gave up.',
     labelNames: ['kind'] as const,
     registers: [registry],
     collect() {
@@ -82,6 +83,7 @@ export function registerMetrics(app: FastifyInstance, container: Container): voi
       this.reset();
       this.inc({ kind: 'audit_event' }, dropped.auditEvents);
       this.inc({ kind: 'last_use' }, dropped.lastUses);
+      this.inc({ kind: 'usage_count' }, dropped.usageCounts);
     },
   });
 

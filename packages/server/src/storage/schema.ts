@@ -65,6 +65,9 @@ export interface Database {
     /** Migration 0010: the usage recorder's key of a batched event, so a retried write inserts it once. */
     write_key: ColumnType<string | null, never, never>;
   };
+  // Migration 0013: exchange and denial counts per token and minute, and the keys of written batches.
+  token_usage: { token_id: string; minute: Timestamp; outcome: 'success' | 'denied'; org_id: string; count: ColumnType<string, number, number> };
+  usage_writes: { write_key: string; written_at: Timestamp };
   // Migration 0005: when each periodic job last ran, cluster-wide.
   job_runs: { name: string; last_run_at: Timestamp; run_by: string };
   // Migration 0003: signing keys, apps, revoked access tokens and the revocation feed.

@@ -6,6 +6,7 @@ import { decodeCursor } from './cursor.js';
 import { escapeLike, json, page } from './sql-helpers.js';
 import type { Database } from './schema.js';
 import { insertAuditWithOutbox } from './sql-webhooks.js';
+import { createAuditPartitions, dropAuditBefore } from './audit-partitions.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -66,35 +67,43 @@ export function createAuditRepository(db: Db): Store['audit'] {
         SELECT org_id, occurred_at, action, outcome, actor_principal_id, actor_token_id, target_type, target_id, client_ip, user_agent, request_id, details, write_key
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(org_id text, occurred_at timestamptz, action text, outcome text, actor_principal_id text,
           actor_token_id text, target_type text, target_id text, client_ip text, user_agent text, request_id text, details jsonb, write_key text)
-        ON CONFLICT (write_key) WHERE write_key IS NOT NULL DO NOTHING`.execute(db);
+        ON CONFLICT (write_key, occurred_at) WHERE write_key IS NOT NULL DO NOTHING`.execute(db);
     },
     async list(q) {
       let query = db
         .selectFrom('audit_events')
         .selectAll()
         .where('org_id', '=', q.orgId)
+        // Newest first by time, then sequence: the partitions' key leads, so every filter below
+        // reads one index range per partition (migration 0013).
+        .orderBy('occurred_at', 'desc')
         .orderBy('seq', 'desc')
         .limit(q.limit + 1);
       if (q.action) {
-        // `token.*` style prefixes select a family of events.
-        query = q.action.endsWith('*')
-          ? query.where('action', 'like', `${escapeLike(q.action.slice(0, -1))}%`)
-          : query.where('action', '=', q.action);
+        // `token.*` style prefixes select a family of events; a family (the action up to its
+        // first dot) has an index of its own, other prefixes are filtered.
+        const prefix = q.action.endsWith('*') ? q.action.slice(0, -1) : undefined;
+        const family = prefix === undefined ? undefined : /^([a-z_]+)\.$/.exec(prefix)?.[1];
+        if (prefix === undefined) query = query.where('action', '=', q.action);
+        else {
+          query = query.where('action', 'like', `${escapeLike(prefix)}%`);
+          if (family !== undefined) query = query.where(sql<string>`split_part(action, '.', 1)`, '=', family);
+        }
       }
       if (q.actorPrincipalId) query = query.where('actor_principal_id', '=', q.actorPrincipalId);
       if (q.targetId) query = query.where('target_id', '=', q.targetId);
       if (q.since) query = query.where('occurred_at', '>=', q.since);
       if (q.until) query = query.where('occurred_at', '<', q.until);
       if (q.cursor) {
-        const [seq] = decodeCursor(q.cursor, 1) as [string];
-        if (!/^[0-9]{1,19}$/.test(seq)) decodeCursor('', 1);
-        query = query.where('seq', '<', seq);
+        const [at, seq] = decodeCursor(q.cursor, 2) as [string, string];
+        const time = new Date(at);
+        if (!/^[0-9]{1,19}$/.test(seq) || Number.isNaN(time.getTime())) decodeCursor('', 2);
+        // The plain bound prunes newer partitions; the row comparison is the keyset.
+        query = query.where('occurred_at', '<=', time).where(sql<boolean>`(occurred_at, seq) < (${time}, ${seq}::bigint)`);
       }
-      return page(await query.execute(), q.limit, toAuditEvent, (row) => [String(row.seq)]);
+      return page(await query.execute(), q.limit, toAuditEvent, (row) => [new Date(row.occurred_at).toISOString(), String(row.seq)]);
     },
-    async pruneBefore(before) {
-      const result = await db.deleteFrom('audit_events').where('occurred_at', '<', before).executeTakeFirst();
-      return Number(result.numDeletedRows);
-    },
+    pruneBefore: (before) => dropAuditBefore(db, before),
+    preparePartitions: (from, until) => createAuditPartitions(db, from, until),
   };
 }

@@ -15,6 +15,7 @@ import { createSavedSearchRepository } from './sql-saved-searches.js';
 import { createSecondFactorRepository } from './sql-second-factors.js';
 import { createSessionRepository, createThrottleRepository } from './sql-sessions.js';
 import { createTokenRepository } from './sql-tokens.js';
+import { createUsageCountRepository } from './sql-usage-counts.js';
 import { createWebhookRepository } from './sql-webhooks.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -51,6 +52,7 @@ export function createSqlStore(db: Db): Store {
     sessions: createSessionRepository(db),
     throttle: createThrottleRepository(db),
     audit: createAuditRepository(db),
+    usage: createUsageCountRepository(db),
     jobs: createJobRepository(db),
   };
   return store;

@@ -40,17 +40,21 @@ describe('GET /metrics', () => {
     assert.match(text, /tessera_revocation_feed_followers\{service="tessera"\} 0/);
   });
 
-  it('shows the buffered audit events and last uses waiting, and none dropped (issue 13)', async () => {
+  it('shows the buffered audit events, usage counts and last uses waiting, and none dropped (issues 13, 17)', async () => {
     await ts.server.container.usage.flush();
     await ts.form('/oauth/token', { grant_type: 'refresh_token', refresh_token: created.token });
-    // The exchange left one audit event and one last use in the buffer (written within 1 s).
+    await ts.form('/oauth/token', { grant_type: 'refresh_token', refresh_token: 'not-a-token' });
+    // The exchange left one usage count and one last use in the buffer, the denial (of no
+    // known token, so counted nowhere) one audit event: written within 1 s.
     const waiting = await scrape();
     assert.match(waiting, /tessera_buffered_events_waiting\{kind="audit_event",service="tessera"\} 1\b/);
     assert.match(waiting, /tessera_buffered_events_waiting\{kind="last_use",service="tessera"\} 1\b/);
+    assert.match(waiting, /tessera_buffered_events_waiting\{kind="usage_count",service="tessera"\} 1\b/);
     await ts.server.container.usage.flush();
     const text = await scrape();
     assert.match(text, /tessera_buffered_events_waiting\{kind="audit_event",service="tessera"\} 0\b/);
     assert.match(text, /tessera_buffered_events_waiting\{kind="last_use",service="tessera"\} 0\b/);
+    assert.match(text, /tessera_buffered_events_waiting\{kind="usage_count",service="tessera"\} 0\b/);
     assert.match(text, /tessera_buffered_events_dropped_total\{kind="audit_event",service="tessera"\} 0\b/);
     assert.match(text, /tessera_buffered_events_dropped_total\{kind="last_use",service="tessera"\} 0\b/);
   });

@@ -275,5 +275,65 @@ for (const target of databaseTargets) {
       assert.equal(await store.jobs.claim('contract-job', new Date(t0.getTime() + 60_000), 60, 'next'), true, 'due again after it');
       assert.equal(await store.jobs.claim('another-job', t0, 60, 'x'), true, 'jobs are claimed independently');
     });
+
+    // Issue 17. Last in the suite: its retention run also clears the older events of the default partition.
+    it('partitions the audit log by month: events move into a month created after them, pages cross months, retention drops whole months', async () => {
+      await store.orgs.create({ id: 'org_p', name: 'p', displayName: 'P', createdAt: t0 });
+      const ev = (iso: string, n: number, writeKey?: string) => ({
+        orgId: 'org_p', occurredAt: new Date(iso), action: 'part.probe', outcome: 'success' as const, actorPrincipalId: null, actorTokenId: null,
+        targetType: null, targetId: null, clientIp: null, userAgent: null, requestId: `p${n}`, details: { n }, writeKey,
+      });
+      // No partition for these months yet: the default partition takes them.
+      await store.audit.appendMany([ev('2031-03-10T00:00:00Z', 1, 'pk.1'), ev('2031-04-10T00:00:00Z', 2, 'pk.2'), ev('2031-05-10T00:00:00Z', 3, 'pk.3')]);
+      await store.audit.append(ev('2030-01-01T00:00:00Z', 5));
+      const months = ['audit_events_203103', 'audit_events_203104', 'audit_events_203105'];
+      assert.deepEqual(await store.audit.preparePartitions(new Date('2031-03-05T00:00:00Z'), new Date('2031-05-02T00:00:00Z')), months);
+      assert.deepEqual(await store.audit.preparePartitions(new Date('2031-03-05T00:00:00Z'), new Date('2031-05-02T00:00:00Z')), [], 'each month once');
+      // A retried batch meets its keys in the partitions they moved to.
+      await store.audit.appendMany([ev('2031-03-10T00:00:00Z', 1, 'pk.1'), ev('2031-04-10T00:00:00Z', 2, 'pk.2')]);
+      await store.audit.append(ev('2031-04-20T00:00:00Z', 4));
+      const pages = async () => {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await store.audit.list({ orgId: 'org_p', limit: 1, action: 'part.*', cursor });
+          seen.push(...page.items.map((e) => e.requestId ?? ''));
+          cursor = page.nextCursor ?? undefined;
+        } while (cursor);
+        return seen;
+      };
+      assert.deepEqual(await pages(), ['p3', 'p4', 'p2', 'p1', 'p5'], 'newest first, one page each, across partitions, no duplicate');
+      const slice = await store.audit.list({ orgId: 'org_p', limit: 10, since: new Date('2031-04-01T00:00:00Z'), until: new Date('2031-05-01T00:00:00Z') });
+      assert.deepEqual(slice.items.map((e) => e.requestId), ['p4', 'p2']);
+
+      // March is wholly older than the cut-off: dropped. April straddles it: kept whole. The
+      // default partition's older rows are deleted.
+      const removed = await store.audit.pruneBefore(new Date('2031-04-15T00:00:00Z'));
+      assert.ok(removed >= 2, `removed ${removed}`);
+      assert.deepEqual(await pages(), ['p3', 'p4', 'p2']);
+      assert.deepEqual(await store.audit.preparePartitions(new Date('2031-03-01T00:00:00Z'), new Date('2031-06-01T00:00:00Z')), ['audit_events_203103'], 'March was dropped, not emptied');
+      assert.equal(await store.audit.pruneBefore(new Date('2031-04-15T00:00:00Z')), 0, 'nothing left to remove');
+      // Partition changes are serialised: concurrent preparations create each month once.
+      const made = await Promise.all([0, 1, 2].map(() => store.audit.preparePartitions(new Date('2031-07-01T00:00:00Z'), new Date('2031-08-01T00:00:00Z'))));
+      assert.deepEqual(made.flat(), ['audit_events_203107']);
+    });
+
+    it('adds exchange counts per token, minute and outcome, a retried batch once, and prunes them (issue 17)', async () => {
+      const m = (minute: number) => new Date(Date.UTC(2031, 0, 1, 0, minute));
+      const count = (minute: number, outcome: 'success' | 'denied', n: number) => ({ orgId: 'org_a', tokenId: 'tok_u', minute: m(minute), outcome, count: n });
+      const first = [count(0, 'success', 3), count(0, 'denied', 1), count(1, 'success', 2)];
+      assert.equal(await store.usage.add('u.1', first), true);
+      assert.equal(await store.usage.add('u.1', first), false, 'a retried batch adds nothing');
+      assert.equal(await store.usage.add('u.2', [count(1, 'success', 5)]), true);
+      const shown = (list: { minute: Date; outcome: string; count: number }[]) => list.map((c) => [c.minute.toISOString().slice(11, 16), c.outcome, c.count]);
+      assert.deepEqual(shown(await store.usage.list('org_a', 'tok_u', m(0), m(2))), [['00:00', 'denied', 1], ['00:00', 'success', 3], ['00:01', 'success', 7]]);
+      assert.deepEqual(shown(await store.usage.list('org_a', 'tok_u', m(1), m(2))), [['00:01', 'success', 7]]);
+      assert.deepEqual(await store.usage.list('org_b', 'tok_u', m(0), m(2)), [], 'only within its organization');
+      assert.equal(await store.usage.pruneBefore(m(1), m(0)), 2);
+      assert.deepEqual(shown(await store.usage.list('org_a', 'tok_u', m(0), m(2))), [['00:01', 'success', 7]]);
+      assert.equal(await store.usage.add('u.1', first), false, 'its key is still kept');
+      assert.equal(await store.usage.pruneBefore(null, m(5)), 0);
+      assert.equal(await store.usage.add('u.1', [count(1, 'success', 1)]), true, 'a key is forgotten after its time');
+    });
   });
 }

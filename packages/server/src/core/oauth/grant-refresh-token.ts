@@ -13,8 +13,11 @@ export function createRefreshTokenGrant({ store, clock, tokens, usage, withoutRe
     const now = clock.now();
     // As at introspection: an API token revoked through another instance is not exchanged here.
     await store.revocations.catchUp();
-    const denied = (reason: string, tokenId: string | null, orgId: string | null) =>
+    // A denial keeps its own audit event (batched: it changes nothing) and counts in the token's usage.
+    const denied = (reason: string, tokenId: string | null, orgId: string | null) => {
       usage.audit(auditOf({ ...context, actor: null }, now, { orgId, action: 'token.denied', outcome: 'denied', targetType: 'token', targetId: tokenId, details: { reason, grant: 'refresh_token' } }));
+      if (tokenId !== null && orgId !== null) usage.count(orgId, tokenId, 'denied', now);
+    };
     const verdict = await tokens.verify(presented, { clientIp: context.clientIp, now });
     if (!verdict.active) {
       denied(verdict.reason, verdict.tokenId ?? null, verdict.orgId ?? null);
@@ -68,10 +71,10 @@ export function createRefreshTokenGrant({ store, clock, tokens, usage, withoutRe
         throw new OAuthError('invalid_grant', 'The refresh token has already been used');
       }
       refresh = rotated;
-    } else {
-      // Without rotation an exchange is a read: its audit event is batched (core/usage.ts).
-      usage.audit(exchanged(false));
     }
+    // Issue 17: an exchange is counted per token and minute (core/usage.ts), not audited one row
+    // each; a rotation changes the token and so also has its audit event above, in its transaction.
+    usage.count(token.orgId, token.id, 'success', now);
     usage.recordUse(token.id, context.clientIp, now);
     return {
       access_token: accessToken,

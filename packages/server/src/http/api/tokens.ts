@@ -191,6 +191,45 @@ export function tokenRoutes(container: Container): FastifyPluginAsyncTypebox {
       async (request) => tokenBody(await container.tokens.get(actorContext(request, container), request.params.id)),
     );
 
+    app.get(
+      '/tokens/:id/usage',
+      {
+        schema: {
+          tags: ['tokens'],
+          summary: "A token's exchanges and denials at the token endpoint, per minute",
+          description:
+            'Counts per minute and outcome (success: an access token issued; denied: refused, each denial also in the audit log). Exchanges are counted here rather than audited one by one; a rotation is also audited. The window defaults to the last 24 hours and spans at most 7 days; counts reach here within about a second.',
+          security: bearerSecurity,
+          params: IdParams,
+          querystring: Type.Object({ since: Type.Optional(Timestamp), until: Type.Optional(Timestamp) }, { additionalProperties: false }),
+          response: {
+            200: Type.Object({
+              token_id: Type.String(),
+              since: Timestamp,
+              until: Timestamp,
+              totals: Type.Object({ success: Type.Integer(), denied: Type.Integer() }),
+              minutes: Type.Array(Type.Object({ minute: Timestamp, outcome: Type.Union([Type.Literal('success'), Type.Literal('denied')]), count: Type.Integer() })),
+            }),
+            ...problemResponses,
+          },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const usage = await container.tokenUsage.get(actorContext(request, container), request.params.id, {
+          since: q.since === undefined ? undefined : new Date(q.since),
+          until: q.until === undefined ? undefined : new Date(q.until),
+        });
+        return {
+          token_id: usage.tokenId,
+          since: usage.since.toISOString(),
+          until: usage.until.toISOString(),
+          totals: usage.totals,
+          minutes: usage.minutes.map((m) => ({ minute: m.minute.toISOString(), outcome: m.outcome, count: m.count })),
+        };
+      },
+    );
+
     app.patch(
       '/tokens/:id',
       {

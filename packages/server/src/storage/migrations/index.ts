@@ -10,6 +10,7 @@ import * as recentIps from './0009-recent-ips.js';
 import * as refreshFamiliesAuditKeys from './0010-refresh-families-audit-keys.js';
 import * as webhooks from './0011-webhooks.js';
 import * as secondFactors from './0012-second-factors.js';
+import * as auditPartitionsUsageRollups from './0013-audit-partitions-usage-rollups.js';
 
 /**
  * Forward-only, versioned migrations, listed in code rather than read from a folder so the
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0010-refresh-families-audit-keys': refreshFamiliesAuditKeys,
   '0011-webhooks': webhooks,
   '0012-second-factors': secondFactors,
+  '0013-audit-partitions-usage-rollups': auditPartitionsUsageRollups,
 };
 
 export const migrationProvider: MigrationProvider = {
