@@ -97,7 +97,7 @@ export function PrincipalsPage(props: { kind: Kind }) {
   );
 }
 
-/** A user's or service account's page: Access tokens and details. */
+/** A user's or service account's page: API tokens and details. */
 export function PrincipalPage(props: { kind: Kind; id: string; tab: string }) {
   const session = useSession();
   const principal = useLoad(() => api.get<Principal>(`${pathOf(props.kind)}/${encodeURIComponent(props.id)}`), `${props.kind}|${props.id}`);
@@ -125,7 +125,7 @@ export function PrincipalPage(props: { kind: Kind; id: string; tab: string }) {
       <Tabs
         label={p.username}
         tabs={[
-          { to: base, label: 'Access tokens', active: props.tab === 'tokens' },
+          { to: base, label: 'API tokens', active: props.tab === 'tokens' },
           { to: `${base}/details`, label: 'Details', active: props.tab === 'details' },
         ]}
       />

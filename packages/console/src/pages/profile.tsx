@@ -62,7 +62,7 @@ function PasswordForm() {
   );
 }
 
-/** Profile: one's own Access tokens, password change and two-factor login. */
+/** Profile: one's own API tokens, password change and two-factor login. */
 export function ProfilePage(props: { tab: 'tokens' | 'password' | 'two-factor' }) {
   const session = useSession();
   const { principal } = session.me;
@@ -76,7 +76,7 @@ export function ProfilePage(props: { tab: 'tokens' | 'password' | 'two-factor' }
       <Tabs
         label="Profile"
         tabs={[
-          { to: '/profile', label: 'Access tokens', active: props.tab === 'tokens' },
+          { to: '/profile', label: 'API tokens', active: props.tab === 'tokens' },
           ...(isUser
             ? [
                 { to: '/profile/password', label: 'Password', active: props.tab === 'password' },

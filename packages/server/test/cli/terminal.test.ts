@@ -58,7 +58,7 @@ describe('tessera on a terminal: prompts without echo, confirmations, colour', {
 
     const confirmed = await onTerminal(['token', 'revoke', id], [{ when: /\[y\/N\] /, send: 'y\r' }]);
     assert.equal(confirmed.code, 0, confirmed.output);
-    assert.match(confirmed.output, new RegExp(`Token ${id} has been revoked\\.`));
+    assert.match(confirmed.output, new RegExp(`API token ${id} has been revoked\\.`));
     assert.equal((await ts.request('GET', `/api/v1/tokens/${id}`, { token: admin })).body.status, 'revoked');
   });
 

@@ -62,7 +62,7 @@ describe('tessera token identify / revoke --value-stdin / revoke-all, as a proce
     assert.ok(await works(made.token));
     const revoked = await cli.run(['token', 'revoke', '--value-stdin', '--yes', '--reason', 'pasted in chat'], { input: `${made.token}\n` });
     assert.equal(revoked.code, 0, revoked.stderr);
-    assert.match(revoked.stdout, new RegExp(`Token ${made.id} "leaky-3" of alice has been revoked`));
+    assert.match(revoked.stdout, new RegExp(`API token ${made.id} "leaky-3" of alice has been revoked`));
     assert.ok(!(await works(made.token)));
     const shown = await ts.request('GET', `/api/v1/tokens/${made.id}`, { token: world.admin });
     assert.equal(shown.body.revoke_reason, 'pasted in chat');
@@ -85,7 +85,7 @@ describe('tessera token identify / revoke --value-stdin / revoke-all, as a proce
     assert.ok(await works(after.token), 'a token created after the cutoff works');
     const human = await cli.run(['token', 'revoke-all', '--owner', 'alice', '--issued-before', '1D', '--yes']);
     assert.equal(human.code, 0, human.stderr);
-    assert.match(human.stdout, /^0 tokens have been revoked \(issued before /);
+    assert.match(human.stdout, /^0 API tokens have been revoked \(issued before /);
     assert.ok(await works(after.token));
   });
 

@@ -124,7 +124,7 @@ describe('tessera token, against a real server', () => {
     const human = await cli.run(['token', 'edit', created.id, '--endpoint', '/plans']);
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /^scope\s+custom$/m);
-    assert.match(human.stderr, new RegExp(`Token ${created.id} has been updated`));
+    assert.match(human.stderr, new RegExp(`API token ${created.id} has been updated`));
 
     const nothing = await cli.run(['token', 'edit', created.id]);
     assert.equal(nothing.code, 2);
@@ -181,7 +181,7 @@ describe('tessera token, against a real server', () => {
 
     const revoked = await cli.run(['token', 'revoke', created.id, '--yes', '--reason', 'test']);
     assert.equal(revoked.code, 0, revoked.stderr);
-    assert.equal(revoked.stdout, `Token ${created.id} has been revoked.\n`);
+    assert.equal(revoked.stdout, `API token ${created.id} has been revoked.\n`);
     assert.equal((await exchange(created.token)).status, 400, 'a revoked token is refused');
 
     const again = (await cli.run(['token', 'revoke', created.id, '--yes', '--json'])).json();

@@ -102,7 +102,7 @@ describe('the README\'s CLI walk-through', () => {
     const exchanged = JSON.parse((outputs[4] as { stdout: string }).stdout) as Record<string, unknown>;
     assert.equal(exchanged['token_type'], 'Bearer');
     assert.equal(typeof exchanged['access_token'], 'string');
-    assert.match((outputs[5] as { stdout: string }).stdout, new RegExp(`^Token ${created.id} has been revoked\\.$`, 'm'));
+    assert.match((outputs[5] as { stdout: string }).stdout, new RegExp(`^API token ${created.id} has been revoked\\.$`, 'm'));
 
     // The token was printed once, by token create, and went nowhere else.
     const secret = created.token.split('.')[1] as string;

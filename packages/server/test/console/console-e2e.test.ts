@@ -144,7 +144,7 @@ describe('web console in a browser', { skip: unavailable, timeout: 300_000 }, ()
       assert.equal(response.status, 201, response.text);
     }
     const { context, page } = await loggedIn('admin', adminPassword);
-    await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API tokens' }).click();
     await page.getByRole('heading', { name: 'API tokens', level: 1 }).waitFor();
     const table = page.getByTestId('api-tokens-table');
     await row(page, 'other-token').waitFor();

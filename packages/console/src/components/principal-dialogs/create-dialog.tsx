@@ -181,7 +181,7 @@ export function CreatePrincipalDialog(props: { kind: Kind; canCreateToken: boole
           <div class="problem" role="alert" data-testid="token-problem">
             <strong>Service account {principal.username} was created; its token was not.</strong>
             <p>{tokenProblem.detail}</p>
-            <p class="hint">Fix the token fields and choose Create token, or Cancel and add one later from its Access tokens tab.</p>
+            <p class="hint">Fix the token fields and choose Create token, or Cancel and add one later from its API tokens tab.</p>
           </div>
         )}
         <Field label="Username" error={err('username')} hint="Letters, digits and . _ @ -">

@@ -18,7 +18,7 @@ const maxValueBytes = 4096;
  */
 async function readValue(ctx: Context): Promise<string> {
   const stdin = ctx.io.stdin;
-  if (canPrompt(ctx.prompts)) return (await promptHidden(ctx.prompts, 'Token value: ')).trim();
+  if (canPrompt(ctx.prompts)) return (await promptHidden(ctx.prompts, 'API token value: ')).trim();
   let text = '';
   for await (const chunk of stdin as AsyncIterable<Buffer | string>) {
     text += String(chunk);
@@ -39,7 +39,7 @@ export async function revokeByValue(ctx: Context, id: string | undefined, option
     return `Revoke token ${current.id} "${current.name}" of ${current.owner}? This cannot be undone.`;
   }, 'Nothing was revoked.');
   const revoked = await client.tokens.revokeByValue({ token: value, ...(options.reason !== undefined && { reason: options.reason }) });
-  ctx.out.result(revoked, () => ctx.out.line(`Token ${revoked.id} "${revoked.name}" of ${revoked.owner} has been revoked.`));
+  ctx.out.result(revoked, () => ctx.out.line(`API token ${revoked.id} "${revoked.name}" of ${revoked.owner} has been revoked.`));
 }
 
 /** `token identify` and `token revoke-all` (SPEC 9). */
@@ -79,6 +79,6 @@ ${examples('tessera token identify < leaked.txt', 'pbpaste | tessera token ident
         ...(issuedBefore !== undefined && { issued_before: issuedBefore }),
         ...(options.reason !== undefined && { reason: options.reason }),
       });
-      ctx.out.result(result, () => ctx.out.line(`${result.revoked} token${result.revoked === 1 ? ' has' : 's have'} been revoked (issued before ${formatTime(result.issued_before)}).`));
+      ctx.out.result(result, () => ctx.out.line(`${result.revoked} API token${result.revoked === 1 ? ' has' : 's have'} been revoked (issued before ${formatTime(result.issued_before)}).`));
     });
 }

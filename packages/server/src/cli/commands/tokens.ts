@@ -135,7 +135,7 @@ ${examples('tessera token edit 3kT9sQ2mXw1B --name deploy --expiry-date 90D', 't
       }
       const updated = await (await ctx.client()).tokens.update(id, body);
       ctx.out.result(updated, () => {
-        ctx.out.note(`Token ${updated.id} has been updated.`);
+        ctx.out.note(`API token ${updated.id} has been updated.`);
         printToken(ctx, updated);
       });
     });
@@ -178,7 +178,7 @@ ${examples('tessera token rotate 3kT9sQ2mXw1B', 'tessera token rotate 3kT9sQ2mXw
         return `Revoke token ${current.id} "${current.name}" of ${current.owner}? This cannot be undone.`;
       }, 'Nothing was revoked.');
       const revoked = await client.tokens.revoke(id, options.reason === undefined ? {} : { reason: options.reason });
-      ctx.out.result(revoked, () => ctx.out.line(`Token ${revoked.id} has been revoked.`));
+      ctx.out.result(revoked, () => ctx.out.line(`API token ${revoked.id} has been revoked.`));
     });
 
   registerTokenLeakCommands(token, contextOf, printToken);
