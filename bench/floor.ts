@@ -7,9 +7,9 @@
  * rounds, medians, pinned cores where taskset allows.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { loadConfig, startServer, type RunningServer } from '@tessera/server';
 import { runInterleavedCpu, type CpuResult } from './lib/cpu.js';
+import { withBenchDatabase } from './lib/database.js';
 import { startFloorServer } from './lib/floor-server.js';
 import { placement, printTable } from './lib/load.js';
 import { prepareOAuthLoads } from './lib/oauth-loads.js';
@@ -62,24 +62,14 @@ async function measure(server: RunningServer, databasePids: () => Promise<number
 const title = (where: string) => `${where}, ${algorithm} (median of ${rounds} interleaved ${seconds} s rounds, 32 connections, load from a separate process; ${placement})`;
 
 // PostgreSQL: a database of its own, dropped at the end.
-const name = `tessera_bench_${randomBytes(4).toString('hex')}`;
-const admin = new pg.Client({ connectionString: adminUrl });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${name}`);
-try {
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const server = await startServer(loadConfig(env, { port: 0, databaseUrl: url.toString(), adminPassword: 'bench admin password', secretKey: randomBytes(32) }));
-  const backends = async () => (await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [name])).rows.map((row) => row.pid);
+await withBenchDatabase(adminUrl, async ({ url, backends }) => {
+  const server = await startServer(loadConfig(env, { port: 0, databaseUrl: url, adminPassword: 'bench admin password', secretKey: randomBytes(32) }));
   try {
     printTable(title('On PostgreSQL'), await measure(server, backends));
   } finally {
     await server.close();
   }
-} finally {
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
-}
+});
 
 const embedded = await startServer(loadConfig(env, { port: 0, adminPassword: 'bench admin password', secretKey: randomBytes(32) }), { inMemory: true });
 try {

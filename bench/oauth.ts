@@ -12,28 +12,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { generateSigningKey, openSigningKey, signAccessToken, verifyAccessToken, type AccessTokenClaims } from '../packages/server/src/core/access-token-format.js';
-import pg from 'pg';
 import { loadConfig, startServer, type RunningServer } from '@tessera/server';
+import { withBenchDatabase } from './lib/database.js';
 import { placement, printTable, ratio, runInterleaved, runLoad, type LoadResult } from './lib/load.js';
+import { basic, call, form } from './lib/oauth-loads.js';
 
 const adminUrl = process.env['TESSERA_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const adminPassword = 'bench admin password';
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-const form = 'application/x-www-form-urlencoded';
-
-async function call(server: RunningServer, method: string, path: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
-  const response = await fetch(server.url + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify(body),
-  });
-  const parsed = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(parsed)}`);
-  return parsed;
-}
-
 async function measure(server: RunningServer, only?: string[]): Promise<Record<string, string | number>[]> {
   const session = (await call(server, 'POST', '/api/v1/sessions', { username: 'admin', password: adminPassword })).session_token as string;
   // Several servers share one database in turn: names of their own.
@@ -121,17 +108,11 @@ printTable('Access-token signing and verification in process (one core; ratios t
 })));
 
 // PostgreSQL, one server per signing algorithm: the grants that sign, against the baseline.
-const name = `tessera_bench_${randomBytes(4).toString('hex')}`;
 const secretKey = randomBytes(32);
-const admin = new pg.Client({ connectionString: adminUrl });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${name}`);
-try {
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+await withBenchDatabase(adminUrl, async ({ url }) => {
   for (const algorithm of algorithms) {
     // A new algorithm on the same database rotates to a key of it at start (SPEC 5.2).
-    const server = await startServer(loadConfig({ ...env, TESSERA_SIGNING_ALGORITHM: algorithm }, { port: 0, databaseUrl: url.toString(), adminPassword, secretKey }));
+    const server = await startServer(loadConfig({ ...env, TESSERA_SIGNING_ALGORITHM: algorithm }, { port: 0, databaseUrl: url, adminPassword, secretKey }));
     try {
       printTable(
         `On PostgreSQL, ${algorithm} (median of ${rounds} interleaved ${seconds} s rounds per route, 32 connections, load from a separate process; ${placement})`,
@@ -141,10 +122,7 @@ try {
       await server.close();
     }
   }
-} finally {
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
-}
+});
 
 // PGlite, in memory.
 const embedded = await startServer(loadConfig(env, { port: 0, adminPassword, secretKey: randomBytes(32) }), { inMemory: true });

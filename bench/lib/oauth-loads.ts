@@ -1,10 +1,11 @@
 import type { RunningServer } from '@tessera/server';
 import type { LoadOptions } from './load.js';
 
-const form = 'application/x-www-form-urlencoded';
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+export const form = 'application/x-www-form-urlencoded';
+export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
-async function call(server: RunningServer, method: string, path: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
+/** One JSON call to the management API; anything but a 2xx throws. */
+export async function call(server: RunningServer, method: string, path: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
   const response = await fetch(server.url + path, {
     method,
     headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
