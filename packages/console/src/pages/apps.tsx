@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, problemOf, type App, type Problem } from '../api.js';
 import { ActionConfirm } from '../components/action-confirm.js';
 import { Dialog } from '../components/dialog.js';
-import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../components/form.js';
+import { Field, ProblemAlert, fieldOfProblem, useBlurChecks } from '../components/form.js';
 import { ActionMenu } from '../components/menu.js';
 import { OneTimeDialog } from '../components/one-time-dialog.js';
 import { Pager } from '../components/pager.js';
@@ -41,11 +41,7 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
       <form
         noValidate
         onSubmit={async (event) => {
-          event.preventDefault();
-          if (!checks.submit()) {
-            focusFirstInvalid(event.currentTarget as HTMLFormElement);
-            return;
-          }
+          if (!checks.accept(event)) return;
           const body = { name: form.name.trim(), description: form.description, roles: form.roles, access_token_ttl_seconds: ttlNumber, can_introspect: form.can_introspect };
           try {
             props.onSaved(await saveResource<AppWithSecret>('/apps', editing?.id, body));

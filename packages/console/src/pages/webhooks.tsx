@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, problemOf, query, webhookEvents, type Page, type Problem, type WebhookDelivery, type WebhookEndpoint } from '../api.js';
 import { ActionConfirm } from '../components/action-confirm.js';
 import { Dialog } from '../components/dialog.js';
-import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../components/form.js';
+import { Field, ProblemAlert, fieldOfProblem, useBlurChecks } from '../components/form.js';
 import { ActionMenu } from '../components/menu.js';
 import { OneTimeDialog } from '../components/one-time-dialog.js';
 import { Pager } from '../components/pager.js';
@@ -29,11 +29,7 @@ function EndpointDialog(props: { endpoint?: WebhookEndpoint; onClose: () => void
       <form
         noValidate
         onSubmit={async (event) => {
-          event.preventDefault();
-          if (!checks.submit()) {
-            focusFirstInvalid(event.currentTarget as HTMLFormElement);
-            return;
-          }
+          if (!checks.accept(event)) return;
           const body = { url: form.url.trim(), description: form.description, events: form.events };
           try {
             props.onSaved(await saveResource<CreatedEndpoint>('/webhooks', editing?.id, body));
