@@ -6,7 +6,7 @@ import type { ComponentChildren } from 'preact';
  * wrapper a named, focusable region, so keyboard users can scroll a wide table.
  */
 export function ListTable(props: { head: ComponentChildren; children: ComponentChildren; region?: string; class?: string; testId?: string; caption?: ComponentChildren }) {
-  const region = props.region === undefined ? {} : { tabIndex: 0, role: 'region', 'aria-label': props.region };
+  const region = props.region === undefined ? {} : { tabIndex: 0, role: 'region' as const, 'aria-label': props.region };
   return (
     <div class="table-wrap" {...region}>
       <table class={props.class} data-testid={props.testId}>
