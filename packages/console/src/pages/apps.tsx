@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, type App, type Problem } from '../api.js';
-import { ActionConfirm } from '../components/action-confirm.js';
+import { ActionConfirm, DeleteConfirm } from '../components/action-confirm.js';
 import { Dialog } from '../components/dialog.js';
 import { Field, ProblemAlert, fieldOfProblem, useBlurChecks } from '../components/form.js';
 import { ListTable } from '../components/list-table.js';
@@ -157,15 +157,13 @@ export function AppsPage() {
         />
       )}
       {open?.kind === 'delete' && (
-        <ActionConfirm
+        <DeleteConfirm
           title={`Delete ${open.app.name}?`}
           message="Its access tokens stop working when they expire, and it cannot get new ones."
           confirmLabel="Delete app"
+          path={`/apps/${encodeURIComponent(open.app.id)}`}
           onClose={() => setOpen(undefined)}
-          action={async () => {
-            await api.delete(`/apps/${encodeURIComponent(open.app.id)}`);
-            done('App deleted');
-          }}
+          onDeleted={() => done('App deleted')}
         />
       )}
     </>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, query, webhookEvents, type Page, type Problem, type WebhookDelivery, type WebhookEndpoint } from '../api.js';
-import { ActionConfirm } from '../components/action-confirm.js';
+import { DeleteConfirm } from '../components/action-confirm.js';
 import { Dialog } from '../components/dialog.js';
 import { Field, ProblemAlert, fieldOfProblem, useBlurChecks } from '../components/form.js';
 import { ListTable } from '../components/list-table.js';
@@ -225,15 +225,13 @@ export function WebhooksPage() {
         <OneTimeDialog title="Signing secret of the new endpoint" secrets={[{ label: 'Signing secret', value: open.endpoint.secret, testId: 'webhook-secret' }]} onClose={() => done('Webhook endpoint added')} />
       )}
       {open?.kind === 'delete' && (
-        <ActionConfirm
+        <DeleteConfirm
           title={`Delete the endpoint ${open.endpoint.url}?`}
           message="It receives nothing more; deliveries not yet made are cancelled."
           confirmLabel="Delete endpoint"
+          path={`/webhooks/${encodeURIComponent(open.endpoint.id)}`}
           onClose={() => setOpen(undefined)}
-          action={async () => {
-            await api.delete(`/webhooks/${encodeURIComponent(open.endpoint.id)}`);
-            done('Webhook endpoint deleted');
-          }}
+          onDeleted={() => done('Webhook endpoint deleted')}
         />
       )}
     </>
