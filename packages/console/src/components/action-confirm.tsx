@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { problemOf, type Problem } from '../api.js';
+import { api, problemOf, type Problem } from '../api.js';
 import { ConfirmDialog } from './dialog.js';
 
 /**
@@ -34,6 +34,22 @@ export function ActionConfirm(props: {
           setProblem(problemOf(error));
           setBusy(false);
         }
+      }}
+    />
+  );
+}
+
+/** The confirmation of a Delete on a list page: DELETE `path`, then `onDeleted` (close, reload, say so). */
+export function DeleteConfirm(props: { title: string; message: ComponentChildren; confirmLabel: string; path: string; onClose: () => void; onDeleted: () => void }) {
+  return (
+    <ActionConfirm
+      title={props.title}
+      message={props.message}
+      confirmLabel={props.confirmLabel}
+      onClose={props.onClose}
+      action={async () => {
+        await api.delete(props.path);
+        props.onDeleted();
       }}
     />
   );

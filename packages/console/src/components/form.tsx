@@ -85,10 +85,21 @@ export function useBlurChecks<K extends string>(current: Partial<Record<K, strin
       setShown({ ...current });
       return !Object.values(current).some(Boolean);
     },
+    /**
+     * The start of a form's onSubmit: keeps the browser from sending it, shows every message,
+     * and on a refusal focuses the first invalid field. True when the form may be sent.
+     */
+    accept: (event: Event): boolean => {
+      event.preventDefault();
+      setShown({ ...current });
+      if (!Object.values(current).some(Boolean)) return true;
+      focusFirstInvalid(event.currentTarget as HTMLFormElement);
+      return false;
+    },
   };
 }
 
 /** After a refused submit: focus the first field marked invalid once the errors have rendered. */
-export function focusFirstInvalid(form: HTMLFormElement): void {
+function focusFirstInvalid(form: HTMLFormElement): void {
   setTimeout(() => form.querySelector<HTMLElement>('[aria-invalid=true]')?.focus(), 0);
 }

@@ -3,6 +3,7 @@ import { api, query, type Page, type Policy, type Preset, type Token } from '../
 import { formatDateTime, scopeLabel } from '../format.js';
 import { useLoad } from '../use-load.js';
 import { ProblemAlert } from './form.js';
+import { ListTable } from './list-table.js';
 import { ExpiryCell, LastUsedCell, TokenActionsCell, TokenNameCell, TokenStatusCell, tokenRowClass } from './token-cells.js';
 import { Pager, useCursorPages } from './pager.js';
 import { RevokeAllDialog } from './revoke-all-dialog.js';
@@ -68,40 +69,36 @@ export function TokensPanel(props: { owner: TokenOwner; canCreate: boolean; canW
         </div>
       )}
       {list.data && list.data.items.length > 0 && (
-        <div class="table-wrap">
-          <table class="stack" data-testid="tokens-table">
-            <caption class="visually-hidden">API tokens of {owner.username}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires / renewable until</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((token) => (
-                <tr key={token.id} data-token-id={token.id} class={tokenRowClass(token)}>
-                  <TokenNameCell token={token} />
-                  <td data-label="Scope">
-                    {scopeLabel(token)}
-                    {token.ip_allowlist.length > 0 && <div class="muted">IP: {token.ip_allowlist.join(', ')}</div>}
-                  </td>
-                  <td data-label="Created">{formatDateTime(token.created_at)}</td>
-                  <ExpiryCell token={token} />
-                  <LastUsedCell token={token} />
-                  <TokenStatusCell token={token} />
-                  <TokenActionsCell token={token} canWrite={props.canWrite} rotate onOpen={(kind, t) => setOpen({ kind, token: t })} />
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable
+          class="stack"
+          testId="tokens-table"
+          caption={<>API tokens of {owner.username}</>}
+          head={
+            <>
+              <th scope="col">Name</th>
+              <th scope="col">Scope</th>
+              <th scope="col">Created</th>
+              <th scope="col">Expires / renewable until</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Status</th>
+            </>
+          }
+        >
+          {list.data.items.map((token) => (
+            <tr key={token.id} data-token-id={token.id} class={tokenRowClass(token)}>
+              <TokenNameCell token={token} />
+              <td data-label="Scope">
+                {scopeLabel(token)}
+                {token.ip_allowlist.length > 0 && <div class="muted">IP: {token.ip_allowlist.join(', ')}</div>}
+              </td>
+              <td data-label="Created">{formatDateTime(token.created_at)}</td>
+              <ExpiryCell token={token} />
+              <LastUsedCell token={token} />
+              <TokenStatusCell token={token} />
+              <TokenActionsCell token={token} canWrite={props.canWrite} rotate onOpen={(kind, t) => setOpen({ kind, token: t })} />
+            </tr>
+          ))}
+        </ListTable>
       )}
       <Pager label="Tokens" page={pages.page} nextCursor={list.data?.next_cursor} onNext={pages.next} onPrevious={pages.previous} />
       {open?.kind === 'add' && <AddTokenDialog owner={owner} presets={presets} policy={policy} onClose={() => setOpen(undefined)} onCreated={refresh} />}

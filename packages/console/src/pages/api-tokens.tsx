@@ -3,6 +3,7 @@ import { api, problemOf, query, type Page, type Problem, type SavedSearch, type 
 import { announce } from '../components/announce.js';
 import { Dialog } from '../components/dialog.js';
 import { Field, ProblemAlert, useBlurChecks } from '../components/form.js';
+import { ListTable } from '../components/list-table.js';
 import { Pager, useCursorPages } from '../components/pager.js';
 import { PrincipalLink } from '../components/principal-link.js';
 import { ExpiryCell, LastUsedCell, TokenActionsCell, TokenNameCell, TokenStatusCell, tokenRowClass } from '../components/token-cells.js';
@@ -279,50 +280,46 @@ export function ApiTokensPage(props: { search: URLSearchParams }) {
         </div>
       )}
       {list.data && list.data.items.length > 0 && (
-        <div class="table-wrap">
-          <table class="stack" data-testid="api-tokens-table">
-            <caption class="visually-hidden">Every API token of the organization; column headers sort</caption>
-            <thead>
-              <tr>
-                {columns.map((column) => {
-                  const active = sortColumn === column.key;
-                  return (
-                    <th key={column.key} scope="col" aria-sort={active ? (descending ? 'descending' : 'ascending') : 'none'}>
-                      <button
-                        type="button"
-                        class="sort"
-                        data-sort={column.key}
-                        onClick={() => go({ ...filters, sort: active && !descending ? `-${column.key}` : column.key })}
-                      >
-                        {column.label} {active ? (descending ? '▼' : '▲') : ''}
-                      </button>
-                    </th>
-                  );
-                })}
-                <th scope="col">Scope</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((token) => (
-                <tr key={token.id} data-token-id={token.id} class={tokenRowClass(token)}>
-                  <TokenNameCell token={token} />
-                  <td data-label="Owner">
-                    <PrincipalLink id={token.owner_id}>{token.owner}</PrincipalLink>
-                  </td>
-                  <TokenStatusCell token={token} />
-                  <td data-label="Created">{formatDateTime(token.created_at)}</td>
-                  <ExpiryCell token={token} />
-                  <LastUsedCell token={token} />
-                  <td data-label="Scope">{scopeLabel(token)}</td>
-                  <TokenActionsCell token={token} canWrite={canWrite} onOpen={(kind, t) => kind !== 'rotate' && setOpen({ kind, token: t })} />
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable
+          class="stack"
+          testId="api-tokens-table"
+          caption="Every API token of the organization; column headers sort"
+          head={
+            <>
+              {columns.map((column) => {
+                const active = sortColumn === column.key;
+                return (
+                  <th key={column.key} scope="col" aria-sort={active ? (descending ? 'descending' : 'ascending') : 'none'}>
+                    <button
+                      type="button"
+                      class="sort"
+                      data-sort={column.key}
+                      onClick={() => go({ ...filters, sort: active && !descending ? `-${column.key}` : column.key })}
+                    >
+                      {column.label} {active ? (descending ? '▼' : '▲') : ''}
+                    </button>
+                  </th>
+                );
+              })}
+              <th scope="col">Scope</th>
+            </>
+          }
+        >
+          {list.data.items.map((token) => (
+            <tr key={token.id} data-token-id={token.id} class={tokenRowClass(token)}>
+              <TokenNameCell token={token} />
+              <td data-label="Owner">
+                <PrincipalLink id={token.owner_id}>{token.owner}</PrincipalLink>
+              </td>
+              <TokenStatusCell token={token} />
+              <td data-label="Created">{formatDateTime(token.created_at)}</td>
+              <ExpiryCell token={token} />
+              <LastUsedCell token={token} />
+              <td data-label="Scope">{scopeLabel(token)}</td>
+              <TokenActionsCell token={token} canWrite={canWrite} onOpen={(kind, t) => kind !== 'rotate' && setOpen({ kind, token: t })} />
+            </tr>
+          ))}
+        </ListTable>
       )}
       <Pager label="Tokens" page={pages.page} nextCursor={list.data?.next_cursor} onNext={pages.next} onPrevious={pages.previous} />
       {open?.kind === 'save' && (

@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, type App, type Problem } from '../api.js';
-import { ActionConfirm } from '../components/action-confirm.js';
+import { ActionConfirm, DeleteConfirm } from '../components/action-confirm.js';
 import { Dialog } from '../components/dialog.js';
-import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../components/form.js';
+import { Field, ProblemAlert, fieldOfProblem, useBlurChecks } from '../components/form.js';
+import { ListTable } from '../components/list-table.js';
 import { ActionMenu } from '../components/menu.js';
 import { OneTimeDialog } from '../components/one-time-dialog.js';
 import { Pager } from '../components/pager.js';
@@ -41,11 +42,7 @@ function AppDialog(props: { app?: App; onClose: () => void; onSaved: (created?: 
       <form
         noValidate
         onSubmit={async (event) => {
-          event.preventDefault();
-          if (!checks.submit()) {
-            focusFirstInvalid(event.currentTarget as HTMLFormElement);
-            return;
-          }
+          if (!checks.accept(event)) return;
           const body = { name: form.name.trim(), description: form.description, roles: form.roles, access_token_ttl_seconds: ttlNumber, can_introspect: form.can_introspect };
           try {
             props.onSaved(await saveResource<AppWithSecret>('/apps', editing?.id, body));
@@ -100,48 +97,42 @@ export function AppsPage() {
         </div>
       )}
       {list.data && list.data.items.length > 0 && (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Client id</th>
-                <th scope="col">Roles</th>
-                <th scope="col">Access-token lifetime</th>
-                <th scope="col">Secret set</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((app) => (
-                <tr key={app.id}>
-                  <td>
-                    <strong>{app.name}</strong>
-                    {app.description && <div class="muted">{app.description}</div>}
-                  </td>
-                  <td>
-                    <code>{app.client_id}</code>
-                  </td>
-                  <td>{app.roles.join(', ') || 'none'}</td>
-                  <td>{app.access_token_ttl_seconds === null ? 'policy' : formatSeconds(app.access_token_ttl_seconds)}</td>
-                  <td>{formatDateTime(app.secret_rotated_at)}</td>
-                  <td>
-                    <ActionMenu
-                      label={`Actions for ${app.name}`}
-                      items={[
-                        { label: 'Edit', onSelect: () => setOpen({ kind: 'edit', app }) },
-                        { label: 'Regenerate secret', onSelect: () => setOpen({ kind: 'regenerate', app }) },
-                        { label: 'Delete', onSelect: () => setOpen({ kind: 'delete', app }), danger: true },
-                      ]}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable
+          head={
+            <>
+              <th scope="col">Name</th>
+              <th scope="col">Client id</th>
+              <th scope="col">Roles</th>
+              <th scope="col">Access-token lifetime</th>
+              <th scope="col">Secret set</th>
+            </>
+          }
+        >
+          {list.data.items.map((app) => (
+            <tr key={app.id}>
+              <td>
+                <strong>{app.name}</strong>
+                {app.description && <div class="muted">{app.description}</div>}
+              </td>
+              <td>
+                <code>{app.client_id}</code>
+              </td>
+              <td>{app.roles.join(', ') || 'none'}</td>
+              <td>{app.access_token_ttl_seconds === null ? 'policy' : formatSeconds(app.access_token_ttl_seconds)}</td>
+              <td>{formatDateTime(app.secret_rotated_at)}</td>
+              <td>
+                <ActionMenu
+                  label={`Actions for ${app.name}`}
+                  items={[
+                    { label: 'Edit', onSelect: () => setOpen({ kind: 'edit', app }) },
+                    { label: 'Regenerate secret', onSelect: () => setOpen({ kind: 'regenerate', app }) },
+                    { label: 'Delete', onSelect: () => setOpen({ kind: 'delete', app }), danger: true },
+                  ]}
+                />
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       )}
       <Pager label="Apps" page={pages.page} nextCursor={list.data?.next_cursor} onNext={pages.next} onPrevious={pages.previous} />
       {open?.kind === 'add' && <AppDialog onClose={() => setOpen(undefined)} onSaved={(created) => (created ? setOpen({ kind: 'secret', app: created }) : done())} />}
@@ -166,15 +157,13 @@ export function AppsPage() {
         />
       )}
       {open?.kind === 'delete' && (
-        <ActionConfirm
+        <DeleteConfirm
           title={`Delete ${open.app.name}?`}
           message="Its access tokens stop working when they expire, and it cannot get new ones."
           confirmLabel="Delete app"
+          path={`/apps/${encodeURIComponent(open.app.id)}`}
           onClose={() => setOpen(undefined)}
-          action={async () => {
-            await api.delete(`/apps/${encodeURIComponent(open.app.id)}`);
-            done('App deleted');
-          }}
+          onDeleted={() => done('App deleted')}
         />
       )}
     </>

@@ -2,7 +2,7 @@ import { isRuleError, parseRelativeExpiry } from '@tessera/rules';
 import { useState } from 'preact/hooks';
 import { api, problemOf, type Policy, type Problem } from '../api.js';
 import { announce } from '../components/announce.js';
-import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../components/form.js';
+import { Field, ProblemAlert, fieldOfProblem, useBlurChecks } from '../components/form.js';
 import { formatSeconds } from '../format.js';
 import { useSession } from '../session.js';
 import { useLoad } from '../use-load.js';
@@ -61,11 +61,7 @@ function PolicyForm(props: { policy: Policy; canEdit: boolean; onSaved: (policy:
     <form
       noValidate
       onSubmit={async (event) => {
-        event.preventDefault();
-        if (!checks.submit()) {
-          focusFirstInvalid(event.currentTarget as HTMLFormElement);
-          return;
-        }
+        if (!checks.accept(event)) return;
         setSaved(false);
         try {
           const body = {

@@ -1,8 +1,9 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, query, webhookEvents, type Page, type Problem, type WebhookDelivery, type WebhookEndpoint } from '../api.js';
-import { ActionConfirm } from '../components/action-confirm.js';
+import { DeleteConfirm } from '../components/action-confirm.js';
 import { Dialog } from '../components/dialog.js';
-import { Field, ProblemAlert, fieldOfProblem, focusFirstInvalid, useBlurChecks } from '../components/form.js';
+import { Field, ProblemAlert, fieldOfProblem, useBlurChecks } from '../components/form.js';
+import { ListTable } from '../components/list-table.js';
 import { ActionMenu } from '../components/menu.js';
 import { OneTimeDialog } from '../components/one-time-dialog.js';
 import { Pager } from '../components/pager.js';
@@ -29,11 +30,7 @@ function EndpointDialog(props: { endpoint?: WebhookEndpoint; onClose: () => void
       <form
         noValidate
         onSubmit={async (event) => {
-          event.preventDefault();
-          if (!checks.submit()) {
-            focusFirstInvalid(event.currentTarget as HTMLFormElement);
-            return;
-          }
+          if (!checks.accept(event)) return;
           const body = { url: form.url.trim(), description: form.description, events: form.events };
           try {
             props.onSaved(await saveResource<CreatedEndpoint>('/webhooks', editing?.id, body));
@@ -96,57 +93,52 @@ function DeliveriesDialog(props: { endpoint: WebhookEndpoint; onClose: () => voi
       </p>
       {list.data && list.data.items.length === 0 && <p class="empty">Nothing sent yet: deliveries appear here when a subscribed event happens.</p>}
       {list.data && list.data.items.length > 0 && (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Deliveries">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Status</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Last answer</th>
-                <th scope="col">Webhook id</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((delivery) => (
-                <tr key={delivery.id} data-testid="delivery">
-                  <td>
-                    <code>{delivery.event_type}</code>
-                    <div class="muted">{formatDateTime(delivery.created_at)}</div>
-                  </td>
-                  <td>
-                    <span class={`badge ${delivery.status === 'delivered' ? 'status-active' : delivery.status === 'failed' ? 'status-revoked' : ''}`}>{statusLabel[delivery.status]}</span>
-                    {delivery.status === 'pending' && delivery.next_attempt_at && <div class="muted">next try {formatDateTime(delivery.next_attempt_at)}</div>}
-                  </td>
-                  <td>{delivery.attempts}</td>
-                  <td>{delivery.last_status_code ?? delivery.last_error ?? '—'}</td>
-                  <td>
-                    <code>{delivery.id}</code>
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      onClick={async () => {
-                        try {
-                          await api.post(`/webhooks/${encodeURIComponent(props.endpoint.id)}/deliveries/${encodeURIComponent(delivery.id)}/redeliver`);
-                          setAnnounce(`${delivery.event_type} queued for redelivery`);
-                          setRound((r) => r + 1);
-                        } catch (error) {
-                          setProblem(problemOf(error));
-                        }
-                      }}
-                    >
-                      Redeliver
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable
+          region="Deliveries"
+          head={
+            <>
+              <th scope="col">Event</th>
+              <th scope="col">Status</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Last answer</th>
+              <th scope="col">Webhook id</th>
+            </>
+          }
+        >
+          {list.data.items.map((delivery) => (
+            <tr key={delivery.id} data-testid="delivery">
+              <td>
+                <code>{delivery.event_type}</code>
+                <div class="muted">{formatDateTime(delivery.created_at)}</div>
+              </td>
+              <td>
+                <span class={`badge ${delivery.status === 'delivered' ? 'status-active' : delivery.status === 'failed' ? 'status-revoked' : ''}`}>{statusLabel[delivery.status]}</span>
+                {delivery.status === 'pending' && delivery.next_attempt_at && <div class="muted">next try {formatDateTime(delivery.next_attempt_at)}</div>}
+              </td>
+              <td>{delivery.attempts}</td>
+              <td>{delivery.last_status_code ?? delivery.last_error ?? '—'}</td>
+              <td>
+                <code>{delivery.id}</code>
+              </td>
+              <td>
+                <button
+                  type="button"
+                  onClick={async () => {
+                    try {
+                      await api.post(`/webhooks/${encodeURIComponent(props.endpoint.id)}/deliveries/${encodeURIComponent(delivery.id)}/redeliver`);
+                      setAnnounce(`${delivery.event_type} queued for redelivery`);
+                      setRound((r) => r + 1);
+                    } catch (error) {
+                      setProblem(problemOf(error));
+                    }
+                  }}
+                >
+                  Redeliver
+                </button>
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       )}
       <div class="actions">
         <button type="button" onClick={() => setRound((r) => r + 1)}>
@@ -188,47 +180,42 @@ export function WebhooksPage() {
         </div>
       )}
       {list.data && list.data.items.length > 0 && (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Webhook endpoints">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Events</th>
-                <th scope="col">Status</th>
-                <th scope="col">Added</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((endpoint) => (
-                <tr key={endpoint.id} data-testid="webhook-row">
-                  <td>
-                    <code>{endpoint.url}</code>
-                    {endpoint.description && <div class="muted">{endpoint.description}</div>}
-                  </td>
-                  <td>{endpoint.events.join(', ')}</td>
-                  <td>
-                    <span class={`badge ${endpoint.enabled ? 'status-active' : 'status-idle'}`}>{endpoint.enabled ? 'Enabled' : 'Paused'}</span>
-                  </td>
-                  <td>{formatDateTime(endpoint.created_at)}</td>
-                  <td>
-                    <ActionMenu
-                      label={`Actions for ${endpoint.url}`}
-                      items={[
-                        { label: 'Deliveries', onSelect: () => setOpen({ kind: 'deliveries', endpoint }) },
-                        { label: 'Edit', onSelect: () => setOpen({ kind: 'edit', endpoint }) },
-                        { label: endpoint.enabled ? 'Pause' : 'Resume', onSelect: () => void toggle(endpoint) },
-                        { label: 'Delete', onSelect: () => setOpen({ kind: 'delete', endpoint }), danger: true },
-                      ]}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable
+          region="Webhook endpoints"
+          head={
+            <>
+              <th scope="col">URL</th>
+              <th scope="col">Events</th>
+              <th scope="col">Status</th>
+              <th scope="col">Added</th>
+            </>
+          }
+        >
+          {list.data.items.map((endpoint) => (
+            <tr key={endpoint.id} data-testid="webhook-row">
+              <td>
+                <code>{endpoint.url}</code>
+                {endpoint.description && <div class="muted">{endpoint.description}</div>}
+              </td>
+              <td>{endpoint.events.join(', ')}</td>
+              <td>
+                <span class={`badge ${endpoint.enabled ? 'status-active' : 'status-idle'}`}>{endpoint.enabled ? 'Enabled' : 'Paused'}</span>
+              </td>
+              <td>{formatDateTime(endpoint.created_at)}</td>
+              <td>
+                <ActionMenu
+                  label={`Actions for ${endpoint.url}`}
+                  items={[
+                    { label: 'Deliveries', onSelect: () => setOpen({ kind: 'deliveries', endpoint }) },
+                    { label: 'Edit', onSelect: () => setOpen({ kind: 'edit', endpoint }) },
+                    { label: endpoint.enabled ? 'Pause' : 'Resume', onSelect: () => void toggle(endpoint) },
+                    { label: 'Delete', onSelect: () => setOpen({ kind: 'delete', endpoint }), danger: true },
+                  ]}
+                />
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       )}
       <Pager label="Webhook endpoints" page={pages.page} nextCursor={list.data?.next_cursor} onNext={pages.next} onPrevious={pages.previous} />
       {open?.kind === 'add' && <EndpointDialog onClose={() => setOpen(undefined)} onSaved={(created) => (created ? setOpen({ kind: 'secret', endpoint: created }) : done())} />}
@@ -238,15 +225,13 @@ export function WebhooksPage() {
         <OneTimeDialog title="Signing secret of the new endpoint" secrets={[{ label: 'Signing secret', value: open.endpoint.secret, testId: 'webhook-secret' }]} onClose={() => done('Webhook endpoint added')} />
       )}
       {open?.kind === 'delete' && (
-        <ActionConfirm
+        <DeleteConfirm
           title={`Delete the endpoint ${open.endpoint.url}?`}
           message="It receives nothing more; deliveries not yet made are cancelled."
           confirmLabel="Delete endpoint"
+          path={`/webhooks/${encodeURIComponent(open.endpoint.id)}`}
           onClose={() => setOpen(undefined)}
-          action={async () => {
-            await api.delete(`/webhooks/${encodeURIComponent(open.endpoint.id)}`);
-            done('Webhook endpoint deleted');
-          }}
+          onDeleted={() => done('Webhook endpoint deleted')}
         />
       )}
     </>

@@ -4,7 +4,7 @@ import { formatSeconds } from '../../format.js';
 import { linesOf } from '../../validate.js';
 import { announce } from '../announce.js';
 import { Dialog } from '../dialog.js';
-import { Field, ProblemAlert, focusFirstInvalid, useBlurChecks } from '../form.js';
+import { Field, ProblemAlert, useBlurChecks } from '../form.js';
 import { OneTimeDialog } from '../one-time-dialog.js';
 import { IpField, RolesField, ScopeFields, inlineErrors, maxNameLength, tokenFormErrors, type FormState, type TokenOwner } from './fields.js';
 
@@ -42,11 +42,7 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
   const { errors, formProblem } = tokenFormErrors(checks.errors, problem);
 
   async function submit(event: Event) {
-    event.preventDefault();
-    if (!checks.submit()) {
-      focusFirstInvalid(event.currentTarget as HTMLFormElement);
-      return;
-    }
+    if (!checks.accept(event)) return;
     setBusy(true);
     try {
       const ips = linesOf(state.ips);

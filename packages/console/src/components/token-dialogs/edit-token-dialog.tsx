@@ -4,7 +4,7 @@ import { expiryLabel, formatDateTime } from '../../format.js';
 import { linesOf } from '../../validate.js';
 import { announce } from '../announce.js';
 import { Dialog } from '../dialog.js';
-import { Field, ProblemAlert, focusFirstInvalid, useBlurChecks } from '../form.js';
+import { Field, ProblemAlert, useBlurChecks } from '../form.js';
 import { IpField, RolesField, ScopeFields, inlineErrors, maxNameLength, tokenFormErrors, type FormState } from './fields.js';
 
 /** The Edit token dialog: only changed fields are sent; the scope is locked where the server locks it. */
@@ -40,11 +40,7 @@ export function EditTokenDialog(props: { token: Token; ownerRoles: readonly stri
   const { errors, formProblem } = tokenFormErrors(checks.errors, problem);
 
   async function submit(event: Event) {
-    event.preventDefault();
-    if (!checks.submit()) {
-      focusFirstInvalid(event.currentTarget as HTMLFormElement);
-      return;
-    }
+    if (!checks.accept(event)) return;
     const body: Record<string, unknown> = {};
     if (state.name.trim() !== token.name) body['name'] = state.name.trim();
     if (state.expires.trim()) body['expires'] = state.expires.trim();
