@@ -183,6 +183,17 @@ try {
 
   const storeBaseline = await measure(() => store.ping());
   const httpBaseline = await measure(() => fetch(`${server.url}/healthz`).then((r) => r.text()));
+  /** One line of a result table: the store's and HTTP's timings, each against its baseline. */
+  const tableRow = (query: string, found: number, s: typeof storeBaseline, h: typeof httpBaseline): Record<string, string | number> => ({
+    query,
+    rows: found,
+    'store median ms': s.median.toFixed(2),
+    'store p95 ms': s.p95.toFixed(2),
+    'store ×': ratio(s.median, storeBaseline.median).replace(/0$/, ''),
+    'HTTP median ms': h.median.toFixed(2),
+    'HTTP p95 ms': h.p95.toFixed(2),
+    'HTTP ×': ratio(h.median, httpBaseline.median).replace(/0$/, ''),
+  });
   const rows: Record<string, string | number>[] = [
     { query: 'baseline (store: select 1; HTTP: GET /healthz)', rows: '-', 'store median ms': storeBaseline.median.toFixed(2), 'store p95 ms': storeBaseline.p95.toFixed(2), 'store ×': '1.0', 'HTTP median ms': httpBaseline.median.toFixed(2), 'HTTP p95 ms': httpBaseline.p95.toFixed(2), 'HTTP ×': '1.0' },
   ];
@@ -192,16 +203,7 @@ try {
     if (found !== viaHttp) throw new Error(`${query.what}: the store found ${found} rows, HTTP ${viaHttp}`);
     const s = await measure(() => store.tokens.list(query.store));
     const h = await measure(() => get(`/api/v1/tokens?all=true&limit=${pageSize}&${query.http}`));
-    rows.push({
-      query: query.what,
-      rows: found,
-      'store median ms': s.median.toFixed(2),
-      'store p95 ms': s.p95.toFixed(2),
-      'store ×': ratio(s.median, storeBaseline.median).replace(/0$/, ''),
-      'HTTP median ms': h.median.toFixed(2),
-      'HTTP p95 ms': h.p95.toFixed(2),
-      'HTTP ×': ratio(h.median, httpBaseline.median).replace(/0$/, ''),
-    });
+    rows.push(tableRow(query.what, found, s, h));
   }
   const auditRowsOut: Record<string, string | number>[] = [rows[0] as Record<string, string | number>];
   if (auditRows > 0) {
@@ -230,16 +232,7 @@ try {
       if (found !== viaHttp) throw new Error(`${query.what}: the store found ${found} rows, HTTP ${viaHttp}`);
       const s = await measure(() => store.audit.list(query.store));
       const h = await measure(() => get(`/api/v1/audit-events?limit=${pageSize}${query.http ? `&${query.http}` : ''}`));
-      auditRowsOut.push({
-        query: query.what,
-        rows: found,
-        'store median ms': s.median.toFixed(2),
-        'store p95 ms': s.p95.toFixed(2),
-        'store ×': ratio(s.median, storeBaseline.median).replace(/0$/, ''),
-        'HTTP median ms': h.median.toFixed(2),
-        'HTTP p95 ms': h.p95.toFixed(2),
-        'HTTP ×': ratio(h.median, httpBaseline.median).replace(/0$/, ''),
-      });
+      auditRowsOut.push(tableRow(query.what, found, s, h));
     }
   }
   console.log(`Seeded ${tokenCount.toLocaleString('en')} tokens across ${principalCount.toLocaleString('en')} principals in ${(tokenSeedMs / 1000).toFixed(1)} s and ${auditRows.toLocaleString('en')} audit events in ${(auditSeedMs / 1000).toFixed(1)} s (${(seedMs / 1000).toFixed(1)} s in all); walked ${deepPage - 1} keyset pages in ${(walkMs / 1000).toFixed(1)} s (${(walkMs / (deepPage - 1)).toFixed(2)} ms a page).`);

@@ -12,18 +12,13 @@ import { runInterleavedCpu, type CpuResult } from './lib/cpu.js';
 import { withBenchDatabase } from './lib/database.js';
 import { startFloorServer } from './lib/floor-server.js';
 import { placement, printTable } from './lib/load.js';
-import { prepareOAuthLoads } from './lib/oauth-loads.js';
+import { prepareOAuthLoads, benchAlgorithm, oauthBenchEnv } from './lib/oauth-loads.js';
 
 const adminUrl = process.env['TESSERA_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
-const algorithm = (process.env['BENCH_ALGORITHM'] ?? 'ES256') as 'EdDSA' | 'ES256' | 'RS256';
-const env = {
-  TESSERA_LOG_LEVEL: 'silent',
-  TESSERA_TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000',
-  TESSERA_TOKEN_RATE_LIMIT_PER_TOKEN: '1000000',
-  TESSERA_SIGNING_ALGORITHM: algorithm,
-};
+const algorithm = benchAlgorithm;
+const env = oauthBenchEnv(algorithm);
 const form = 'application/x-www-form-urlencoded';
 const us = (value: number) => Math.round(value);
 const times = (value: number, floor: number) => `${(value / floor).toFixed(2)}×`;

@@ -7,22 +7,17 @@
  * both sides). PGlite by default; BENCH_DATABASE=pg for PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { loadConfig, startServer, type RunningServer } from '@tessera/server';
 import { printTable } from './lib/load.js';
-import { prepareOAuthLoads } from './lib/oauth-loads.js';
+import { withBenchDatabase } from './lib/database.js';
+import { prepareOAuthLoads, benchAlgorithm, oauthBenchEnv } from './lib/oauth-loads.js';
 
 const adminUrl = process.env['TESSERA_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const count = Number(process.env['BENCH_REQUESTS'] ?? 5000);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const database = process.env['BENCH_DATABASE'] === 'pg' ? 'pg' : 'pglite';
-const algorithm = (process.env['BENCH_ALGORITHM'] ?? 'ES256') as 'EdDSA' | 'ES256' | 'RS256';
-const env = {
-  TESSERA_LOG_LEVEL: 'silent',
-  TESSERA_TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000',
-  TESSERA_TOKEN_RATE_LIMIT_PER_TOKEN: '1000000',
-  TESSERA_SIGNING_ALGORITHM: algorithm,
-};
+const algorithm = benchAlgorithm;
+const env = oauthBenchEnv(algorithm);
 
 async function measure(server: RunningServer): Promise<Record<string, string | number>[]> {
   const loads = await prepareOAuthLoads(server);
@@ -55,23 +50,14 @@ async function measure(server: RunningServer): Promise<Record<string, string | n
 
 const title = `Injected, ${database}, ${algorithm} (${rounds} interleaved rounds of ${count} requests, CPU of this process per request)`;
 if (database === 'pg') {
-  const name = `tessera_inject_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    const server = await startServer(loadConfig(env, { port: 0, databaseUrl: url.toString(), adminPassword: 'bench admin password', secretKey: randomBytes(32) }));
+  await withBenchDatabase(adminUrl, async ({ url }) => {
+    const server = await startServer(loadConfig(env, { port: 0, databaseUrl: url, adminPassword: 'bench admin password', secretKey: randomBytes(32) }));
     try {
       printTable(title, await measure(server));
     } finally {
       await server.close();
     }
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
+  });
 } else {
   const server = await startServer(loadConfig(env, { port: 0, adminPassword: 'bench admin password', secretKey: randomBytes(32) }), { inMemory: true });
   try {

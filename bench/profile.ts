@@ -17,21 +17,17 @@ import pg from 'pg';
 import { loadConfig, startServer, type RunningServer } from '@tessera/server';
 import { startFloorServer } from './lib/floor-server.js';
 import { runLoad } from './lib/load.js';
-import { prepareOAuthLoads } from './lib/oauth-loads.js';
+import { withBenchDatabase } from './lib/database.js';
+import { prepareOAuthLoads, benchAlgorithm, oauthBenchEnv } from './lib/oauth-loads.js';
 
 const adminUrl = process.env['TESSERA_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 5);
 const database = process.env['BENCH_DATABASE'] === 'pg' ? 'pg' : 'pglite';
-const algorithm = (process.env['BENCH_ALGORITHM'] ?? 'ES256') as 'EdDSA' | 'ES256' | 'RS256';
+const algorithm = benchAlgorithm;
 const top = Number(process.env['BENCH_TOP'] ?? 30);
 const routes = (process.env['BENCH_ROUTE'] ?? 'refresh,client_credentials,introspection').split(',') as ('refresh' | 'client_credentials' | 'introspection' | 'floor-grant' | 'floor-introspection')[];
 const out = process.env['BENCH_PROFILE_DIR'] ?? '/tmp';
-const env = {
-  TESSERA_LOG_LEVEL: 'silent',
-  TESSERA_TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000',
-  TESSERA_TOKEN_RATE_LIMIT_PER_TOKEN: '1000000',
-  TESSERA_SIGNING_ALGORITHM: algorithm,
-};
+const env = oauthBenchEnv(algorithm);
 
 /** Where a frame's code lives: Tessera's file, a dependency, or Node itself. */
 function placeOf(url: string): string {
@@ -120,15 +116,9 @@ async function profileRoutes(server: RunningServer, label: string): Promise<void
 }
 
 if (database === 'pg') {
-  const name = `tessera_profile_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  try {
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    const server = await startServer(loadConfig(env, { port: 0, databaseUrl: url.toString(), adminPassword: 'bench admin password', secretKey: randomBytes(32) }));
-    const probe = new pg.Client({ connectionString: url.toString() });
+  await withBenchDatabase(adminUrl, async ({ url }) => {
+    const server = await startServer(loadConfig(env, { port: 0, databaseUrl: url, adminPassword: 'bench admin password', secretKey: randomBytes(32) }));
+    const probe = new pg.Client({ connectionString: url });
     await probe.connect();
     readStats = async () => {
       // Statistics are sent by backends at transaction end and read in a snapshot: clear it first.
@@ -150,10 +140,7 @@ if (database === 'pg') {
       await probe.end();
       await server.close();
     }
-  } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
+  });
 } else {
   const server = await startServer(loadConfig(env, { port: 0, adminPassword: 'bench admin password', secretKey: randomBytes(32) }), { inMemory: true });
   try {

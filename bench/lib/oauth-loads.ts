@@ -1,6 +1,19 @@
 import type { RunningServer } from '@tessera/server';
 import type { LoadOptions } from './load.js';
 
+export type SigningAlgorithm = 'EdDSA' | 'ES256' | 'RS256';
+
+/** The algorithm a run signs with: BENCH_ALGORITHM, ES256 by default as the server's own default. */
+export const benchAlgorithm = (process.env['BENCH_ALGORITHM'] ?? 'ES256') as SigningAlgorithm;
+
+/** Server settings of the OAuth benchmarks: silent, no rate limit in the load's way, one signing algorithm. */
+export const oauthBenchEnv = (algorithm: SigningAlgorithm) => ({
+  TESSERA_LOG_LEVEL: 'silent',
+  TESSERA_TOKEN_RATE_LIMIT_PER_ADDRESS: '1000000',
+  TESSERA_TOKEN_RATE_LIMIT_PER_TOKEN: '1000000',
+  TESSERA_SIGNING_ALGORITHM: algorithm,
+});
+
 export const form = 'application/x-www-form-urlencoded';
 export const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 

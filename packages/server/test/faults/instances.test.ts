@@ -23,10 +23,7 @@ describe('three instances: replay, SIGKILL, rolling restart', { skip, timeout: 6
     instances.push(...(await startFleet(env)));
     world = await prepareWorld((instances[0] as Instance).url);
   });
-  after(async () => {
-    await stopFleet(instances);
-    cluster?.destroy();
-  });
+  after(() => stopFleet(instances, cluster));
   const urls = () => instances.map((instance) => instance.url);
   const check = () => (text: string, values?: unknown[]) => cluster.queryIn('three', text, values);
 

@@ -28,10 +28,7 @@ describe('database outages', { skip, timeout: 300_000 }, () => {
     instances.push(...(await startFleet(env)));
     world = await prepareWorld((instances[0] as Instance).url);
   });
-  after(async () => {
-    await stopFleet(instances);
-    cluster?.destroy();
-  });
+  after(() => stopFleet(instances, cluster));
   const urls = () => instances.map((instance) => instance.url);
 
   it('pg_ctl stop -m immediate, 3 s down, start: 503s with Retry-After only, bounded, then recovery without restart', async () => {

@@ -34,8 +34,10 @@ export async function startFleet(env: Record<string, string>): Promise<Instance[
   return [first, ...(await Promise.all([1, 2].map(() => startInstance(env))))];
 }
 
-export async function stopFleet(instances: readonly Instance[], signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  for (const instance of instances) await stopInstance(instance, signal);
+/** Kills every instance (SIGKILL: nothing gets to shut down cleanly), then the cluster they ran on, if given. */
+export async function stopFleet(instances: readonly Instance[], cluster?: { destroy(): void }): Promise<void> {
+  for (const instance of instances) await stopInstance(instance, 'SIGKILL');
+  cluster?.destroy();
 }
 
 export interface Answer {

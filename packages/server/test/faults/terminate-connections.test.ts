@@ -96,9 +96,7 @@ describe('terminated database connections', { skip, timeout: 300_000 }, () => {
       const env = { TESSERA_DATABASE_URL: cluster.urlOf('served'), TESSERA_SECRET_KEY: secretKey };
       instances.push(...(await startFleet(env)));
     });
-    after(async () => {
-      await stopFleet(instances);
-    });
+    after(() => stopFleet(instances));
 
     it(`every connection terminated ${rounds} times: no process exits, every failed answer is a 503 with Retry-After, nothing acknowledged is lost`, async () => {
       const world = await prepareWorld((instances[0] as Instance).url);
