@@ -12,7 +12,8 @@ import { followChanges } from '../core/changes.js';
 import { createDirectoryService, type DirectoryService } from '../core/directory/index.js';
 import { TesseraError } from '../core/errors.js';
 import { createJobRunner, type JobRunner } from '../core/jobs.js';
-import { announceExpiring, createWebhookDispatcher } from '../core/webhook-dispatch.js';
+import { createWebhookDispatcher } from '../core/webhook-dispatch.js';
+import { periodicJobs, prepareAuditPartitions } from './periodic-jobs.js';
 import { createWebhookService, type WebhookService } from '../core/webhooks.js';
 import { otplibTotp } from './totp.js';
 import { createSecondFactorService, type SecondFactorService } from '../core/second-factors.js';
@@ -218,6 +219,12 @@ export async function createContainer(config: Config, options: ContainerOptions 
     const applied = await storage.migrate();
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
     const store = storage.store;
+    // The audit log's partitions for this month and the coming week exist before the first
+    // request: attaching a month's partition while inserts of that month are being routed to
+    // the default partition makes PostgreSQL refuse them ("new row for relation
+    // audit_events_default violates partition constraint"). The hourly job then only ever adds
+    // a month a week before it begins, when the default partition holds none of its rows.
+    await prepareAuditPartitions(store, clock.now());
     const bootstrap = await bootstrapInstance({ store, clock, random }, config.adminPassword);
 
     // The issuer names the account in authenticator apps; it is known once the server listens.
@@ -309,7 +316,6 @@ export async function createContainer(config: Config, options: ContainerOptions 
     });
     const webhookDelivery = createWebhookLoop(() => dispatcher.runOnce(), 1000, (error) => logger.warn({ err: error }, 'webhook delivery round failed'));
 
-    const hour = 3600;
     const jobs = createJobRunner({
       store,
       clock,
@@ -317,46 +323,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       tickMs: 15_000,
       onRun: (name, facts) => logger.debug({ job: name, ...facts }, 'periodic job ran'),
       onError: (name, error) => logger.error({ err: error, job: name }, 'periodic job failed'),
-      jobs: [
-        // Checked often so a key is replaced within minutes of its due date; the rotation
-        // itself is atomic (replaceActive), the claim only saves the other instances the work.
-        { name: 'signing-key-rotation', everySeconds: Math.min(hour, config.signingKeyRotationSeconds / 4), clusterWide: true, run: async () => ({ rotated: await keyring.rotateIfDue() }) },
-        // Each instance picks up a key another instance rotated in before it signs with a stale one for long.
-        { name: 'signing-key-refresh', everySeconds: 60, clusterWide: false, run: () => keyring.refresh() },
-        { name: 'token-lapse-sweep', everySeconds: 60, clusterWide: true, run: (now) => tokens.sweepLapsed(now) },
-        { name: 'token-expiry-notices', everySeconds: 60, clusterWide: true, run: (now) => announceExpiring(store, now) },
-        {
-          name: 'revocation-prune',
-          everySeconds: hour,
-          clusterWide: true,
-          run: async (now) => {
-            await store.revocations.pruneExpired(now);
-            // Followers may resume from anywhere in the catch-up window, so only older events go
-            // (with five minutes to spare for a follower that asked at the window's edge).
-            await store.revocationEvents.pruneBefore(new Date(now.getTime() - (afterLastAccessTokenSeconds + 300) * 1000));
-          },
-        },
-        {
-          // Issue 17: the audit log's monthly partitions, created a week before their month begins,
-          // so events land in their month's partition rather than the default one.
-          name: 'audit-partitions',
-          everySeconds: hour,
-          clusterWide: true,
-          run: async (now) => ({ created: (await store.audit.preparePartitions(now, new Date(now.getTime() + 7 * 86_400_000))).length }),
-        },
-        {
-          name: 'audit-retention',
-          everySeconds: hour,
-          clusterWide: true,
-          run: async (now) => {
-            const before = config.auditRetentionSeconds === 0 ? null : new Date(now.getTime() - config.auditRetentionSeconds * 1000);
-            // Usage counts follow the audit log's retention; the keys of written count batches
-            // only guard retries, which end with the process that made them: a day is plenty.
-            const counts = await store.usage.pruneBefore(before, new Date(now.getTime() - 86_400_000));
-            return { deleted: before === null ? 0 : await store.audit.pruneBefore(before), usageCountsDeleted: counts };
-          },
-        },
-      ],
+      jobs: periodicJobs({ store, keyring, tokens, auditRetentionSeconds: config.auditRetentionSeconds, signingKeyRotationSeconds: config.signingKeyRotationSeconds, revocationEventsSeconds: afterLastAccessTokenSeconds + 300 }),
     });
 
     const rateLimiter = createRateLimiter(60);
