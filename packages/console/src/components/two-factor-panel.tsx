@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, problemOf, type Policy, type Problem, type SecondFactorEnrolment, type SecondFactorStatus } from '../api.js';
 import { useLoad } from '../use-load.js';
-import { Dialog } from './dialog.js';
+import { Dialog, DialogActions } from './dialog.js';
 import { ProblemAlert, fieldOfProblem } from './form.js';
 import { CodeField, EnrolmentInstructions, RecoveryCodes, checkCode, cleanCode } from './two-factor.js';
 import { useFirstFieldFocus } from './first-field.js';
@@ -60,14 +60,7 @@ function EnrolDialog(props: { enrolment: SecondFactorEnrolment; onClose: () => v
         <ProblemAlert problem={form.formProblem} testId="dialog-problem" />
         <EnrolmentInstructions enrolment={props.enrolment} />
         <CodeField label="Authentication code" value={form.code} error={form.error} recovery={false} onInput={form.input} onBlur={form.blur} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            {busy ? 'Checking…' : 'Turn on two-factor login'}
-          </button>
-        </div>
+        <DialogActions label={busy ? 'Checking…' : 'Turn on two-factor login'} busy={busy} onCancel={props.onClose} />
       </form>
     </Dialog>
   );
@@ -112,14 +105,7 @@ function DisableDialog(props: { onClose: () => void; onDisabled: () => void }) {
         <ProblemAlert problem={form.formProblem} testId="dialog-problem" />
         <p>After this, your password alone logs you in. Your authenticator app’s entry and your recovery codes stop working.</p>
         <CodeField label="Authentication code" value={form.code} error={form.error} recovery onInput={form.input} onBlur={form.blur} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="danger" disabled={busy}>
-            Turn off
-          </button>
-        </div>
+        <DialogActions label="Turn off" danger busy={busy} onCancel={props.onClose} />
       </form>
     </Dialog>
   );

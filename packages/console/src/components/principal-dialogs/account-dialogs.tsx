@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, type Principal, type Problem } from '../../api.js';
 import { ActionConfirm } from '../action-confirm.js';
-import { Dialog } from '../dialog.js';
+import { Dialog, DialogActions } from '../dialog.js';
 import { Field, ProblemAlert, fieldOfProblem } from '../form.js';
 import { focusInvalid, nounOf, pathOf, patchPrincipal, useChecked } from './common.js';
 import { useFirstFieldFocus } from '../first-field.js';
@@ -98,14 +98,7 @@ export function ResetPasswordDialog(props: { principal: Principal; onClose: () =
             <input {...attrs} type="password" autocomplete="new-password" value={again} onInput={(e) => setAgain(e.currentTarget.value)} onBlur={() => again !== '' && checked.blur('again')} />
           )}
         </Field>
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            Reset password
-          </button>
-        </div>
+        <DialogActions label="Reset password" busy={busy} onCancel={props.onClose} />
       </form>
     </Dialog>
   );
@@ -181,14 +174,7 @@ export function DeletePrincipalDialog(props: { principal: Principal; onClose: ()
             />
           )}
         </Field>
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="danger" disabled={busy}>
-            Delete {nounOf(p.kind)}
-          </button>
-        </div>
+        <DialogActions label={`Delete ${nounOf(p.kind)}`} danger busy={busy} onCancel={props.onClose} />
       </form>
     </Dialog>
   );
