@@ -93,15 +93,22 @@ export function ConfirmDialog(props: {
             {props.error}
           </p>
         )}
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class={props.danger ? 'danger' : 'primary'} disabled={props.busy}>
-            {props.confirmLabel}
-          </button>
-        </div>
+        <DialogActions label={props.confirmLabel} danger={props.danger} busy={props.busy} onCancel={props.onClose} />
       </form>
     </Dialog>
+  );
+}
+
+/** A dialog form's buttons: Cancel, then the submit button, disabled while its request runs. */
+export function DialogActions(props: { label: ComponentChildren; danger?: boolean | undefined; busy?: boolean | undefined; onCancel: () => void }) {
+  return (
+    <div class="actions">
+      <button type="button" onClick={props.onCancel}>
+        Cancel
+      </button>
+      <button type="submit" class={props.danger ? 'danger' : 'primary'} disabled={props.busy}>
+        {props.label}
+      </button>
+    </div>
   );
 }

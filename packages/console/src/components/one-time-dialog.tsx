@@ -13,8 +13,24 @@ export async function copyText(text: string, field: HTMLInputElement | null): Pr
   }
 }
 
+/**
+ * A Copy button's action and what it tells: the outcome in a polite live region (`notice`,
+ * placed after the button), so a screen reader hears it without leaving the button.
+ */
+export function useCopy(messages: { done: string; failed: string }) {
+  const [copied, setCopied] = useState('');
+  return {
+    copy: async (text: string, field: HTMLInputElement | null) => setCopied((await copyText(text, field)) ? messages.done : messages.failed),
+    notice: (
+      <p class="hint" aria-live="polite">
+        {copied}
+      </p>
+    ),
+  };
+}
+
 function SecretField(props: { label: string; value: string; testId: string }) {
-  const [copied, setCopied] = useState<string>('');
+  const copy = useCopy({ done: 'Copied to the clipboard', failed: 'Copy failed: select the text and copy it yourself' });
   const input = useRef<HTMLInputElement>(null);
   return (
     <div class="field secret">
@@ -30,16 +46,11 @@ function SecretField(props: { label: string; value: string; testId: string }) {
           autocomplete="off"
           onFocus={(event) => (event.currentTarget as HTMLInputElement).select()}
         />
-        <button
-          type="button"
-          onClick={async () => setCopied((await copyText(props.value, input.current)) ? 'Copied to the clipboard' : 'Copy failed: select the text and copy it yourself')}
-        >
+        <button type="button" onClick={() => copy.copy(props.value, input.current)}>
           Copy
         </button>
       </div>
-      <p class="hint" aria-live="polite">
-        {copied}
-      </p>
+      {copy.notice}
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, problemOf, type Policy, type Problem, type SecondFactorEnrolment, type SecondFactorStatus } from '../api.js';
 import { useLoad } from '../use-load.js';
-import { Dialog } from './dialog.js';
+import { Dialog, DialogActions } from './dialog.js';
 import { ProblemAlert, fieldOfProblem } from './form.js';
 import { CodeField, EnrolmentInstructions, RecoveryCodes, checkCode, cleanCode } from './two-factor.js';
 import { useFirstFieldFocus } from './first-field.js';
@@ -11,12 +11,12 @@ function useCodeForm(recovery: boolean) {
   const [code, setCode] = useState('');
   const [checked, setChecked] = useState(false);
   const [problem, setProblem] = useState<Problem>();
+  const [busy, setBusy] = useState(false);
   const inline = checkCode(code, recovery);
   const atCode = fieldOfProblem(problem, { '/code': 'code' }) === 'code';
   return {
     code,
     problem,
-    setProblem,
     /** The field's error: the inline check once the field was left or the form sent, else the server's. */
     error: (checked ? inline : undefined) ?? (atCode ? problem?.detail : undefined),
     formProblem: problem && !atCode ? problem : undefined,
@@ -25,12 +25,25 @@ function useCodeForm(recovery: boolean) {
       setProblem(undefined);
     },
     blur: () => code !== '' && setChecked(true),
-    /** True when the code may be sent; otherwise shows the inline check and focuses the field. */
-    ready: (form: HTMLFormElement) => {
+    busy,
+    /**
+     * The form's submit handler: with the inline check passed, sends the cleaned code; otherwise
+     * shows the check and focuses the field. A refusal is shown and the button enabled again.
+     */
+    submit: (send: (code: string) => Promise<void>) => async (event: Event) => {
+      event.preventDefault();
       setChecked(true);
-      if (!inline) return true;
-      form.querySelector<HTMLElement>('input[name=otp]')?.focus();
-      return false;
+      if (inline) {
+        (event.currentTarget as HTMLFormElement).querySelector<HTMLElement>('input[name=otp]')?.focus();
+        return;
+      }
+      setBusy(true);
+      try {
+        await send(cleanCode(code));
+      } catch (error) {
+        setProblem(problemOf(error));
+        setBusy(false);
+      }
     },
   };
 }
@@ -39,20 +52,10 @@ function useCodeForm(recovery: boolean) {
 function EnrolDialog(props: { enrolment: SecondFactorEnrolment; onClose: () => void; onConfirmed: (codes: string[]) => void }) {
   const firstField = useFirstFieldFocus();
   const form = useCodeForm(false);
-  const [busy, setBusy] = useState(false);
-
-  async function submit(event: Event) {
-    event.preventDefault();
-    if (!form.ready(event.currentTarget as HTMLFormElement)) return;
-    setBusy(true);
-    try {
-      const answer = await api.post<{ recovery_codes: string[] }>('/me/second-factor/confirm', { code: cleanCode(form.code) });
-      props.onConfirmed(answer.recovery_codes);
-    } catch (error) {
-      form.setProblem(problemOf(error));
-      setBusy(false);
-    }
-  }
+  const submit = form.submit(async (code) => {
+    const answer = await api.post<{ recovery_codes: string[] }>('/me/second-factor/confirm', { code });
+    props.onConfirmed(answer.recovery_codes);
+  });
 
   return (
     <Dialog title="Set up two-factor login" onClose={props.onClose} testId="enrol-dialog" wide>
@@ -60,14 +63,7 @@ function EnrolDialog(props: { enrolment: SecondFactorEnrolment; onClose: () => v
         <ProblemAlert problem={form.formProblem} testId="dialog-problem" />
         <EnrolmentInstructions enrolment={props.enrolment} />
         <CodeField label="Authentication code" value={form.code} error={form.error} recovery={false} onInput={form.input} onBlur={form.blur} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            {busy ? 'Checking…' : 'Turn on two-factor login'}
-          </button>
-        </div>
+        <DialogActions label={form.busy ? 'Checking…' : 'Turn on two-factor login'} busy={form.busy} onCancel={props.onClose} />
       </form>
     </Dialog>
   );
@@ -91,20 +87,10 @@ function RecoveryCodesDialog(props: { codes: readonly string[]; onClose: () => v
 function DisableDialog(props: { onClose: () => void; onDisabled: () => void }) {
   const firstField = useFirstFieldFocus();
   const form = useCodeForm(true);
-  const [busy, setBusy] = useState(false);
-
-  async function submit(event: Event) {
-    event.preventDefault();
-    if (!form.ready(event.currentTarget as HTMLFormElement)) return;
-    setBusy(true);
-    try {
-      await api.post('/me/second-factor/disable', { code: cleanCode(form.code) });
-      props.onDisabled();
-    } catch (error) {
-      form.setProblem(problemOf(error));
-      setBusy(false);
-    }
-  }
+  const submit = form.submit(async (code) => {
+    await api.post('/me/second-factor/disable', { code });
+    props.onDisabled();
+  });
 
   return (
     <Dialog title="Turn off two-factor login" onClose={props.onClose} testId="disable-2fa-dialog">
@@ -112,14 +98,7 @@ function DisableDialog(props: { onClose: () => void; onDisabled: () => void }) {
         <ProblemAlert problem={form.formProblem} testId="dialog-problem" />
         <p>After this, your password alone logs you in. Your authenticator app’s entry and your recovery codes stop working.</p>
         <CodeField label="Authentication code" value={form.code} error={form.error} recovery onInput={form.input} onBlur={form.blur} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="danger" disabled={busy}>
-            Turn off
-          </button>
-        </div>
+        <DialogActions label="Turn off" danger busy={form.busy} onCancel={props.onClose} />
       </form>
     </Dialog>
   );

@@ -2,7 +2,7 @@ import QRCode from 'qrcode';
 import { useEffect, useState } from 'preact/hooks';
 import type { SecondFactorEnrolment } from '../api.js';
 import { Field } from './form.js';
-import { copyText } from './one-time-dialog.js';
+import { useCopy } from './one-time-dialog.js';
 
 /**
  * How the QR code is drawn: the console and the browser tests both call qrcode with these, so a
@@ -107,7 +107,7 @@ export const cleanCode = (value: string) => (/^[\d\s]+$/.test(value) ? value.rep
  * that they cannot be shown again (the server keeps only their hashes).
  */
 export function RecoveryCodes(props: { codes: readonly string[] }) {
-  const [copied, setCopied] = useState('');
+  const copy = useCopy({ done: 'Recovery codes copied to the clipboard', failed: 'Copy failed: select the codes and copy them yourself' });
   return (
     <div class="recovery-codes">
       <p class="warning" role="alert">
@@ -121,18 +121,11 @@ export function RecoveryCodes(props: { codes: readonly string[] }) {
         ))}
       </ol>
       <div class="actions">
-        <button
-          type="button"
-          onClick={async () =>
-            setCopied((await copyText(props.codes.join('\n'), null)) ? 'Recovery codes copied to the clipboard' : 'Copy failed: select the codes and copy them yourself')
-          }
-        >
+        <button type="button" onClick={() => copy.copy(props.codes.join('\n'), null)}>
           Copy recovery codes
         </button>
       </div>
-      <p class="hint" aria-live="polite">
-        {copied}
-      </p>
+      {copy.notice}
     </div>
   );
 }

@@ -1,7 +1,7 @@
-import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, problemOf, type Principal, type Problem } from '../../api.js';
-import { Dialog } from '../dialog.js';
+import { ActionConfirm } from '../action-confirm.js';
+import { Dialog, DialogActions } from '../dialog.js';
 import { Field, ProblemAlert, fieldOfProblem } from '../form.js';
 import { focusInvalid, nounOf, pathOf, patchPrincipal, useChecked } from './common.js';
 import { useFirstFieldFocus } from '../first-field.js';
@@ -9,57 +9,12 @@ import { useFirstFieldFocus } from '../first-field.js';
 /** The password rule of the server (core/auth.ts passwordRules), checked there too. */
 const password = { min: 12, max: 256 };
 
-/**
- * A confirmation in a dialog: ConfirmDialog's markup, with focus on Cancel when it opens
- * (useFirstFieldFocus) rather than on the header's ×.
- */
-function Confirm(props: {
-  title: string;
-  message: ComponentChildren;
-  confirmLabel: string;
-  danger?: boolean;
-  busy: boolean;
-  error: string | undefined;
-  onConfirm: () => void;
-  onClose: () => void;
-}) {
-  const firstField = useFirstFieldFocus();
-  return (
-    <Dialog title={props.title} onClose={props.onClose}>
-      <form
-        ref={firstField}
-        onSubmit={(event) => {
-          event.preventDefault();
-          props.onConfirm();
-        }}
-      >
-        <div class="confirm-message">{props.message}</div>
-        {props.error && (
-          <p class="problem" role="alert">
-            {props.error}
-          </p>
-        )}
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class={props.danger ? 'danger' : 'primary'} disabled={props.busy}>
-            {props.confirmLabel}
-          </button>
-        </div>
-      </form>
-    </Dialog>
-  );
-}
-
 /** Disabling ends the principal's sessions and makes its tokens unusable at once; enabling undoes it. */
 export function StatusDialog(props: { principal: Principal; onClose: () => void; onSaved: (updated: Principal, message: string) => void }) {
   const p = props.principal;
   const disabling = p.status === 'active';
-  const [problem, setProblem] = useState<Problem>();
-  const [busy, setBusy] = useState(false);
   return (
-    <Confirm
+    <ActionConfirm
       title={disabling ? `Disable ${p.username}?` : `Enable ${p.username}?`}
       message={
         disabling ? (
@@ -73,18 +28,10 @@ export function StatusDialog(props: { principal: Principal; onClose: () => void;
       }
       confirmLabel={disabling ? 'Disable' : 'Enable'}
       danger={disabling}
-      busy={busy}
-      error={problem?.detail}
       onClose={props.onClose}
-      onConfirm={async () => {
-        setBusy(true);
-        try {
-          const status = disabling ? 'disabled' : 'active';
-          props.onSaved(await patchPrincipal(p, { status }), disabling ? `${p.username} is disabled.` : `${p.username} is enabled.`);
-        } catch (error) {
-          setProblem(problemOf(error));
-          setBusy(false);
-        }
+      action={async () => {
+        const status = disabling ? 'disabled' : 'active';
+        props.onSaved(await patchPrincipal(p, { status }), disabling ? `${p.username} is disabled.` : `${p.username} is enabled.`);
       }}
     />
   );
@@ -151,14 +98,7 @@ export function ResetPasswordDialog(props: { principal: Principal; onClose: () =
             <input {...attrs} type="password" autocomplete="new-password" value={again} onInput={(e) => setAgain(e.currentTarget.value)} onBlur={() => again !== '' && checked.blur('again')} />
           )}
         </Field>
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            Reset password
-          </button>
-        </div>
+        <DialogActions label="Reset password" busy={busy} onCancel={props.onClose} />
       </form>
     </Dialog>
   );
@@ -167,10 +107,8 @@ export function ResetPasswordDialog(props: { principal: Principal; onClose: () =
 /** A lost phone: the user's authenticator is forgotten, and they enrol again at their next login. */
 export function ResetSecondFactorDialog(props: { principal: Principal; onClose: () => void; onDone: (message: string) => void }) {
   const p = props.principal;
-  const [problem, setProblem] = useState<Problem>();
-  const [busy, setBusy] = useState(false);
   return (
-    <Confirm
+    <ActionConfirm
       title={`Reset two-factor login of ${p.username}?`}
       message={
         <p>
@@ -180,18 +118,10 @@ export function ResetSecondFactorDialog(props: { principal: Principal; onClose: 
       }
       confirmLabel="Reset two-factor login"
       danger
-      busy={busy}
-      error={problem?.detail}
       onClose={props.onClose}
-      onConfirm={async () => {
-        setBusy(true);
-        try {
-          await api.delete(`/users/${encodeURIComponent(p.id)}/second-factor`);
-          props.onDone(`Two-factor login of ${p.username} reset.`);
-        } catch (error) {
-          setProblem(problemOf(error));
-          setBusy(false);
-        }
+      action={async () => {
+        await api.delete(`/users/${encodeURIComponent(p.id)}/second-factor`);
+        props.onDone(`Two-factor login of ${p.username} reset.`);
       }}
     />
   );
@@ -244,14 +174,7 @@ export function DeletePrincipalDialog(props: { principal: Principal; onClose: ()
             />
           )}
         </Field>
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="danger" disabled={busy}>
-            Delete {nounOf(p.kind)}
-          </button>
-        </div>
+        <DialogActions label={`Delete ${nounOf(p.kind)}`} danger busy={busy} onCancel={props.onClose} />
       </form>
     </Dialog>
   );

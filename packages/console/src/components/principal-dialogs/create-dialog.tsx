@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, problemOf, type CreatedToken, type Principal, type Problem } from '../../api.js';
 import { formatSeconds } from '../../format.js';
 import { checkExpiry, checkIpAllowlist, linesOf } from '../../validate.js';
-import { Dialog } from '../dialog.js';
+import { Dialog, DialogActions } from '../dialog.js';
 import { Field, ProblemAlert, fieldOfProblem } from '../form.js';
 import { OneTimeDialog } from '../one-time-dialog.js';
 import { RolesPicker } from '../roles-picker.js';
@@ -205,14 +205,7 @@ export function CreatePrincipalDialog(props: { kind: Kind; canCreateToken: boole
           )}
         </Field>
         {props.canCreateToken && !isUser && <FirstTokenSection username={form.username} token={token} set={setTok} errors={tokenErrors} onBlur={checked.blur} />}
-        <div class="actions">
-          <button type="button" onClick={() => props.onClose(principal)}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            {locked ? 'Create token' : 'Create'}
-          </button>
-        </div>
+        <DialogActions label={locked ? 'Create token' : 'Create'} busy={busy} onCancel={() => props.onClose(principal)} />
       </form>
     </Dialog>
   );

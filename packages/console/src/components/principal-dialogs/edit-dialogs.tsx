@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { problemOf, type Principal, type Problem } from '../../api.js';
 import { checkIpAllowlist, linesOf } from '../../validate.js';
-import { Dialog } from '../dialog.js';
+import { Dialog, DialogActions } from '../dialog.js';
 import { Field, ProblemAlert, fieldOfProblem } from '../form.js';
 import { RoleChecks, useRoles } from '../roles-picker.js';
 import { focusInvalid, nounOf, patchPrincipal, useChecked } from './common.js';
@@ -42,14 +42,7 @@ function useSave(props: EditProps, fields: Record<string, string>) {
 
 function Actions(props: { busy: boolean; onClose: () => void; label?: string }) {
   return (
-    <div class="actions">
-      <button type="button" onClick={props.onClose}>
-        Cancel
-      </button>
-      <button type="submit" class="primary" disabled={props.busy}>
-        {props.busy ? 'Saving…' : (props.label ?? 'Save')}
-      </button>
-    </div>
+    <DialogActions label={props.busy ? 'Saving…' : (props.label ?? 'Save')} busy={props.busy} onCancel={props.onClose} />
   );
 }
 

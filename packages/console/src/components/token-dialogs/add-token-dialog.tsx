@@ -3,7 +3,7 @@ import { api, problemOf, type CreatedToken, type Policy, type Preset, type Probl
 import { formatSeconds } from '../../format.js';
 import { linesOf } from '../../validate.js';
 import { announce } from '../announce.js';
-import { Dialog } from '../dialog.js';
+import { Dialog, DialogActions } from '../dialog.js';
 import { Field, ProblemAlert, useBlurChecks } from '../form.js';
 import { OneTimeDialog } from '../one-time-dialog.js';
 import { IpField, RolesField, ScopeFields, inlineErrors, maxNameLength, tokenFormErrors, type FormState, type TokenOwner } from './fields.js';
@@ -94,14 +94,7 @@ export function AddTokenDialog(props: { owner: TokenOwner; presets: readonly Pre
         <ScopeFields state={state} set={set} presets={props.presets} locked={undefined} errors={errors} onBlur={checks.blur} />
         <IpField value={state.ips} error={errors['ip_allowlist']} onInput={(ips) => set({ ips })} onBlur={(e) => checks.blur('ip_allowlist', e)} />
         <RolesField available={owner.roles} chosen={state.roles} onChange={(roles) => set({ roles })} error={errors['roles']} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            {busy ? 'Creating…' : 'Create token'}
-          </button>
-        </div>
+        <DialogActions label={busy ? 'Creating…' : 'Create token'} busy={busy} onCancel={props.onClose} />
       </form>
     </Dialog>
   );

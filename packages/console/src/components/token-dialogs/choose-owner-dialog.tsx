@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, problemOf, query, type Page, type Principal, type Problem } from '../../api.js';
 import { useSession } from '../../session.js';
-import { Dialog } from '../dialog.js';
+import { Dialog, DialogActions } from '../dialog.js';
 import { Field, ProblemAlert } from '../form.js';
 import type { TokenOwner } from './fields.js';
 
@@ -62,14 +62,7 @@ export function ChooseOwnerDialog(props: { onClose: () => void; onChosen: (owner
             />
           )}
         </Field>
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            Continue
-          </button>
-        </div>
+        <DialogActions label="Continue" busy={busy} onCancel={props.onClose} />
       </form>
     </Dialog>
   );

@@ -3,7 +3,7 @@ import { api, problemOf, type Policy, type Preset, type Problem, type Token } fr
 import { expiryLabel, formatDateTime } from '../../format.js';
 import { linesOf } from '../../validate.js';
 import { announce } from '../announce.js';
-import { Dialog } from '../dialog.js';
+import { Dialog, DialogActions } from '../dialog.js';
 import { Field, ProblemAlert, useBlurChecks } from '../form.js';
 import { IpField, RolesField, ScopeFields, inlineErrors, maxNameLength, tokenFormErrors, type FormState } from './fields.js';
 
@@ -89,14 +89,7 @@ export function EditTokenDialog(props: { token: Token; ownerRoles: readonly stri
         <ScopeFields state={state} set={set} presets={props.presets} locked={locked} errors={errors} onBlur={checks.blur} />
         <IpField value={state.ips} error={errors['ip_allowlist']} onInput={(ips) => set({ ips })} onBlur={(e) => checks.blur('ip_allowlist', e)} />
         <RolesField available={roleChoices} chosen={state.roles} onChange={(roles) => set({ roles })} error={errors['roles']} />
-        <div class="actions">
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="primary" disabled={busy}>
-            Save
-          </button>
-        </div>
+        <DialogActions label="Save" busy={busy} onCancel={props.onClose} />
       </form>
     </Dialog>
   );
