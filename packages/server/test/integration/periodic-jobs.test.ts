@@ -124,6 +124,21 @@ describe('periodic jobs across three instances on one PostgreSQL', { skip: onPos
     await database?.drop();
   });
 
+  it('the audit log has its partitions for this month and the coming week as soon as an instance starts, before any job runs', async () => {
+    // Attaching a month's partition while that month's inserts are routed to the default
+    // partition makes PostgreSQL refuse them: the partitions must exist before the first request.
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ name: string }>("select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'audit_events'::regclass");
+      const month = (at: Date) => `audit_events_${at.toISOString().slice(0, 7).replace('-', '')}`;
+      const names = rows.map((row) => row.name);
+      for (const at of [clock.now(), new Date(clock.now().getTime() + 7 * day * 1000)]) assert.ok(names.includes(month(at)), `${month(at)} in ${names.join(', ')}`);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('each cluster-wide job runs on exactly one instance per period, whichever wakes first', async () => {
     const a = instances[0] as TestServer;
     const tokens = await Promise.all(['one', 'two', 'three'].map((name) => createToken(a, admin, name, '1D')));
