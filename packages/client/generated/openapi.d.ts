@@ -13221,7 +13221,7 @@ export interface paths {
                     limit?: number;
                     /** @description Owner username or id */
                     owner?: string;
-                    /** @description Search in token name and owner username */
+                    /** @description Search token names and owner usernames: a substring, ignoring case, from 3 characters; a shorter term matches a whole name or username */
                     q?: string;
                     /** @description Column, - for descending: created_at, name, expires_at, last_used_at, owner, status */
                     sort?: string;

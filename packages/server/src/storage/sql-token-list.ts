@@ -56,6 +56,9 @@ function sortExpression(column: TokenSortColumn, query: TokenListQuery) {
   }
 }
 
+/** The shortest search term matched as a substring: pg_trgm indexes three-character runs. */
+export const minSubstringSearch = 3;
+
 /** The token list: filters, any sort column, keyset pages (SPEC: token list). */
 export function createTokenListing(db: Db): Pick<TokenRepository, 'list'> {
   return {
@@ -69,10 +72,16 @@ export function createTokenListing(db: Db): Pick<TokenRepository, 'list'> {
       if (query.ownerId) q = q.where('t.owner_id', '=', query.ownerId);
       if (query.kind) q = q.where('t.scope_kind', '=', query.kind);
       if (query.status) q = q.where(statusFilter(query.status, query.now, query.idleTimeoutSeconds));
-      if (query.q) {
+      if (query.q !== undefined && [...query.q].length >= minSubstringSearch) {
         // Substring match served by the trigram indexes on name and owner_username.
         const like = `%${escapeLike(query.q)}%`;
         q = q.where((eb) => eb.or([eb('t.name', 'ilike', like), eb('t.owner_username', 'ilike', like)]));
+      } else if (query.q) {
+        // A term shorter than a trigram has nothing for those indexes to look up: as a substring
+        // it would read every token of the organization (seconds at a million tokens when it
+        // matches nothing). It matches a whole name or owner username instead, from the btrees.
+        const term = query.q;
+        q = q.where((eb) => eb.or([eb('t.name', '=', term), eb('t.owner_username', '=', term)]));
       }
       if (query.neverUsed) q = q.where('t.last_used_at', 'is', null);
       // Written on the expression of the last-used index; never-used tokens count as used at -infinity.

@@ -181,6 +181,13 @@ for (const target of databaseTargets) {
       assert.deepEqual(ids((await store.tokens.list(query({ q: 'filtered_owner' }))).items).length, 3, 'search finds the owner');
       assert.deepEqual(ids((await store.tokens.list(query({ q: '100%' }))).items), [stale.id], '% is literal');
       assert.deepEqual((await store.tokens.list(query({ q: '_%_' }))).items, []);
+      // Shorter than a trigram: a whole name or owner username, not a substring (no index serves that).
+      await principal('usr_short', 'org_a', 'zq');
+      const short = await insert({ ownerId: 'usr_short', name: 'q7' });
+      assert.deepEqual(ids((await store.tokens.list(query({ q: 'q7' }))).items), [short.id], 'a two-character term matches a whole name');
+      assert.deepEqual((await store.tokens.list(query({ q: 'pr' }))).items, [], 'and not a part of one (Deploy-Prod)');
+      assert.deepEqual(ids((await store.tokens.list(query({ q: 'Pro' }))).items), [custom.id], 'three characters are a substring again');
+      assert.deepEqual(ids((await store.tokens.list(query({ q: 'zq' }))).items), [short.id], 'or a whole owner username');
       assert.deepEqual(ids((await store.tokens.list({ ...mine, neverUsed: true })).items), [custom.id]);
       assert.deepEqual(ids((await store.tokens.list({ ...mine, usedSince: at(90) })).items), [used.id]);
       assert.deepEqual(ids((await store.tokens.list({ ...mine, unusedDays: 30 })).items), [custom.id, stale.id].sort(), 'never used counts as unused');

@@ -96,7 +96,7 @@ export const TokenListQuery = Type.Object(
     owner: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Owner username or id' })),
     status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('idle'), Type.Literal('revoked')])),
     kind: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'Scope kind: all, custom or a preset' })),
-    q: Type.Optional(Type.String({ maxLength: 200, description: 'Search in token name and owner username' })),
+    q: Type.Optional(Type.String({ maxLength: 200, description: 'Search token names and owner usernames: a substring, ignoring case, from 3 characters; a shorter term matches a whole name or username' })),
     usage: Type.Optional(Type.Literal('never_used')),
     unused_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650, description: 'Not used in this many days' })),
     used_since: Type.Optional(Timestamp),
