@@ -5,7 +5,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import type { Container } from '../app/container.js';
+import { lazyChildLogger } from '../app/logger.js';
 import { appRoutes } from './api/apps.js';
 import { auditRoutes } from './api/audit-events.js';
 import { groupRoutes } from './api/groups.js';
@@ -72,6 +74,7 @@ export async function buildApp(container: Container): Promise<FastifyInstance> {
   const guard = createInputGuard(container.logger as FastifyBaseLogger);
   const app = Fastify({
     loggerInstance: container.logger as FastifyBaseLogger,
+    childLoggerFactory: (logger, bindings, options) => lazyChildLogger(logger as Logger, bindings, options) as FastifyBaseLogger,
     frameworkErrors: guard.frameworkErrors,
     clientErrorHandler: guard.clientErrorHandler,
     bodyLimit: container.config.bodyLimitBytes,

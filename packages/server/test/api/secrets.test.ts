@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '../../src/app/logger.js';
+import { createLogger, lazyChildLogger } from '../../src/app/logger.js';
 import { userPassword } from '../support/fixtures.js';
 import { LogCapture, adminPassword, startTestServer, type TestServer } from '../support/server.js';
 
@@ -94,6 +94,19 @@ describe('no password or session secret leaks', () => {
     const error = Object.assign(new Error('duplicate key'), { params: ['hunter2-secret'], query: 'insert ... hunter2-secret' });
     logger.error({ err: error, req: { headers: { authorization: 'Bearer hunter2-token', cookie: 'tessera_session=hunter2-cookie' } }, body: { password: 'hunter2-pw' } });
     assert.ok(capture.text.includes('duplicate key'));
+    assert.ok(!capture.text.includes('hunter2'), capture.text);
+  });
+
+  it("writes a request's lines through a child made on the first one, redacted and with its request id", () => {
+    const capture = new LogCapture();
+    const request = lazyChildLogger(createLogger('warn', capture), { reqId: 'req-1' }, {});
+    request.info('below the level');
+    assert.equal(capture.text, '', 'a level that is off writes nothing');
+    assert.equal(request.level, 'warn');
+    request.warn({ req: { headers: { authorization: 'Bearer hunter2-token' } } }, 'refused');
+    request.child({ step: 'inner' }).error('failed');
+    const lines = capture.lines.map((line) => JSON.parse(line) as { reqId?: string; msg?: string; step?: string });
+    assert.deepEqual(lines.map((line) => [line.reqId, line.msg, line.step]), [['req-1', 'refused', undefined], ['req-1', 'failed', 'inner']]);
     assert.ok(!capture.text.includes('hunter2'), capture.text);
   });
 });
