@@ -37,9 +37,9 @@ function noteAddress(recent: Map<string, Date>, ip: string, at: Date): void {
  * Bookkeeping that must not cost the hot path a database write per request (SPEC 8): the
  * last use of each API token, the per-minute counts of exchanges and denials per token
  * (issue 17: an exchange costs an increment here, not an audit row), and the audit events of
- * denials at the token endpoint (reads; every state change writes its audit event in its own
- * transaction, never through here). Buffered in memory and written in one transaction at
- * most `flushMs` later.
+ * denials at the token endpoint and at introspection (reads; every state change writes its
+ * audit event in its own transaction, never through here). Buffered in memory and written in
+ * one transaction at most `flushMs` later.
  *
  * Durability (issue 13): a write that fails keeps its batch and is retried with exponential
  * backoff until it succeeds, and `close()` writes what is left at graceful shutdown. A write

@@ -48,6 +48,7 @@ describe('RFC 7662 token introspection', () => {
     clock.advance(1801);
     bodies.push((await introspect(expired)).text);
     for (const body of bodies) assert.equal(body, '{"active":false}');
+    await ts.server.container.usage.flush();
     const audit = await ts.request('GET', '/api/v1/audit-events?action=token.introspected&limit=20', { token: await loginAdmin(ts) });
     const reasons = audit.body.items.map((e: { details: { reason: string } }) => e.details.reason);
     for (const reason of ['malformed', 'bad_signature', 'revoked', 'other_organization', 'expired']) assert.ok(reasons.includes(reason), `${reason} audited`);

@@ -12,8 +12,10 @@ export function createIntrospection({ store, clock, tokens, usage, settings, dec
      */
     async introspect(caller: App, token: string, context: RequestContext & { clientIp: string }, clientIp?: string): Promise<Record<string, unknown>> {
       const now = clock.now();
-      const inactive = async (reason: string, tokenId?: string) => {
-        await store.audit.append(
+      // A denial is a read's record, not a state change: buffered like the token endpoint's
+      // (core/usage.ts), so a resource server presenting garbage costs no database write per call.
+      const inactive = (reason: string, tokenId?: string) => {
+        usage.audit(
           auditOf({ ...context, actor: null }, now, {
             orgId: caller.orgId,
             action: 'token.introspected',
