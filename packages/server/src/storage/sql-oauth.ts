@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { App } from '../core/model.js';
 import type { AppRepository } from '../core/store.js';
 import { isSigningAlgorithm, type StoredSigningKey } from '../core/access-token-format.js';
@@ -257,6 +257,13 @@ export function createRevocationRepository(db: Db): RevocationRepository {
 }
 
 export function createRevocationEventRepository(db: Db): RevocationEventRepository {
+  /**
+   * The catch-up read (storage/cached-store.ts) runs about once per database round trip under
+   * load, before every grant and introspection it serves: built and compiled once, since
+   * Kysely's builder and compiler cost more CPU than the query's round trip (issue 17).
+   * Only the parameters change between calls.
+   */
+  let afterQuery: CompiledQuery<Selectable<Database['revocation_events']>> | undefined;
   return {
     async append(event) {
       // Sequence numbers are taken at insert but become visible at commit; holding one lock
@@ -270,13 +277,8 @@ export function createRevocationEventRepository(db: Db): RevocationEventReposito
       await createChangePublisher(db).publish('revocations', event.orgId);
     },
     async after(seq, limit) {
-      const rows = await db
-        .selectFrom('revocation_events')
-        .selectAll()
-        .where('seq', '>', seq)
-        .orderBy('seq')
-        .limit(limit)
-        .execute();
+      afterQuery ??= db.selectFrom('revocation_events').selectAll().where('seq', '>', '0').orderBy('seq').limit(1).compile();
+      const { rows } = await db.executeQuery<Selectable<Database['revocation_events']>>({ ...afterQuery, parameters: [seq, limit] });
       return rows.map((row) => ({
         seq: String(row.seq),
         orgId: row.org_id,
