@@ -1,16 +1,32 @@
 import { isIpAllowed, parseIpAllowlist } from '@tessera/rules';
 import { auditOf, type RequestContext } from '../context.js';
+import type { AccessTokenClaims } from '../access-token-format.js';
 import type { App } from '../model.js';
 import type { OAuthContext } from './context.js';
 
 /** The introspection endpoint (RFC 7662). */
 export function createIntrospection({ store, clock, tokens, usage, settings, decodeAccessToken }: OAuthContext) {
+  /**
+   * The active answer for an access token, by its claims: decodeAccessToken hands out the same
+   * claims object while the token stays in its verified cache, so a resource server introspecting
+   * one token many times gets one frozen answer (which the HTTP layer serialises once). Entries
+   * go when the cache lets the claims go.
+   */
+  const answers = new WeakMap<AccessTokenClaims, Readonly<Record<string, unknown>>>();
+  const activeAnswer = (claims: AccessTokenClaims) => {
+    let answer = answers.get(claims);
+    if (answer === undefined) {
+      answer = Object.freeze({ active: true, token_type: 'Bearer', ...claims });
+      answers.set(claims, answer);
+    }
+    return answer;
+  };
   return {
     /**
      * RFC 7662 §2.2: an active token's claims, or `{ active: false }` for anything not valid —
      * garbage, expired, revoked, idle, another organization's — with the reason audited only.
      */
-    async introspect(caller: App, token: string, context: RequestContext & { clientIp: string }, clientIp?: string): Promise<Record<string, unknown>> {
+    async introspect(caller: App, token: string, context: RequestContext & { clientIp: string }, clientIp?: string): Promise<Readonly<Record<string, unknown>>> {
       const now = clock.now();
       // A denial is a read's record, not a state change: buffered like the token endpoint's
       // (core/usage.ts), so a resource server presenting garbage costs no database write per call.
@@ -65,7 +81,7 @@ export function createIntrospection({ store, clock, tokens, usage, settings, dec
       if (clientIp !== undefined && claims.ip_allowlist && !isIpAllowed(parseIpAllowlist(claims.ip_allowlist), clientIp)) {
         return inactive('ip_not_allowed', claims.tid);
       }
-      return { active: true, token_type: 'Bearer', ...claims };
+      return activeAnswer(claims);
     },
   };
 }

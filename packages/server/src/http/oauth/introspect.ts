@@ -8,6 +8,7 @@ import { documentOnly, formRequestSchema, oauthErrorResponse, oauthErrorResponse
 
 /** `POST /oauth/introspect` (RFC 7662), for apps allowed to introspect. */
 export function introspectRoute(container: Container): FastifyPluginAsync {
+  const serialised = new WeakMap<object, string>();
   return async (app) => {
     app.post(
       '/oauth/introspect',
@@ -38,8 +39,14 @@ export function introspectRoute(container: Container): FastifyPluginAsync {
         const token = requireParam(param, 'token');
         const context = requestContext(request, container);
         const body = await container.oauth.introspect(caller, token, { ...context, clientIp: context.clientIp ?? '' }, param('client_ip'));
-        // Serialised by hand so every inactive answer is byte-identical: {"active":false}.
-        return reply.type('application/json').send(JSON.stringify(body));
+        // Serialised by hand so every inactive answer is byte-identical: {"active":false}; an
+        // answer the core hands out again (a cached token's) is serialised once.
+        let text = serialised.get(body);
+        if (text === undefined) {
+          text = JSON.stringify(body);
+          if (Object.isFrozen(body)) serialised.set(body, text);
+        }
+        return reply.type('application/json').send(text);
       },
     );
   };
