@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { TestClock, adminPassword, startTestServer, type TestServer } from '../support/server.js';
 import { createUser, loginAdmin, userPassword, type TestPrincipal } from '../support/fixtures.js';
 import { browserUnavailable, ensureConsoleBuilt, launchBrowser, logIn } from './browser.js';
@@ -61,7 +61,7 @@ describe('web console rough edges (issue 15)', { skip: unavailable, timeout: 600
   const announced = (page: Page) => page.getByTestId('announcer');
 
   /** The element's box lies inside the window, and nothing scrolls sideways to reach it. */
-  async function inView(page: Page, locator: Locator, width: number): Promise<void> {
+  async function inView(locator: Locator, width: number): Promise<void> {
     const box = await locator.boundingBox();
     assert.ok(box && box.x >= 0 && box.x + box.width <= width, `${await locator.evaluate((el) => el.outerHTML.slice(0, 80))} in view: ${JSON.stringify(box)}`);
   }
@@ -77,8 +77,8 @@ describe('web console rough edges (issue 15)', { skip: unavailable, timeout: 600
       const wrap = page.locator('.table-wrap').first();
       assert.ok(await wrap.evaluate((el) => el.scrollWidth <= el.clientWidth + 1), 'the table does not scroll sideways');
       for (const name of ['month', 'three-days']) {
-        await inView(page, row(page, name).locator('.badge'), viewport.width);
-        await inView(page, page.getByRole('button', { name: `Actions for ${name}` }), viewport.width);
+        await inView(row(page, name).locator('.badge'), viewport.width);
+        await inView(page.getByRole('button', { name: `Actions for ${name}` }), viewport.width);
       }
       if (phone) {
         // Stacked: each cell says what it is.
@@ -103,8 +103,8 @@ describe('web console rough edges (issue 15)', { skip: unavailable, timeout: 600
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API tokens' }).click();
       await row(page, 'month').waitFor();
       assert.ok(await page.locator('.table-wrap').first().evaluate((el) => el.scrollWidth <= el.clientWidth + 1), 'no sideways scrolling on the API tokens page');
-      await inView(page, row(page, 'month').locator('.badge'), viewport.width);
-      await inView(page, page.getByRole('button', { name: 'Actions for month' }), viewport.width);
+      await inView(row(page, 'month').locator('.badge'), viewport.width);
+      await inView(page.getByRole('button', { name: 'Actions for month' }), viewport.width);
       await context.close();
     });
 

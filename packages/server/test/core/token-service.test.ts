@@ -66,7 +66,6 @@ for (const target of databaseTargets) {
     let directory: ReturnType<typeof createDirectoryService>;
     let admin: ActorContext;
     let robot: Principal;
-    let vera: Principal;
     let names = 0;
 
     const ctxOf = async (principal: Principal, method: AuthMethod = 'pwd'): Promise<ActorContext> => ({
@@ -95,7 +94,7 @@ for (const target of databaseTargets) {
       tokens = createTokenService({ ...deps, secretKey, tokenPrefix: 'tsr', configPresets: [scimPreset], usage });
       admin = await ctxOf((await store.principals.getByUsername('org_default', 'admin')) as Principal);
       robot = await user('robot', ['member'], 'service_account');
-      vera = await user('vera', ['member', 'auditor']);
+      await user('vera', ['member', 'auditor']);
       await setPolicy({});
     });
     after(async () => database.dispose());

@@ -4,7 +4,7 @@ import { OAuthError } from '../../core/oauth-errors.js';
 import { requestContext } from '../request-context.js';
 import { authenticateClient, requireApp } from './client-auth.js';
 import { formParams, requireParam } from './form.js';
-import { documentOnly, formRequestSchema, oauthErrorResponse, oauthErrorResponses } from './schemas.js';
+import { documentOnly, formRequestSchema, oauthErrorResponses } from './schemas.js';
 
 /** `POST /oauth/introspect` (RFC 7662), for apps allowed to introspect. */
 export function introspectRoute(container: Container): FastifyPluginAsync {

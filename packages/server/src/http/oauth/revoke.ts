@@ -3,7 +3,7 @@ import type { Container } from '../../app/container.js';
 import { requestContext } from '../request-context.js';
 import { authenticateClient } from './client-auth.js';
 import { formParams, requireParam } from './form.js';
-import { documentOnly, formRequestSchema, oauthErrorResponse, oauthErrorResponses } from './schemas.js';
+import { documentOnly, formRequestSchema, oauthErrorResponses } from './schemas.js';
 
 /** `POST /oauth/revoke` (RFC 7009). */
 export function revokeRoute(container: Container): FastifyPluginAsync {
