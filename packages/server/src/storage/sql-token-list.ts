@@ -59,6 +59,9 @@ function sortExpression(column: TokenSortColumn, query: TokenListQuery) {
 /** The shortest search term matched as a substring: pg_trgm indexes three-character runs. */
 export const minSubstringSearch = 3;
 
+/** The most owners a search matches by id; beyond, it matches owner_username by trigram. */
+export const maxOwnersById = 100;
+
 /** The token list: filters, any sort column, keyset pages (SPEC: token list). */
 export function createTokenListing(db: Db): Pick<TokenRepository, 'list'> {
   return {
@@ -73,9 +76,23 @@ export function createTokenListing(db: Db): Pick<TokenRepository, 'list'> {
       if (query.kind) q = q.where('t.scope_kind', '=', query.kind);
       if (query.status) q = q.where(statusFilter(query.status, query.now, query.idleTimeoutSeconds));
       if (query.q !== undefined && [...query.q].length >= minSubstringSearch) {
-        // Substring match served by the trigram indexes on name and owner_username.
+        // Substring match served by the trigram indexes. The owner half goes through the
+        // principals (migration 0014): a few matching owners' tokens are one btree range each,
+        // where owner_username's trigrams have a posting list over every token (bench:admin at
+        // 1,000,000 tokens: 6 ms against 10). A term that many owners match keeps the trigrams.
         const like = `%${escapeLike(query.q)}%`;
-        q = q.where((eb) => eb.or([eb('t.name', 'ilike', like), eb('t.owner_username', 'ilike', like)]));
+        const owners = await db
+          .selectFrom('principals')
+          .select('id')
+          .where('org_id', '=', query.orgId)
+          .where('username', 'ilike', like)
+          .limit(maxOwnersById + 1)
+          .execute();
+        const ownerIds = owners.map((owner) => owner.id);
+        q = q.where((eb) => {
+          if (ownerIds.length > maxOwnersById) return eb.or([eb('t.name', 'ilike', like), eb('t.owner_username', 'ilike', like)]);
+          return ownerIds.length === 0 ? eb('t.name', 'ilike', like) : eb.or([eb('t.name', 'ilike', like), eb('t.owner_id', 'in', ownerIds)]);
+        });
       } else if (query.q) {
         // A term shorter than a trigram has nothing for those indexes to look up: as a substring
         // it would read every token of the organization (seconds at a million tokens when it

@@ -6,6 +6,7 @@ import type { ApiToken, TokenStatus } from '../../src/core/model.js';
 import { defaultPolicy } from '../../src/core/policy.js';
 import { tokenSortColumns, type Store, type TokenListQuery, type TokenView } from '../../src/core/store.js';
 import { tokenStatus } from '../../src/core/tokens/index.js';
+import { maxOwnersById } from '../../src/storage/sql-token-list.js';
 import { databaseTargets, type TestDatabase } from '../support/databases.js';
 
 const day = 86_400_000;
@@ -192,6 +193,21 @@ for (const target of databaseTargets) {
       assert.deepEqual(ids((await store.tokens.list({ ...mine, usedSince: at(90) })).items), [used.id]);
       assert.deepEqual(ids((await store.tokens.list({ ...mine, unusedDays: 30 })).items), [custom.id, stale.id].sort(), 'never used counts as unused');
       assert.deepEqual((await store.tokens.list(query({ orgId: 'org_b' }))).items, []);
+    });
+
+    it('finds the same tokens by owner whether few owners match or more than it looks up by id', async () => {
+      // Up to maxOwnersById owners are matched through the principals, beyond through owner_username.
+      const many = maxOwnersById + 1;
+      for (let i = 0; i < many; i++) {
+        await principal(`usr_crowd${i}`, 'org_a', `crowd-member-${i}`);
+        await insert({ ownerId: `usr_crowd${i}`, name: `crowd-token-${i}` });
+      }
+      await principal('usr_crowd_other', 'org_b', 'crowd-member-elsewhere');
+      const count = async (q: string) => (await allPages(query({ q }), 50)).length;
+      assert.equal(await count('crowd-member'), many, 'every owner, none of another organization');
+      assert.equal(await count('crowd-member-7'), 1 + 10, 'crowd-member-7 and -70 to -79');
+      assert.equal(await count('CROWD-MEMBER-100'), 1, 'ignoring case');
+      assert.equal(await count('crowd-token-100'), 1, 'by name too');
     });
 
     it('filters by status exactly as tokenStatus computes it, for any clock and idle timeout (property)', async () => {

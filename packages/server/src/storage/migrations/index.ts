@@ -11,6 +11,7 @@ import * as refreshFamiliesAuditKeys from './0010-refresh-families-audit-keys.js
 import * as webhooks from './0011-webhooks.js';
 import * as secondFactors from './0012-second-factors.js';
 import * as auditPartitionsUsageRollups from './0013-audit-partitions-usage-rollups.js';
+import * as principalUsernameSearch from './0014-principal-username-search.js';
 
 /**
  * Forward-only, versioned migrations, listed in code rather than read from a folder so the
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '0011-webhooks': webhooks,
   '0012-second-factors': secondFactors,
   '0013-audit-partitions-usage-rollups': auditPartitionsUsageRollups,
+  '0014-principal-username-search': principalUsernameSearch,
 };
 
 export const migrationProvider: MigrationProvider = {
