@@ -4,6 +4,7 @@ import { OAuthError } from '../../core/oauth-errors.js';
 import { requestContext } from '../request-context.js';
 import { authenticateClient, requireApp } from './client-auth.js';
 import { formParams, requireParam } from './form.js';
+import { endOfTurn } from './turn.js';
 import { documentOnly, formRequestSchema, oauthErrorResponses } from './schemas.js';
 
 /** `POST /oauth/introspect` (RFC 7662), for apps allowed to introspect. */
@@ -32,6 +33,7 @@ export function introspectRoute(container: Container): FastifyPluginAsync {
         },
       },
       async (request, reply) => {
+        await endOfTurn();
         const param = formParams(request);
         // RFC 7662 §2.1: the caller must authenticate; §2.3 / RFC 6749 §5.2: else 401 invalid_client.
         const caller = requireApp(await authenticateClient(request, param, container.apps), 'introspection');

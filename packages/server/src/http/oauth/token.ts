@@ -4,6 +4,7 @@ import { OAuthError } from '../../core/oauth-errors.js';
 import { requestContext } from '../request-context.js';
 import { authenticateClient } from './client-auth.js';
 import { formParams, requireParam } from './form.js';
+import { endOfTurn } from './turn.js';
 import { documentOnly, formRequestSchema, oauthErrorResponse, oauthErrorResponses } from './schemas.js';
 
 /**
@@ -51,6 +52,7 @@ export function tokenRoute(container: Container): FastifyPluginAsync {
         },
       },
       async (request) => {
+        await endOfTurn();
         const param = formParams(request);
         const grantType = requireParam(param, 'grant_type');
         const grant = Object.hasOwn(container.oauth.grants, grantType) ? container.oauth.grants[grantType] : undefined;
