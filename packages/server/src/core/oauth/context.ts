@@ -4,7 +4,6 @@ import type { Keyring } from '../keyring.js';
 import { randomBase62, type Clock, type Random } from '../ports.js';
 import type { Store } from '../store.js';
 import type { UsageRecorder } from '../usage.js';
-import { createSigningBatch } from './signing-batch.js';
 import type { ApiTokenGate, ExchangeableToken, OAuthSettings } from './types.js';
 
 /** What the OAuth service is built from (app/container.ts wires it). */
@@ -27,12 +26,9 @@ export function createOAuthContext(deps: OAuthDeps) {
   const { store, clock, random, keyring, tokens, usage, settings } = deps;
   const withoutRefreshToken = settings.nullRefreshToken ? { refresh_token: null } : {};
 
-  // Signed with the key active when the batch runs (the same turn as the request).
-  const signed = createSigningBatch((claims: AccessTokenClaims) => signAccessToken(keyring.active(), claims));
-
-  async function mint(claims: Omit<AccessTokenClaims, 'iss' | 'aud' | 'iat' | 'exp' | 'jti'>, ttlSeconds: number): Promise<{ token: string; expiresIn: number }> {
+  function mint(claims: Omit<AccessTokenClaims, 'iss' | 'aud' | 'iat' | 'exp' | 'jti'>, ttlSeconds: number): { token: string; expiresIn: number } {
     const iat = Math.floor(clock.now().getTime() / 1000);
-    const token = await signed({
+    const token = signAccessToken(keyring.active(), {
       iss: settings.issuer(),
       aud: settings.audience,
       iat,

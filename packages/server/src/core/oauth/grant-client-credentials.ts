@@ -9,7 +9,7 @@ export function createClientCredentialsGrant({ tokens, withoutRefreshToken, mint
     if (client.kind !== 'app') throw new OAuthError('invalid_client', 'The client_credentials grant needs client authentication: send client_id and client_secret (HTTP Basic or form body)');
     const app = client.app;
     const policy = await tokens.policy(app.orgId);
-    const { token, expiresIn } = await mint(
+    const { token, expiresIn } = mint(
       { sub: app.clientId, client_id: app.clientId, org: app.orgId, roles: app.roles, scope: 'all', amr: ['client'] },
       app.accessTokenTtlSeconds ?? policy.accessTokenTtlSeconds,
     );
