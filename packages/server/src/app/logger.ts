@@ -84,7 +84,8 @@ class RequestLogger {
   }
 
   #write(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', line: unknown[]): void {
-    if (!this.parent.isLevelEnabled(level)) return;
+    // Once made, the child decides (its level may have been set on it); until then, the parent.
+    if (!(this.#child ?? this.parent).isLevelEnabled(level)) return;
     const child = this.#real();
     (child[level] as Line).apply(child, line);
   }

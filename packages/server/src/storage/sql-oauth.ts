@@ -260,8 +260,8 @@ export function createRevocationEventRepository(db: Db): RevocationEventReposito
   /**
    * The catch-up read (storage/cached-store.ts) runs about once per database round trip under
    * load, before every grant and introspection it serves: built and compiled once, since
-   * Kysely's builder and compiler cost more CPU than the query's round trip (issue 17).
-   * Only the parameters change between calls.
+   * Kysely's builder and compiler cost more CPU than the driver's own work for the query
+   * (issue 17). Only the parameters change between calls.
    */
   let afterQuery: CompiledQuery<Selectable<Database['revocation_events']>> | undefined;
   return {

@@ -105,8 +105,10 @@ describe('no password or session secret leaks', () => {
     assert.equal(request.level, 'warn');
     request.warn({ req: { headers: { authorization: 'Bearer hunter2-token' } } }, 'refused');
     request.child({ step: 'inner' }).error('failed');
+    request.level = 'debug';
+    request.debug('once its own level is lower');
     const lines = capture.lines.map((line) => JSON.parse(line) as { reqId?: string; msg?: string; step?: string });
-    assert.deepEqual(lines.map((line) => [line.reqId, line.msg, line.step]), [['req-1', 'refused', undefined], ['req-1', 'failed', 'inner']]);
+    assert.deepEqual(lines.map((line) => [line.reqId, line.msg, line.step]), [['req-1', 'refused', undefined], ['req-1', 'failed', 'inner'], ['req-1', 'once its own level is lower', undefined]]);
     assert.ok(!capture.text.includes('hunter2'), capture.text);
   });
 });
