@@ -99,11 +99,21 @@ describe('no password or session secret leaks', () => {
 
   it("writes a request's lines through a child made on the first one, redacted and with its request id", () => {
     const capture = new LogCapture();
-    const request = lazyChildLogger(createLogger('warn', capture), { reqId: 'req-1' }, {});
+    const parent = createLogger('warn', capture);
+    let children = 0;
+    // Counted on the parent only; pino children inherit `child`, so `this` stays whichever logger is asked.
+    const makeChild = parent.child;
+    parent.child = function (this: typeof parent, ...args: Parameters<typeof parent.child>) {
+      if (this === parent) children++;
+      return makeChild.apply(this, args);
+    } as typeof parent.child;
+    const request = lazyChildLogger(parent, { reqId: 'req-1' }, {});
     request.info('below the level');
     assert.equal(capture.text, '', 'a level that is off writes nothing');
+    assert.equal(children, 0, 'and makes no child logger');
     assert.equal(request.level, 'warn');
     request.warn({ req: { headers: { authorization: 'Bearer hunter2-token' } } }, 'refused');
+    assert.equal(children, 1, 'the first line makes it');
     request.child({ step: 'inner' }).error('failed');
     request.level = 'debug';
     request.debug('once its own level is lower');
