@@ -62,6 +62,8 @@ describe('web console: two-factor login, users and service accounts', { skip: un
 
   /** The field's error is visible, tied to the input (aria-describedby), and says `text`. */
   async function expectFieldError(field: Locator, text: RegExp) {
+    // The refusal comes back from the server after the click: wait for it (at most 5 s) before reading.
+    await field.and(field.page().locator('[aria-invalid="true"]')).waitFor({ timeout: 5000 }).catch(() => {});
     assert.equal(await field.getAttribute('aria-invalid'), 'true', `${text} marks the field invalid`);
     const ids = ((await field.getAttribute('aria-describedby')) ?? '').split(' ').filter(Boolean);
     const messages = await Promise.all(ids.map((id) => field.page().locator(`[id="${id}"]`).textContent()));
