@@ -18,6 +18,8 @@ const adminUrl = process.env['TESSERA_BENCH_DATABASE_URL'] ?? 'postgres://postgr
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 3);
 const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const algorithm = benchAlgorithm;
+/** BENCH_DATABASE=pg or pglite measures one of them only. */
+const databases = process.env['BENCH_DATABASE'] === 'pg' ? ['pg'] : process.env['BENCH_DATABASE'] === 'pglite' ? ['pglite'] : ['pg', 'pglite'];
 const env = oauthBenchEnv(algorithm);
 const form = 'application/x-www-form-urlencoded';
 const us = (value: number) => Math.round(value);
@@ -57,7 +59,7 @@ async function measure(server: RunningServer, databasePids: () => Promise<number
 const title = (where: string) => `${where}, ${algorithm} (median of ${rounds} interleaved ${seconds} s rounds, 32 connections, load from a separate process; ${placement})`;
 
 // PostgreSQL: a database of its own, dropped at the end.
-await withBenchDatabase(adminUrl, async ({ url, backends }) => {
+if (databases.includes('pg')) await withBenchDatabase(adminUrl, async ({ url, backends }) => {
   const server = await startServer(loadConfig(env, { port: 0, databaseUrl: url, adminPassword: 'bench admin password', secretKey: randomBytes(32) }));
   try {
     printTable(title('On PostgreSQL'), await measure(server, backends));
@@ -66,10 +68,12 @@ await withBenchDatabase(adminUrl, async ({ url, backends }) => {
   }
 });
 
-const embedded = await startServer(loadConfig(env, { port: 0, adminPassword: 'bench admin password', secretKey: randomBytes(32) }), { inMemory: true });
-try {
-  printTable(title('On PGlite (in this process: its CPU is part of the server figure)'), await measure(embedded, async () => []));
-} finally {
-  await embedded.close();
+if (databases.includes('pglite')) {
+  const embedded = await startServer(loadConfig(env, { port: 0, adminPassword: 'bench admin password', secretKey: randomBytes(32) }), { inMemory: true });
+  try {
+    printTable(title('On PGlite (in this process: its CPU is part of the server figure)'), await measure(embedded, async () => []));
+  } finally {
+    await embedded.close();
+  }
 }
 console.log('\nGoals (issue 17): refresh ≤ 1.4× the floor, client_credentials ≤ 1.3×, introspection ≤ 1.6×.');

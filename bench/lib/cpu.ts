@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { runLoad, type LoadOptions, type LoadResult } from './load.js';
+import { pinDatabase, runLoad, type LoadOptions, type LoadResult } from './load.js';
 
 /** CPU seconds a process has used (user + system), from /proc/<pid>/stat; 0 when it is gone. */
 export async function processCpuSeconds(pid: number | 'self'): Promise<number> {
@@ -27,7 +27,9 @@ export interface CpuResult extends LoadResult {
  */
 export async function runLoadWithCpu(options: LoadOptions, databasePids: () => Promise<number[]> = async () => []): Promise<CpuResult> {
   const readAll = async (pids: number[]) => new Map(await Promise.all(pids.map(async (pid) => [pid, await processCpuSeconds(pid)] as const)));
-  const databaseBefore = await readAll(await databasePids());
+  const pids = await databasePids();
+  pinDatabase(pids);
+  const databaseBefore = await readAll(pids);
   const before = process.cpuUsage();
   const result = await runLoad(options);
   const used = process.cpuUsage(before);

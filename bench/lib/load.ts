@@ -4,8 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The load generator gets a core of its own and the server (this process) another, as the
- * issue's targets assume; PostgreSQL runs wherever the scheduler puts it. Without taskset or a
- * second core, nothing is pinned (and the tables say so).
+ * issue's targets assume. Without taskset or a second core, nothing is pinned (and the tables
+ * say so). PostgreSQL's backends are pinned to the load generator's core by runs that measure
+ * the server's CPU (`pinDatabase`).
  */
 const pinning = (() => {
   if (availableParallelism() < 2 || process.env['BENCH_PIN'] === '0') return undefined;
@@ -14,8 +15,22 @@ const pinning = (() => {
   return pinned.status === 0 ? { serverCore: 0, loadCore } : undefined;
 })();
 
+/**
+ * Puts the database backends serving a run on the load generator's core (BENCH_PIN_DATABASE=0:
+ * left to the scheduler). Left anywhere, a backend preempts the server on its own core
+ * between its requests, and the cache misses that follow cost the server more CPU per request
+ * than its code does; in production the database usually runs on another machine. Their own
+ * CPU is still read and reported.
+ */
+export function pinDatabase(pids: readonly number[]): void {
+  if (!pinning || process.env['BENCH_PIN_DATABASE'] === '0') return;
+  for (const pid of pids) spawnSync('taskset', ['-pc', String(pinning.loadCore), String(pid)], { stdio: 'ignore' });
+}
+
 /** How the run was placed, for the printed tables. */
-export const placement = pinning ? `server pinned to core ${pinning.serverCore}, load generator to core ${pinning.loadCore}` : 'processes not pinned';
+export const placement = pinning
+  ? `server pinned to core ${pinning.serverCore}, load generator${process.env['BENCH_PIN_DATABASE'] === '0' ? '' : " (and PostgreSQL's backends)"} to core ${pinning.loadCore}`
+  : 'processes not pinned';
 
 /** One load run's figures, as autocannon reports them. */
 export interface LoadResult {
