@@ -1,5 +1,5 @@
 import type { ChangeFeed, ChangeTopic } from '../core/changes.js';
-import type { RevocationEvent } from '../core/revocations.js';
+import type { RevocationEvent, RevocationEventRepository } from '../core/revocations.js';
 import type { Store } from '../core/store.js';
 
 /**
@@ -33,6 +33,11 @@ export interface ReadCacheOptions {
    * `revocations.catchUp` has nothing to do.
    */
   readonly sharedDatabase?: boolean;
+  /**
+   * How `revocations.catchUp` reads the feed; the store's `revocationEvents.after` by default.
+   * PostgreSQL reads over its listening connection (storage/database.ts).
+   */
+  readonly readRevocationsAfter?: RevocationEventRepository['after'];
 }
 
 /** Topics this cache publishes and follows; keys name what changed. */
@@ -120,6 +125,7 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
   const sharedDatabase = options.sharedDatabase ?? true;
   const maxEntries = options.maxEntries ?? 10_000;
   const live = options.live ?? (() => true);
+  const readRevocationsAfter = options.readRevocationsAfter ?? ((seq, limit) => inner.revocationEvents.after(seq, limit));
   const tokens = new Cache<Awaited<ReturnType<Store['tokens']['getForVerify']>>>(ttlMs, maxEntries, live);
   const policies = new Cache<Awaited<ReturnType<Store['policies']['get']>>>(ttlMs, maxEntries, live);
   const principals = new Cache<Awaited<ReturnType<Store['principals']['get']>>>(ttlMs, maxEntries, live);
@@ -223,7 +229,7 @@ export function withReadCache(inner: Store, feed: ChangeFeed, options: ReadCache
     }
     let from = appliedSeq;
     for (;;) {
-      const events = await inner.revocationEvents.after(String(from), 500);
+      const events = await readRevocationsAfter(String(from), 500);
       for (const event of events) applyRevocation(event);
       const last = events.at(-1);
       if (last) {

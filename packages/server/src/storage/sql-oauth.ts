@@ -3,7 +3,7 @@ import type { App } from '../core/model.js';
 import type { AppRepository } from '../core/store.js';
 import { isSigningAlgorithm, type StoredSigningKey } from '../core/access-token-format.js';
 import type { SigningKeyRepository } from '../core/keyring.js';
-import type { RevocationEventRepository, RevocationRepository } from '../core/revocations.js';
+import type { RevocationEvent, RevocationEventRepository, RevocationRepository } from '../core/revocations.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { createChangePublisher } from './changes.js';
 import { escapeLike, mapUniqueViolation } from './sql-helpers.js';
@@ -256,14 +256,30 @@ export function createRevocationRepository(db: Db): RevocationRepository {
   };
 }
 
+type RevocationEventRow = Selectable<Database['revocation_events']>;
+
+/**
+ * The feed read, compiled: events after a sequence (parameter 1), oldest first, at most
+ * parameter 2. The catch-up read (storage/cached-store.ts) runs it about once per database
+ * round trip under load, so it is built and compiled once: Kysely's builder and compiler cost
+ * more CPU than the driver's own work for the query (issue 17).
+ */
+export const compileRevocationFeedRead = (db: Db): CompiledQuery<RevocationEventRow> =>
+  db.selectFrom('revocation_events').selectAll().where('seq', '>', '0').orderBy('seq').limit(1).compile();
+
+export function toRevocationEvent(row: RevocationEventRow): RevocationEvent {
+  return {
+    seq: String(row.seq),
+    orgId: row.org_id,
+    kind: row.kind,
+    subjectId: row.subject_id,
+    occurredAt: row.occurred_at,
+    ...(row.cutoff_before !== null && { before: row.cutoff_before }),
+  };
+}
+
 export function createRevocationEventRepository(db: Db): RevocationEventRepository {
-  /**
-   * The catch-up read (storage/cached-store.ts) runs about once per database round trip under
-   * load, before every grant and introspection it serves: built and compiled once, since
-   * Kysely's builder and compiler cost more CPU than the driver's own work for the query
-   * (issue 17). Only the parameters change between calls.
-   */
-  let afterQuery: CompiledQuery<Selectable<Database['revocation_events']>> | undefined;
+  let afterQuery: CompiledQuery<RevocationEventRow> | undefined;
   return {
     async append(event) {
       // Sequence numbers are taken at insert but become visible at commit; holding one lock
@@ -277,16 +293,9 @@ export function createRevocationEventRepository(db: Db): RevocationEventReposito
       await createChangePublisher(db).publish('revocations', event.orgId);
     },
     async after(seq, limit) {
-      afterQuery ??= db.selectFrom('revocation_events').selectAll().where('seq', '>', '0').orderBy('seq').limit(1).compile();
-      const { rows } = await db.executeQuery<Selectable<Database['revocation_events']>>({ ...afterQuery, parameters: [seq, limit] });
-      return rows.map((row) => ({
-        seq: String(row.seq),
-        orgId: row.org_id,
-        kind: row.kind,
-        subjectId: row.subject_id,
-        occurredAt: row.occurred_at,
-        ...(row.cutoff_before !== null && { before: row.cutoff_before }),
-      }));
+      afterQuery ??= compileRevocationFeedRead(db);
+      const { rows } = await db.executeQuery<RevocationEventRow>({ ...afterQuery, parameters: [seq, limit] });
+      return rows.map(toRevocationEvent);
     },
     async lastBefore(before) {
       const row = await db
