@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { loadConfig, startServer, type RunningServer } from '@tessera/server';
-import { runInterleavedCpu, type CpuResult } from './lib/cpu.js';
+import { median, runInterleavedCpu, runInterleavedCpuRounds, type CpuResult } from './lib/cpu.js';
 import { withBenchDatabase } from './lib/database.js';
 import { startFloorServer } from './lib/floor-server.js';
 import { placement, printTable } from './lib/load.js';
@@ -37,26 +37,33 @@ async function measure(server: RunningServer, databasePids: () => Promise<number
       'introspection of an access token': { ...tessera.introspection, seconds, databasePids },
     };
     for (const load of Object.values(loads)) await runInterleavedCpu({ warm: { ...load, seconds: 1 } }, 1);
-    const measured = await runInterleavedCpu(loads, rounds);
-    for (const [what, result] of Object.entries(measured) as [string, CpuResult][]) {
-      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${what}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+    const rounded = await runInterleavedCpuRounds(loads, rounds);
+    for (const [what, list] of Object.entries(rounded) as [string, CpuResult[]][]) {
+      for (const result of list) if (result.non2xx > 0 || result.errors > 0) throw new Error(`${what}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
     }
-    const grantFloor = measured['floor: grant'].serverUsPerRequest;
-    const introspectionFloor = measured['floor: introspection'].serverUsPerRequest;
-    const floorOf = (what: string) => (what.includes('introspection') ? introspectionFloor : grantFloor);
-    return Object.entries(measured).map(([what, result]) => ({
-      route: what,
-      'server µs/req': us(result.serverUsPerRequest),
-      'vs floor': times(result.serverUsPerRequest, floorOf(what)),
-      'database µs/req': us(result.databaseUsPerRequest),
-      'req/s': Math.round(result.requestsPerSecond),
-    }));
+    const cpu = (list: readonly CpuResult[]) => list.map((result) => result.serverUsPerRequest);
+    const floorOf = (what: string) => rounded[what.includes('introspection') ? 'floor: introspection' : 'floor: grant'];
+    return Object.entries(rounded).map(([what, list]) => {
+      const mine = cpu(list as CpuResult[]);
+      const floorRounds = cpu(floorOf(what));
+      // Round r of the route ran seconds after round r of the floor: a slow stretch of this
+      // shared machine slows both, so the ratio within a round varies less than either.
+      const paired = mine.map((value, r) => value / (floorRounds[r] as number));
+      return {
+        route: what,
+        'server µs/req': us(median(mine)),
+        'vs floor': times(median(mine), median(floorRounds)),
+        'vs floor, per round': `${median(paired).toFixed(2)}× (${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)})`,
+        'database µs/req': us(median((list as CpuResult[]).map((result) => result.databaseUsPerRequest))),
+        'req/s': Math.round(median((list as CpuResult[]).map((result) => result.requestsPerSecond))),
+      };
+    });
   } finally {
     await floor.close();
   }
 }
 
-const title = (where: string) => `${where}, ${algorithm} (median of ${rounds} interleaved ${seconds} s rounds, 32 connections, load from a separate process; ${placement})`;
+const title = (where: string) => `${where}, ${algorithm} (medians of ${rounds} interleaved ${seconds} s rounds; per round: the median and range of each round's ratio to the floor's round; 32 connections, load from a separate process; ${placement})`;
 
 // PostgreSQL: a database of its own, dropped at the end.
 if (databases.includes('pg')) await withBenchDatabase(adminUrl, async ({ url, backends }) => {

@@ -42,15 +42,27 @@ export async function runLoadWithCpu(options: LoadOptions, databasePids: () => P
   return { ...result, serverUsPerRequest: (used.user + used.system) / requests, databaseUsPerRequest: (databaseUsed * 1e6) / requests };
 }
 
+/** Each load's rounds, in the order they ran (round r of every load ran within seconds of the others'). */
+export async function runInterleavedCpuRounds<K extends string>(
+  loads: Record<K, LoadOptions & { databasePids?: () => Promise<number[]> }>,
+  rounds: number,
+): Promise<Record<K, CpuResult[]>> {
+  const results = Object.fromEntries(Object.keys(loads).map((key) => [key, [] as CpuResult[]])) as Record<K, CpuResult[]>;
+  for (let round = 0; round < rounds; round++) {
+    for (const key of Object.keys(loads) as K[]) results[key].push(await runLoadWithCpu(loads[key], loads[key].databasePids));
+  }
+  return results;
+}
+
+/** The middle value (the upper one of an even count). */
+export const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
 /** Like runInterleaved, with CPU per request; keeps each load's median round by server CPU. */
 export async function runInterleavedCpu<K extends string>(
   loads: Record<K, LoadOptions & { databasePids?: () => Promise<number[]> }>,
   rounds: number,
 ): Promise<Record<K, CpuResult>> {
-  const results = Object.fromEntries(Object.keys(loads).map((key) => [key, [] as CpuResult[]])) as Record<K, CpuResult[]>;
-  for (let round = 0; round < rounds; round++) {
-    for (const key of Object.keys(loads) as K[]) results[key].push(await runLoadWithCpu(loads[key], loads[key].databasePids));
-  }
-  const median = (list: CpuResult[]) => [...list].sort((a, b) => a.serverUsPerRequest - b.serverUsPerRequest)[Math.floor(list.length / 2)] as CpuResult;
-  return Object.fromEntries(Object.entries(results).map(([key, list]) => [key, median(list as CpuResult[])])) as Record<K, CpuResult>;
+  const results = await runInterleavedCpuRounds(loads, rounds);
+  const middle = (list: CpuResult[]) => [...list].sort((a, b) => a.serverUsPerRequest - b.serverUsPerRequest)[Math.floor(list.length / 2)] as CpuResult;
+  return Object.fromEntries(Object.entries(results).map(([key, list]) => [key, middle(list as CpuResult[])])) as Record<K, CpuResult>;
 }
