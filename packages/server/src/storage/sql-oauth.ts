@@ -263,9 +263,18 @@ type RevocationEventRow = Selectable<Database['revocation_events']>;
  * parameter 2. The catch-up read (storage/cached-store.ts) runs it about once per database
  * round trip under load, so it is built and compiled once: Kysely's builder and compiler cost
  * more CPU than the driver's own work for the query (issue 17).
+ * Its columns are named: on PostgreSQL it is also a prepared statement, and one selecting `*`
+ * fails for good ("cached plan must not change result type") once a later migration adds a
+ * column while this version still runs (a rolling upgrade).
  */
 export const compileRevocationFeedRead = (db: Db): CompiledQuery<RevocationEventRow> =>
-  db.selectFrom('revocation_events').selectAll().where('seq', '>', '0').orderBy('seq').limit(1).compile();
+  db
+    .selectFrom('revocation_events')
+    .select(['seq', 'org_id', 'kind', 'subject_id', 'occurred_at', 'cutoff_before'])
+    .where('seq', '>', '0')
+    .orderBy('seq')
+    .limit(1)
+    .compile();
 
 export function toRevocationEvent(row: RevocationEventRow): RevocationEvent {
   return {

@@ -90,6 +90,19 @@ describe('revocation catch-up over the listening connection (PostgreSQL)', { ski
     assert.match(listener?.query ?? '', /from "revocation_events" where "seq" > \$1/, 'the last statement of the listening session is the feed read');
   });
 
+  it('keeps reading after a newer version adds a column to the feed (a rolling upgrade)', async () => {
+    const storage = await open();
+    await storage.store.revocations.catchUp(); // prepared on the listening connection
+    await admin.query('ALTER TABLE revocation_events ADD COLUMN added_by_a_later_version text');
+    try {
+      await cachedThenRevoked(storage, 'tok_upgrade');
+      await storage.store.revocations.catchUp();
+      assert.equal(storage.cacheSizes()['tokens'], 0);
+    } finally {
+      await admin.query('ALTER TABLE revocation_events DROP COLUMN added_by_a_later_version');
+    }
+  });
+
   it('falls back to the pool when the listening connection drops during the read, and listens again', async () => {
     const storage = await open();
     await cachedThenRevoked(storage, 'tok_dropped');
